@@ -1,0 +1,5 @@
+"""``python -m openbackpack`` runs the command line."""
+
+from openbackpack.cli import main
+
+main()

@@ -1,0 +1,163 @@
+"""The records the store hands back: frozen, typed, secrets wrapped in :class:`Secret`."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Final
+
+from openbackpack.models import ApiVersion
+from openbackpack.store._crypto import Secret
+
+__all__ = [
+    "SITE_OWNER",
+    "BackpackAccount",
+    "CachedToken",
+    "ExternalIdentifier",
+    "IdentifierKind",
+    "OAuthClient",
+    "OAuthToken",
+    "PendingVerification",
+    "Provider",
+    "SelectedCollection",
+    "SiteSettings",
+]
+
+SITE_OWNER: Final = "@site"
+"""The owner of a provider's site (issuer) account; Moodle's ``userid = 0``.
+
+User ids are free-form strings, but may not start with ``@``.
+"""
+
+
+class IdentifierKind(enum.StrEnum):
+    """What a remote identifier names."""
+
+    ISSUER = "Issuer"
+    BADGE_CLASS = "BadgeClass"
+    ASSERTION = "Assertion"
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    """A site backpack: a backpack host the site talks to (Moodle's ``badge_external_backpack``)."""
+
+    id: int
+    api_url: str
+    web_url: str
+    api_version: ApiVersion
+    sort_order: int
+    created_at: datetime
+    modified_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class BackpackAccount:
+    """One account on one provider, owned by a user or by the site (:data:`SITE_OWNER`)."""
+
+    id: int
+    provider_id: int
+    owner: str
+    email: str
+    password: Secret | None = field(repr=False)
+    remote_user_id: str | None
+    created_at: datetime
+    modified_at: datetime
+
+    @property
+    def is_site_account(self) -> bool:
+        """Whether this is the provider's site (issuer) account."""
+        return self.owner == SITE_OWNER
+
+
+@dataclass(frozen=True, slots=True)
+class SelectedCollection:
+    """A collection chosen for display: a v1 group id or a v2 collection entity id."""
+
+    account_id: int
+    group_id: int | None
+    entity_id: str | None
+
+    @property
+    def key(self) -> int | str:
+        """The collection's id on the provider, whichever kind it is."""
+        if self.group_id is not None:
+            return self.group_id
+        assert self.entity_id is not None
+        return self.entity_id
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalIdentifier:
+    """The id a provider gave to one of our issuers, badge classes or awards."""
+
+    provider_id: int
+    kind: IdentifierKind
+    internal_key: str
+    external_id: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OAuthClient:
+    """The OAuth 2 client registered with a provider (Badge Connect dynamic registration)."""
+
+    provider_id: int
+    client_id: str
+    client_secret: Secret | None = field(repr=False)
+    token_endpoint_auth_method: str
+    scope: str
+    registration: str | None
+    created_at: datetime
+    modified_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OAuthToken:
+    """An OAuth 2 access token (and refresh token) held for one account."""
+
+    account_id: int
+    provider_id: int
+    access_token: Secret = field(repr=False)
+    refresh_token: Secret | None = field(repr=False)
+    expires_at: datetime | None
+    scope: str
+    created_at: datetime
+    modified_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CachedToken:
+    """A Badgr password-grant token cached for one account (never for a viewer)."""
+
+    account_id: int
+    provider_id: int
+    access_token: Secret = field(repr=False)
+    refresh_token: Secret | None = field(repr=False)
+    expires_at: datetime
+    modified_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PendingVerification:
+    """An email verification waiting for its code; the code itself is stored only hashed."""
+
+    id: int
+    provider_id: int
+    owner: str
+    email: str
+    password: Secret | None = field(repr=False)
+    secret_hash: str = field(repr=False)
+    created_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SiteSettings:
+    """Site-wide settings (Moodle's ``badges_*`` configuration)."""
+
+    default_issuer_name: str
+    default_issuer_contact: str
+    badge_salt: str
+    allow_external_backpacks: bool

@@ -1,0 +1,195 @@
+"""The store's tables (SQLAlchemy Core).
+
+They keep the meaning of Moodle's backpack tables (``badge_external_backpack``,
+``badge_backpack``, ``badge_external``, ``badge_external_identifier``,
+``badge_backpack_oauth2``) with these changes: every secret column holds a sealed (encrypted)
+value, a user may hold accounts on several providers, deleting a provider cascades to everything
+that hangs off it, and the Badgr token cache lives here keyed by account instead of in a session.
+Migrations in ``migrations/versions`` must create exactly these tables; a test compares them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from openbackpack.store._types import UTCDateTime
+
+__all__ = [
+    "accounts",
+    "external_identifiers",
+    "metadata",
+    "oauth_clients",
+    "oauth_tokens",
+    "pending_verifications",
+    "providers",
+    "selected_collections",
+    "settings",
+    "store_meta",
+    "token_cache",
+]
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def _provider_fk() -> Column[int]:
+    return Column(
+        "provider_id",
+        Integer,
+        ForeignKey("providers.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    )
+
+
+def _account_fk(*, primary_key: bool = False) -> Column[int]:
+    return Column(
+        "account_id",
+        Integer,
+        ForeignKey("backpack_accounts.id", ondelete="CASCADE"),
+        nullable=False,
+        primary_key=primary_key,
+        index=not primary_key,
+    )
+
+
+providers = Table(
+    "providers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("api_url", String(255), nullable=False, unique=True),
+    Column("web_url", String(255), nullable=False, unique=True),
+    Column("api_version", String(8), nullable=False),
+    Column("sort_order", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("modified_at", UTCDateTime, nullable=False),
+    CheckConstraint("api_version IN ('1', '2', '2.1')", name="api_version"),
+)
+
+oauth_clients = Table(
+    "oauth_clients",
+    metadata,
+    Column(
+        "provider_id",
+        Integer,
+        ForeignKey("providers.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("client_id", String(255), nullable=False),
+    Column("client_secret", Text, nullable=True),
+    Column("token_endpoint_auth_method", String(64), nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("registration", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("modified_at", UTCDateTime, nullable=False),
+)
+
+accounts = Table(
+    "backpack_accounts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _provider_fk(),
+    Column("owner", String(255), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("password", Text, nullable=True),
+    Column("remote_user_id", String(255), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("modified_at", UTCDateTime, nullable=False),
+    UniqueConstraint("owner", "provider_id", name="uq_backpack_accounts_owner_provider"),
+)
+
+selected_collections = Table(
+    "selected_collections",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _account_fk(),
+    Column("group_id", Integer, nullable=True),
+    Column("entity_id", String(255), nullable=True),
+    CheckConstraint(
+        "(group_id IS NULL AND entity_id IS NOT NULL) OR "
+        "(group_id IS NOT NULL AND entity_id IS NULL)",
+        name="one_key",
+    ),
+)
+
+external_identifiers = Table(
+    "external_identifiers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _provider_fk(),
+    Column("kind", String(16), nullable=False),
+    Column("internal_key", String(255), nullable=False),
+    Column("external_id", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("provider_id", "kind", "internal_key", name="uq_external_identifiers_key"),
+    CheckConstraint("kind IN ('Issuer', 'BadgeClass', 'Assertion')", name="kind"),
+)
+
+oauth_tokens = Table(
+    "oauth_tokens",
+    metadata,
+    _account_fk(primary_key=True),
+    _provider_fk(),
+    Column("access_token", Text, nullable=False),
+    Column("refresh_token", Text, nullable=True),
+    Column("expires_at", UTCDateTime, nullable=True),
+    Column("scope", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("modified_at", UTCDateTime, nullable=False),
+)
+
+token_cache = Table(
+    "token_cache",
+    metadata,
+    _account_fk(primary_key=True),
+    _provider_fk(),
+    Column("access_token", Text, nullable=False),
+    Column("refresh_token", Text, nullable=True),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("modified_at", UTCDateTime, nullable=False),
+)
+
+pending_verifications = Table(
+    "pending_verifications",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _provider_fk(),
+    Column("owner", String(255), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("password", Text, nullable=True),
+    Column("secret_hash", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    UniqueConstraint("owner", "provider_id", name="uq_pending_verifications_owner_provider"),
+)
+
+settings = Table(
+    "settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+store_meta = Table(
+    "store_meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)

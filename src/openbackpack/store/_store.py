@@ -1,0 +1,230 @@
+"""Opening a store, migrating it, and running work in one transaction."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Final
+
+from alembic import command
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, insert, select
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import OperationalError
+
+from openbackpack._exceptions import ConfigurationError, SchemaVersionError, SecretKeyError
+from openbackpack._settings import (
+    SECRET_KEY_ENV,
+    default_database_url,
+    key_file_for,
+    parse_database_url,
+)
+from openbackpack.store import _repos, _schema
+from openbackpack.store._crypto import SecretBox, load_or_create_key_file
+
+__all__ = ["Store", "Transaction"]
+
+_MIGRATIONS: Final = Path(__file__).parent / "migrations"
+_CANARY_KEY: Final = "secret_key_check"
+_CANARY_TEXT: Final = "openbackpack"
+
+
+class Transaction:
+    """One database transaction, with a repository per table.
+
+    Obtained from :meth:`Store.transaction`; everything done through it commits together when
+    the ``with`` block ends, or is rolled back if the block raises.
+    """
+
+    def __init__(self, connection: Connection, box: SecretBox) -> None:
+        self.connection = connection
+        self._box = box
+
+    @cached_property
+    def providers(self) -> _repos.Providers:
+        """Site backpacks."""
+        return _repos.Providers(self.connection, self._box)
+
+    @cached_property
+    def accounts(self) -> _repos.Accounts:
+        """Backpack accounts of users and of the site."""
+        return _repos.Accounts(self.connection, self._box)
+
+    @cached_property
+    def collections(self) -> _repos.Collections:
+        """Selected collections."""
+        return _repos.Collections(self.connection, self._box)
+
+    @cached_property
+    def identifiers(self) -> _repos.Identifiers:
+        """Remote ids of our issuers, badge classes and awards."""
+        return _repos.Identifiers(self.connection, self._box)
+
+    @cached_property
+    def oauth_clients(self) -> _repos.OAuthClients:
+        """Registered OAuth 2 clients."""
+        return _repos.OAuthClients(self.connection, self._box)
+
+    @cached_property
+    def oauth_tokens(self) -> _repos.OAuthTokens:
+        """OAuth 2 tokens per account."""
+        return _repos.OAuthTokens(self.connection, self._box)
+
+    @cached_property
+    def token_cache(self) -> _repos.TokenCache:
+        """Badgr password-grant tokens per account."""
+        return _repos.TokenCache(self.connection, self._box)
+
+    @cached_property
+    def verifications(self) -> _repos.Verifications:
+        """Pending email verifications."""
+        return _repos.Verifications(self.connection, self._box)
+
+    @cached_property
+    def settings(self) -> _repos.Settings:
+        """Site-wide settings."""
+        return _repos.Settings(self.connection, self._box)
+
+
+class Store:
+    """The persistent state of openbackpack: an SQLite file by default, or PostgreSQL.
+
+    Open one with :meth:`open`; work with it through :meth:`transaction`::
+
+        store = Store.open("sqlite:///backpacks.sqlite3")
+        with store.transaction() as tx:
+            provider = tx.providers.create("https://api.badgr.io/v2", "https://badgr.io", "2")
+    """
+
+    def __init__(self, engine: Engine, box: SecretBox) -> None:
+        self.engine = engine
+        self._box = box
+
+    @classmethod
+    def open(
+        cls,
+        url: str | None = None,
+        *,
+        secret_key: str | None = None,
+        migrate: bool | None = None,
+    ) -> Store:
+        """Open (and for a new SQLite file, create and migrate) the store at ``url``.
+
+        Args:
+            url: ``sqlite:///PATH`` or ``postgresql+psycopg://...``; defaults to
+                ``$OPENBACKPACK_DB`` or a file in the user's data directory.
+            secret_key: the Fernet key; defaults to ``$OPENBACKPACK_SECRET_KEY``, else a key
+                file beside the SQLite file (or in the data directory), created on first use.
+            migrate: run pending migrations now. Defaults to True for SQLite and False for
+                PostgreSQL, where ``openbackpack db upgrade`` is an explicit step.
+
+        Raises:
+            ConfigurationError: the URL is unusable.
+            SecretKeyError: the key is malformed or is not this store's key.
+            SchemaVersionError: the schema is not current and ``migrate`` is False.
+        """
+        parsed = parse_database_url(url or default_database_url())
+        box = SecretBox(_resolve_key(parsed, secret_key))
+        store = cls(_create_engine(parsed), box)
+        try:
+            if migrate if migrate is not None else parsed.drivername == "sqlite":
+                store.upgrade()
+            store.check_schema()
+            store._check_key()
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """Run the ``with`` block in one transaction, committed at its end."""
+        with self.engine.begin() as connection:
+            yield Transaction(connection, self._box)
+
+    def upgrade(self) -> None:
+        """Apply every pending migration."""
+        with self.engine.begin() as connection:
+            config = _alembic_config(connection)
+            command.upgrade(config, "head")
+
+    def check_schema(self) -> None:
+        """Raise :class:`SchemaVersionError` unless the database is at the newest migration."""
+        head = ScriptDirectory.from_config(_alembic_config(None)).get_current_head()
+        with self.engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+        if current != head:
+            raise SchemaVersionError(
+                f"the database is at schema revision {current or 'none'} but this release "
+                f"needs {head}; run `openbackpack db upgrade`"
+            )
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _check_key(self) -> None:
+        # A canary sealed on first use tells a wrong key at open time, instead of letting
+        # the first secret read fail halfway through some later operation.
+        with self.transaction() as tx:
+            table = _schema.store_meta
+            sealed = tx.connection.scalar(select(table.c.value).where(table.c.key == _CANARY_KEY))
+            if sealed is None:
+                tx.connection.execute(
+                    insert(table).values(key=_CANARY_KEY, value=self._box.seal(_CANARY_TEXT))
+                )
+                return
+        if self._box.open(sealed) != _CANARY_TEXT:  # pragma: no cover - needs a forged canary
+            raise SecretKeyError("the secret key check failed")
+
+
+def _resolve_key(url: URL, explicit: str | None) -> str:
+    key = explicit or os.environ.get(SECRET_KEY_ENV, "").strip()
+    if key:
+        return key
+    return load_or_create_key_file(key_file_for(url))
+
+
+def _create_engine(url: URL) -> Engine:
+    kwargs: dict[str, Any] = {}
+    if url.drivername == "sqlite" and url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, **kwargs)
+    if url.drivername == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    try:
+        with engine.connect():
+            pass
+    except OperationalError as exc:
+        engine.dispose()
+        raise ConfigurationError(
+            f"cannot connect to {url.render_as_string(hide_password=True)}: {exc.orig}"
+        ) from None
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
+    cursor = dbapi_connection.cursor()
+    # Cascades are declared on every foreign key; SQLite only honours them when asked.
+    cursor.execute("PRAGMA foreign_keys=ON")
+    # Readers (a host thread, a CLI) must not block on a writer for long.
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def _alembic_config(connection: Connection | None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config

@@ -1,0 +1,56 @@
+"""The public surface: sorted, complete ``__all__`` lists and a typed package."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from pathlib import Path
+
+import pytest
+
+import openbackpack
+
+
+def _isort_key(name: str) -> tuple[int, str]:
+    # The order ruff's RUF022 keeps: CONSTANTS, then Classes, then functions.
+    category = 0 if name.isupper() else 1 if name[:1].isupper() else 2
+    return category, name
+
+
+PUBLIC_MODULES = ["openbackpack", "openbackpack.models", "openbackpack.store", "openbackpack.cli"]
+
+
+@pytest.mark.parametrize("name", PUBLIC_MODULES)
+def test_all_is_sorted_and_complete(name: str) -> None:
+    """Each public module lists every public name it binds, sorted, and nothing else."""
+    module = importlib.import_module(name)
+    exported = list(module.__all__)
+    assert exported == sorted(exported, key=_isort_key)
+    public = {
+        attr
+        for attr, value in vars(module).items()
+        if not attr.startswith("_") and not inspect.ismodule(value)
+    }
+    assert set(exported) - {"__version__"} == public
+
+
+@pytest.mark.parametrize("name", PUBLIC_MODULES)
+def test_every_public_name_has_a_docstring(name: str) -> None:
+    """Every exported class and function documents itself."""
+    module = importlib.import_module(name)
+    for attr in module.__all__:
+        value = getattr(module, attr)
+        if inspect.isclass(value) or inspect.isfunction(value):
+            assert inspect.getdoc(value), f"{name}.{attr} has no docstring"
+
+
+def test_package_is_typed() -> None:
+    """The package ships the py.typed marker."""
+    assert (Path(openbackpack.__file__).parent / "py.typed").is_file()
+
+
+def test_version_comes_from_the_installed_metadata() -> None:
+    """__version__ is the installed distribution's version."""
+    from importlib.metadata import version
+
+    assert openbackpack.__version__ == version("openbackpack")
