@@ -10,29 +10,57 @@ The tree, split by who is at fault::
     │   ├── DuplicateRecordError    a unique value is already taken
     │   ├── PrimaryBackpackError    the primary site backpack cannot be deleted
     │   └── SchemaVersionError      the database is not migrated to this release
-    └── InvalidInputError           a value given by the caller is not acceptable (a ValueError)
-        ├── InvalidApiVersionError  not one of 1, 2, 2.1
-        ├── InvalidUrlError         not an absolute http(s) URL
-        └── InvalidDirectionError   a move that is neither up nor down
+    ├── InvalidInputError           a value given by the caller is not acceptable (a ValueError)
+    │   ├── InvalidApiVersionError  not one of 1, 2, 2.1
+    │   ├── InvalidUrlError         not an absolute http(s) URL
+    │   └── InvalidDirectionError   a move that is neither up nor down
+    ├── UnsupportedActionError      the backpack's API has no such action (raised before any I/O)
+    ├── TransportError              no usable HTTP exchange: connect/read failure, closed connection
+    │   └── RequestTimeoutError     a connect, read or write timeout
+    ├── InvalidResponseError        a 2xx answer whose body is not what the protocol promises
+    └── APIStatusError              the backpack answered with an error status
+        ├── RemoteValidationError   400/422: the backpack refused the input (.field_errors ...)
+        │   └── DuplicateBadgeError the badge is already in that backpack (Badgr DUPLICATE_BADGE)
+        ├── AuthenticationError     401, or the token endpoint refused the credentials
+        ├── PermissionDeniedError   403
+        ├── NotFoundError           404 (Badgr also answers 404 for "not yours")
+        ├── ConflictError           409
+        ├── RateLimitError          429 (.retry_after seconds)
+        └── ServerError             5xx
 
 Caller mistakes that are plain programming errors (a wrong type) stay ``TypeError``.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
+    "APIStatusError",
+    "AuthenticationError",
     "BackpackError",
     "ConfigurationError",
+    "ConflictError",
+    "DuplicateBadgeError",
     "DuplicateRecordError",
     "InvalidApiVersionError",
     "InvalidDirectionError",
     "InvalidInputError",
+    "InvalidResponseError",
     "InvalidUrlError",
+    "NotFoundError",
+    "PermissionDeniedError",
     "PrimaryBackpackError",
+    "RateLimitError",
     "RecordNotFoundError",
+    "RemoteValidationError",
+    "RequestTimeoutError",
     "SchemaVersionError",
     "SecretKeyError",
+    "ServerError",
     "StoreError",
+    "TransportError",
+    "UnsupportedActionError",
 ]
 
 
@@ -108,3 +136,153 @@ class InvalidDirectionError(InvalidInputError):
     def __init__(self, value: object) -> None:
         super().__init__(f"unknown direction {value!r}: expected 'up', 'down', -1 or 1")
         self.value = value
+
+
+class UnsupportedActionError(BackpackError):
+    """The backpack's API generation (or mode) has no such action; raised before any I/O."""
+
+    def __init__(self, action: str, api_version: str, mode: str | None = None) -> None:
+        where = f"API version {api_version}" + (f" in {mode} mode" if mode else "")
+        super().__init__(f"{action!r} is not supported by {where}")
+        self.action = action
+        self.api_version = api_version
+        self.mode = mode
+
+
+class TransportError(BackpackError):
+    """No usable HTTP exchange happened: the connection failed, broke, or was refused.
+
+    The underlying ``httpx2`` error is chained as ``__cause__``.
+    """
+
+    def __init__(self, message: str, *, action: str | None = None) -> None:
+        super().__init__(message)
+        self.action = action
+
+
+class RequestTimeoutError(TransportError):
+    """A connect, read, write or pool timeout expired."""
+
+
+class InvalidResponseError(BackpackError):
+    """The backpack answered with success, but the body is not what its protocol promises."""
+
+    def __init__(self, message: str, *, action: str | None = None, body: str = "") -> None:
+        super().__init__(message)
+        self.action = action
+        self.body = body
+
+
+class APIStatusError(BackpackError):
+    """The backpack answered with an error status.
+
+    Attributes:
+        status_code: the HTTP status.
+        action: the protocol action that was attempted.
+        description: the backpack's own explanation, when it gave one.
+        body: the decoded JSON body, or the raw text when it was not JSON.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        action: str | None = None,
+        description: str = "",
+        body: Any = None,
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.action = action
+        self.description = description
+        self.body = body
+
+
+class RemoteValidationError(APIStatusError):
+    """The backpack refused the input (400 or 422).
+
+    ``field_errors`` maps a field to its messages (Badgr's ``fieldErrors``, normalised to
+    lists of strings; nested objects keep their nesting as dotted names);
+    ``validation_errors`` lists whole-object messages (Badgr's ``validationErrors``, objects
+    rendered as ``NAME: description``).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        action: str | None = None,
+        description: str = "",
+        body: Any = None,
+        field_errors: dict[str, list[str]] | None = None,
+        validation_errors: list[str] | None = None,
+    ) -> None:
+        super().__init__(
+            message, status_code=status_code, action=action, description=description, body=body
+        )
+        self.field_errors = field_errors or {}
+        self.validation_errors = validation_errors or []
+
+
+class DuplicateBadgeError(RemoteValidationError):
+    """The badge is already in the backpack (Badgr's ``DUPLICATE_BADGE``)."""
+
+
+class AuthenticationError(APIStatusError):
+    """The backpack did not accept the credentials or the token (401, or a refused grant).
+
+    ``error`` holds the OAuth error code when the token endpoint gave one
+    (``invalid_grant``...).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        action: str | None = None,
+        description: str = "",
+        body: Any = None,
+        error: str = "",
+    ) -> None:
+        super().__init__(
+            message, status_code=status_code, action=action, description=description, body=body
+        )
+        self.error = error
+
+
+class PermissionDeniedError(APIStatusError):
+    """The backpack forbids the action (403)."""
+
+
+class NotFoundError(APIStatusError):
+    """The object does not exist, or (as Badgr answers) is not visible to this account (404)."""
+
+
+class ConflictError(APIStatusError):
+    """The backpack reports a conflict (409)."""
+
+
+class RateLimitError(APIStatusError):
+    """The backpack is rate limiting (429); ``retry_after`` is the wait it asked for, in seconds."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int = 429,
+        action: str | None = None,
+        description: str = "",
+        body: Any = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(
+            message, status_code=status_code, action=action, description=description, body=body
+        )
+        self.retry_after = retry_after
+
+
+class ServerError(APIStatusError):
+    """The backpack failed (5xx)."""

@@ -24,7 +24,7 @@ __all__ = [
 DB_ENV: Final = "OPENBACKPACK_DB"
 """Environment variable naming the store URL."""
 
-SECRET_KEY_ENV: Final = "OPENBACKPACK_SECRET_KEY"  # noqa: S105 - a variable name, not a key
+SECRET_KEY_ENV: Final = "OPENBACKPACK_SECRET_KEY"
 """Environment variable holding the Fernet key that seals the store's secrets."""
 
 _SUPPORTED_DRIVERS: Final = ("sqlite", "postgresql+psycopg")
