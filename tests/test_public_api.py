@@ -17,7 +17,13 @@ def _isort_key(name: str) -> tuple[int, str]:
     return category, name
 
 
-PUBLIC_MODULES = ["openbackpack", "openbackpack.models", "openbackpack.store", "openbackpack.cli"]
+PUBLIC_MODULES = [
+    "openbackpack",
+    "openbackpack.models",
+    "openbackpack.models.ob2",
+    "openbackpack.store",
+    "openbackpack.cli",
+]
 
 
 @pytest.mark.parametrize("name", PUBLIC_MODULES)

@@ -9,11 +9,15 @@ The tree, split by who is at fault::
     │   ├── RecordNotFoundError     no row with that id
     │   ├── DuplicateRecordError    a unique value is already taken
     │   ├── PrimaryBackpackError    the primary site backpack cannot be deleted
-    │   └── SchemaVersionError      the database is not migrated to this release
+    │   ├── SchemaVersionError      the database is not migrated to this release
+    │   └── AlreadyRevokedError     the award was revoked before
     └── InvalidInputError           a value given by the caller is not acceptable (a ValueError)
         ├── InvalidApiVersionError  not one of 1, 2, 2.1
         ├── InvalidUrlError         not an absolute http(s) URL
-        └── InvalidDirectionError   a move that is neither up nor down
+        ├── InvalidDirectionError   a move that is neither up nor down
+        ├── InvalidEmailError       not an email address
+        ├── InvalidImageError       a badge or issuer image that is neither PNG nor SVG
+        └── InvalidCriteriaError    badge criteria with neither a URL nor a narrative
 
 Caller mistakes that are plain programming errors (a wrong type) stay ``TypeError``.
 """
@@ -21,11 +25,15 @@ Caller mistakes that are plain programming errors (a wrong type) stay ``TypeErro
 from __future__ import annotations
 
 __all__ = [
+    "AlreadyRevokedError",
     "BackpackError",
     "ConfigurationError",
     "DuplicateRecordError",
     "InvalidApiVersionError",
+    "InvalidCriteriaError",
     "InvalidDirectionError",
+    "InvalidEmailError",
+    "InvalidImageError",
     "InvalidInputError",
     "InvalidUrlError",
     "PrimaryBackpackError",
@@ -108,3 +116,35 @@ class InvalidDirectionError(InvalidInputError):
     def __init__(self, value: object) -> None:
         super().__init__(f"unknown direction {value!r}: expected 'up', 'down', -1 or 1")
         self.value = value
+
+
+class AlreadyRevokedError(StoreError):
+    """The award was already revoked; a revocation is final and keeps its first reason."""
+
+    def __init__(self, award_hash: str) -> None:
+        super().__init__(f"award {award_hash!r} is already revoked")
+        self.award_hash = award_hash
+
+
+class InvalidEmailError(InvalidInputError):
+    """A value that is not an email address."""
+
+    def __init__(self, field: str, value: object, reason: str) -> None:
+        super().__init__(f"{field} {value!r} is not an email address: {reason}")
+        self.field = field
+        self.value = value
+
+
+class InvalidImageError(InvalidInputError):
+    """An image that is neither a PNG nor an SVG document, judged by its content."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"the image is not usable: {reason}; use a PNG or an SVG file")
+        self.reason = reason
+
+
+class InvalidCriteriaError(InvalidInputError):
+    """Badge criteria with neither a URL nor a narrative."""
+
+    def __init__(self) -> None:
+        super().__init__("a badge class needs criteria: a criteria URL, a narrative, or both")

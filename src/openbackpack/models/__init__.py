@@ -1,8 +1,15 @@
 """Typed, pure data for openbackpack: API versions and Open Badges documents.
 
-Nothing here performs I/O or imports the client, store or host.
+Nothing here performs I/O or imports the client, store or host. The Open Badges 2.0 documents
+live in :mod:`openbackpack.models.ob2`.
 """
 
+from openbackpack.models._recipient import (
+    HashAlgorithm,
+    RecipientMatch,
+    hash_identity,
+    match_recipient,
+)
 from openbackpack.models._version import ApiVersion
 
-__all__ = ["ApiVersion"]
+__all__ = ["ApiVersion", "HashAlgorithm", "RecipientMatch", "hash_identity", "match_recipient"]
