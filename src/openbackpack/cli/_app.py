@@ -12,6 +12,7 @@ from rich.console import Console
 from openbackpack import __version__
 from openbackpack._exceptions import BackpackError
 from openbackpack._settings import DB_ENV, default_database_url, parse_database_url
+from openbackpack.cli import _issuer
 from openbackpack.store import SecretBox, Store
 
 __all__ = ["app", "main"]
@@ -110,6 +111,9 @@ def demo(ctx: typer.Context) -> None:
         providers = tx.providers.list()
     out.print(f"store: {_redacted(context.db_url)}")
     out.print(f"site backpacks configured: {len(providers)}")
+
+
+_issuer.register(app)
 
 
 def main() -> None:
