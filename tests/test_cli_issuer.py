@@ -114,7 +114,7 @@ def test_award_and_revoke(db: str, images: dict[str, Path]) -> None:
     assert isinstance(awarded, dict)
     award_hash = awarded["hash"]
     assert awarded["assertion_url"] == f"https://badges.example.org/ob/assertions/{award_hash}"
-    assert awarded["expires"] == "2030-01-01 00:00:00+00:00"
+    assert awarded["expires"] == "2030-01-01T00:00:00+00:00"
     assert awarded["salt"] == "pepper"
     assert awarded["evidence"][0]["url"] == "https://example.org/work"
     plain = _ok(db, "award", str(badge), "other@example.org")

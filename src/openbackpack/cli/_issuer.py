@@ -65,7 +65,13 @@ def _read_image(path: Path | None) -> bytes | None:
 
 def _print_json(value: object) -> None:
     # print(), not rich: JSON must reach the pipe exactly, with no wrapping or markup.
-    print(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+    print(json.dumps(value, ensure_ascii=False, indent=2, default=_json_default))
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> Table:
