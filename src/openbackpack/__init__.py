@@ -6,11 +6,15 @@ The public names are re-exported here; submodules whose names start with ``_`` a
 import importlib.metadata as _metadata
 
 from openbackpack._exceptions import (
+    AlreadyRevokedError,
     BackpackError,
     ConfigurationError,
     DuplicateRecordError,
     InvalidApiVersionError,
+    InvalidCriteriaError,
     InvalidDirectionError,
+    InvalidEmailError,
+    InvalidImageError,
     InvalidInputError,
     InvalidUrlError,
     PrimaryBackpackError,
@@ -29,12 +33,16 @@ except _metadata.PackageNotFoundError:  # pragma: no cover - a source tree never
 
 __all__ = [
     "SITE_OWNER",
+    "AlreadyRevokedError",
     "ApiVersion",
     "BackpackError",
     "ConfigurationError",
     "DuplicateRecordError",
     "InvalidApiVersionError",
+    "InvalidCriteriaError",
     "InvalidDirectionError",
+    "InvalidEmailError",
+    "InvalidImageError",
     "InvalidInputError",
     "InvalidUrlError",
     "PrimaryBackpackError",

@@ -10,6 +10,7 @@ from typer.core import TyperGroup
 from openbackpack import __version__
 from openbackpack._exceptions import BackpackError
 from openbackpack._settings import DB_ENV, default_database_url, parse_database_url
+from openbackpack.cli import _issuer
 from openbackpack.cli._backpacks import backpacks_app
 from openbackpack.cli._context import Context, context_of
 from openbackpack.cli._output import err, out
@@ -107,6 +108,9 @@ def demo(ctx: typer.Context) -> None:
         providers = tx.providers.list()
     out.print(f"store: {_redacted(context.db_url)}")
     out.print(f"site backpacks configured: {len(providers)}")
+
+
+_issuer.register(app)
 
 
 def main() -> None:

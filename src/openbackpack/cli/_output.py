@@ -37,7 +37,8 @@ def to_jsonable(value: Any) -> Any:
 
 def print_json(value: Any) -> None:
     """Print ``value`` as indented JSON on stdout."""
-    out.print(json.dumps(to_jsonable(value), indent=2, sort_keys=True), markup=False)
+    # print(), not rich: JSON must reach a pipe exactly, with no wrapping or markup.
+    print(json.dumps(to_jsonable(value), indent=2, sort_keys=True, ensure_ascii=False))
 
 
 def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
