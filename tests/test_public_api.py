@@ -20,6 +20,7 @@ def _isort_key(name: str) -> tuple[int, str]:
 PUBLIC_MODULES = [
     "openbackpack",
     "openbackpack.cli",
+    "openbackpack.host",
     "openbackpack.models",
     "openbackpack.protocols",
     "openbackpack.protocols.badgr",
