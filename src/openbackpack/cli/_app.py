@@ -12,6 +12,7 @@ from rich.console import Console
 from openbackpack import __version__
 from openbackpack._exceptions import BackpackError
 from openbackpack._settings import DB_ENV, default_database_url, parse_database_url
+from openbackpack.cli._host import host_app
 from openbackpack.store import SecretBox, Store
 
 __all__ = ["app", "main"]
@@ -25,6 +26,7 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Create, migrate and inspect the store.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(host_app, name="host")
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False)
