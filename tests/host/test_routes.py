@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx2
+from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from openbackpack.host import RunningHost, served_routes
+from openbackpack.host import HostSettings, RunningHost, run_host_in_thread, served_routes
 from openbackpack.protocols import Base, badgr, displayer
+from tests.host._helpers import create_issuer, new_account
 
 _DOCS = {
     ("GET", "/openapi.json"),
@@ -81,3 +85,32 @@ def test_unknown_paths_and_methods_answer_in_the_protocols_shape(
     token = http.get(f"{host.base_url}/o/token")
     assert token.status_code == 405
     assert token.content == b""
+
+
+def test_extra_apps_are_mounted_beside_the_protocol_routes(
+    http: httpx2.Client, tmp_path: Path
+) -> None:
+    """create_app(mounts=...) serves another ASGI app under its prefix; the tables stay intact."""
+    issuer_side = FastAPI()
+
+    @issuer_side.get("/hello")
+    def hello() -> dict[str, str]:
+        return {"from": "mounted"}
+
+    settings = HostSettings(db_url=f"sqlite:///{tmp_path / 'm.sqlite3'}")
+    with run_host_in_thread(settings, mounts={"/issuer": issuer_side}) as running:
+        assert http.get(f"{running.base_url}/issuer/hello").json() == {"from": "mounted"}
+        assert http.get(f"{running.api_url}/issuers").status_code == 401
+
+
+def test_configured_public_url_is_used_for_ids(http: httpx2.Client, tmp_path: Path) -> None:
+    """With public_url set, openBadgeId and public ids use it instead of the request's origin."""
+    settings = HostSettings(
+        db_url=f"sqlite:///{tmp_path / 'p.sqlite3'}", public_url="https://backpack.example.org/"
+    )
+    with run_host_in_thread(settings) as running:
+        account = new_account(http, running)
+        issuer = create_issuer(http, running, account)
+        document = http.get(f"{running.base_url}/public/issuers/{issuer['entityId']}").json()
+    assert issuer["openBadgeId"].startswith("https://backpack.example.org/public/issuers/")
+    assert document["id"] == issuer["openBadgeId"]
