@@ -24,12 +24,10 @@ EXAMPLES = 6
 
 
 @pytest.fixture(scope="module")
-def fuzzed_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHost]:
-    """A host of its own, so fuzzed writes stay away from the other tests' host."""
-    path = tmp_path_factory.mktemp("fuzz") / "fuzz.sqlite3"
-    with run_host_in_thread(
-        HostSettings(db_url=f"sqlite:///{path}", login_backoff_max=0)
-    ) as running:
+def fuzzed_host(host_db_url: str) -> Iterator[RunningHost]:
+    """A host of its own on each backend (PostgreSQL refuses inputs SQLite lets through)."""
+    settings = HostSettings(db_url=host_db_url, login_backoff_max=0, fetch_timeout=1)
+    with run_host_in_thread(settings) as running:
         yield running
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx2
 import pytest
@@ -131,3 +132,55 @@ def test_a_failed_request_writes_nothing(
     assert http.get(url, headers=account.headers).json()["result"] == []
     made = result(http.post(url, json={"name": "Whole"}, headers=account.headers), 201)
     assert made["name"] == "Whole"
+
+
+def test_nul_characters_are_refused_everywhere(
+    http: httpx2.Client, host: RunningHost, account: Account
+) -> None:
+    """NUL in a path, query or body is a 400 in the protocol's shape (PostgreSQL cannot hold it)."""
+    path = error(http.get(f"{host.base_url}/public/issuers/a%00b"), 400)
+    assert path["validationErrors"] == ["Null characters are not allowed."]
+    error(http.get(f"{host.api_url}/issuers", params={"x": "\x00"}, headers=account.headers), 400)
+    body = {"name": "a\x00b", "email": account.email, "url": "https://example.org"}
+    error(http.post(f"{host.api_url}/issuers", json=body, headers=account.headers), 400)
+    token = http.post(f"{host.base_url}/o/token", data={"username": "a\x00", "password": "x"})
+    assert (token.status_code, token.json()["error"]) == (400, "invalid_request")
+    lookup = http.post(f"{host.base_url}/displayer/convert/email", json={"email": "a\x00"})
+    assert (lookup.status_code, lookup.json()["status"]) == (400, "invalid")
+
+
+def test_over_long_values_are_field_errors(
+    http: httpx2.Client, host: RunningHost, account: Account, badgeclass: Any
+) -> None:
+    """Values longer than their columns are refused before the database sees them."""
+    url = f"{host.api_url}/badgeclasses/{badgeclass['entityId']}/assertions"
+    identity = "https://example.org/" + "a" * 2000
+    long_id = {"recipient": {"identity": identity, "type": "url"}}
+    assert (
+        "identity"
+        in error(http.post(url, json=long_id, headers=account.headers), 400)["fieldErrors"][
+            "recipient"
+        ]
+    )
+    imported = {"url": "https://example.org/" + "a" * 3000}
+    answer = error(
+        http.post(f"{host.api_url}/backpack/import", json=imported, headers=account.headers), 400
+    )
+    assert answer["fieldErrors"]["url"][0].startswith("Ensure this field has no more than 2048")
+    huge = {
+        "name": "B",
+        "description": "d",
+        "image": badgeclass["image"],
+        "expires": {"amount": 10**12, "duration": "days"},
+    }
+    put = error(
+        http.put(
+            f"{host.api_url}/badgeclasses/{badgeclass['entityId']}",
+            json=huge,
+            headers=account.headers,
+        ),
+        400,
+    )
+    assert "amount" in put["fieldErrors"]["expires"]
+    login = http.post(f"{host.base_url}/o/token", data={"username": "u" * 5000, "password": "x"})
+    assert login.json()["error"] == "invalid_grant"

@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from openbackpack.host import _backpack_api, _displayer, _issuer_api, _oauth, _public
 from openbackpack.host._db import HostDatabase
@@ -34,7 +34,7 @@ from openbackpack.host._wire import (
 )
 from openbackpack.protocols import Base, Endpoint, badgr, displayer
 
-__all__ = ["create_app", "served_routes"]
+__all__ = ["RejectNul", "create_app", "served_routes"]
 
 _HANDLER_MODULES: Final = (_backpack_api, _displayer, _issuer_api, _oauth, _public)
 _log = logging.getLogger("openbackpack.host")
@@ -98,9 +98,46 @@ def create_app(
     _add_error_handlers(app)
     for prefix, mounted in (mounts or {}).items():
         app.mount(prefix, mounted)
+    app.add_middleware(RejectNul)
     # Always installed: injects nothing unless settings or FaultInjector.fail_next ask for it.
     app.add_middleware(FaultMiddleware, injector=state.faults)
     return app
+
+
+class RejectNul:
+    """Refuse a NUL character in the path or query before any handler sees it.
+
+    PostgreSQL cannot compare or store text holding NUL, so such an id would otherwise fail
+    inside the database instead of being an ordinary "bad request".
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer 400 in the path's protocol shape, or pass the request on."""
+        if scope["type"] == "http" and (
+            "\x00" in scope["path"] or b"%00" in scope.get("query_string", b"").lower()
+        ):
+            response = _nul_response(scope["path"])
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _nul_response(path: str) -> Response:
+    message = "Null characters are not allowed."
+    protocol = protocol_of(path)
+    if protocol == "oauth":
+        return _oauth_response(
+            OAuthError(400, {"error": "invalid_request", "error_description": message})
+        )
+    if protocol == "displayer":
+        return Response(
+            dumps({"status": "invalid", "error": message}), 400, media_type="application/json"
+        )
+    body = badgr_error_body(BadgrError(400, "bad request", validation_errors=[message]))
+    return Response(dumps(body), 400, media_type="application/json")
 
 
 def _add_routes(app: FastAPI) -> None:

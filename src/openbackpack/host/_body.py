@@ -41,7 +41,28 @@ class BodyError(Exception):
 
 
 async def read_body(request: Request, max_bytes: int) -> Any:
-    """Return the decoded body: a JSON value, or a dict from form fields; ``{}`` when empty."""
+    """Return the decoded body: a JSON value, or a dict from form fields; ``{}`` when empty.
+
+    Text containing NUL characters is refused here, once for every protocol: PostgreSQL
+    cannot store them, and no field of these APIs needs one.
+    """
+    body = await _decode(request, max_bytes)
+    if _has_nul(body):
+        raise BodyError(400, "Null characters are not allowed.")
+    return body
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
+async def _decode(request: Request, max_bytes: int) -> Any:
     raw = await _read_capped(request, max_bytes)
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type == _MULTIPART:

@@ -35,6 +35,7 @@ DUPLICATE: Final = {
     "name": "DUPLICATE_BADGE",
     "description": "You already have this badge in your backpack",
 }
+_MAX_URL: Final = 2048
 _ERRORS: Final = {
     "FETCH_HTTP_NODE": "Unable to reach URL",
     "VERIFY_RECIPIENT_IDENTIFIER": "The recipient does not match any of your verified emails",
@@ -163,6 +164,10 @@ def import_badge(ctx: Ctx, connection: Connection, kind: str, value: Any) -> tup
     if kind == "url":
         if not _is_http(value):
             raise bad_request({"url": ["Enter a valid URL."]})
+        if len(value) > _MAX_URL:
+            raise bad_request(
+                {"url": [f"Ensure this field has no more than {_MAX_URL} characters."]}
+            )
         url = str(value)
     elif kind == "image":
         text, data, media_type = _text_from_image(value)
@@ -232,6 +237,8 @@ def _import_remote(
             f"{url} is not awarded to any of your verified emails",
         )
     source = str(assertion.get("id") or url)
+    if len(source) > _MAX_URL:
+        raise _failure("INVALID_BADGE", f"the assertion id is longer than {_MAX_URL} characters")
     if any(item.source_url == source for item in imported_items(connection, ctx.me.id)):
         raise bad_request(validation_errors=[DUPLICATE])
     item_id = insert_id(

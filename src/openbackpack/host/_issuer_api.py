@@ -42,6 +42,8 @@ MULTIPLE_IDS: Final = (
     "are allowed: badgeclass, badgeclassName, or badgeclassOpenBadgeId"
 )
 _DURATIONS: Final = ("days", "weeks", "months", "years")
+_MAX_INT: Final = 2147483647
+_MAX_IDENTITY: Final = 1024
 _RECIPIENT_TYPES: Final = ("email", "url", "telephone", "openBadgeId")
 Flags = Annotated[str | None, Query()]
 
@@ -205,6 +207,8 @@ def _expires(fields: Fields) -> Any:
     problems: dict[str, list[str]] = {}
     if isinstance(amount, bool) or not isinstance(amount, int) or amount < 1:
         problems["amount"] = ["Ensure this value is greater than or equal to 1."]
+    elif amount > _MAX_INT:
+        problems["amount"] = [f"Ensure this value is less than or equal to {_MAX_INT}."]
     if duration not in _DURATIONS:
         problems["duration"] = [f'"{duration}" is not a valid choice.']
     if problems:
@@ -370,13 +374,19 @@ def _recipient(fields: Fields, *, required: bool) -> Any:
     if not isinstance(identity, str) or not identity.strip():
         fields.errors["recipient"] = {"identity": ["This field is required."]}
         return MISSING
+    if len(identity) > _MAX_IDENTITY:
+        too_long = f"Ensure this field has no more than {_MAX_IDENTITY} characters."
+        fields.errors["recipient"] = {"identity": [too_long]}
+        return MISSING
     checked = _identity(kind, identity)
     if checked is None:
-        message = {
+        messages = {
             "email": "Enter a valid email address.",
             "telephone": "Enter a valid phone number.",
         }
-        fields.errors["recipient"] = {"non_field_errors": [message.get(kind, "Enter a valid URL.")]}
+        fields.errors["recipient"] = {
+            "non_field_errors": [messages.get(kind, "Enter a valid URL.")]
+        }
         return MISSING
     hashed = value.get("hashed")
     hashed = kind in ("email", "telephone") if hashed is None else hashed in (True, "true", "1", 1)
