@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx2
+import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from openbackpack.host import HostSettings, RunningHost, run_host_in_thread, served_routes
-from openbackpack.protocols import Base, badgr, displayer
+from openbackpack.protocols import Base, Body, Endpoint, badgr, build_url, displayer
 from tests.host._helpers import create_issuer, new_account
 
 _DOCS = {
@@ -114,3 +115,32 @@ def test_configured_public_url_is_used_for_ids(http: httpx2.Client, tmp_path: Pa
         document = http.get(f"{running.base_url}/public/issuers/{issuer['entityId']}").json()
     assert issuer["openBadgeId"].startswith("https://backpack.example.org/public/issuers/")
     assert document["id"] == issuer["openBadgeId"]
+
+
+@pytest.mark.parametrize(
+    "endpoint", [e for e in badgr.ROUTES.values() if e.auth], ids=lambda e: e.name
+)
+def test_every_authenticated_route_needs_a_token(
+    http: httpx2.Client, host: RunningHost, endpoint: Endpoint
+) -> None:
+    """Each table row marked auth answers the v2 401 envelope without a token."""
+    url = build_url(endpoint, host.api_url, {name: "x" for name in endpoint.path_params})
+    body: dict[str, str] | None = {} if endpoint.body is Body.JSON else None
+    response = http.request(endpoint.method, url, json=body)
+    assert response.status_code == 401
+    assert response.json()["status"]["description"] == "no valid auth token found"
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [e for e in badgr.ROUTES.values() if e.name.startswith("public.")],
+    ids=lambda e: e.name,
+)
+def test_every_public_route_answers_unknown_ids_with_the_v2_404(
+    http: httpx2.Client, host: RunningHost, endpoint: Endpoint
+) -> None:
+    """Each public row answers an unknown id with 404 and no token needed."""
+    url = build_url(endpoint, host.api_url, {name: "unknown" for name in endpoint.path_params})
+    response = http.get(url)
+    assert response.status_code == 404
+    assert response.json()["status"]["success"] is False

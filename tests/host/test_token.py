@@ -197,3 +197,21 @@ def test_failed_logins_are_throttled_with_badgrs_429(http: httpx2.Client, tmp_pa
     }
     assert locked.headers["retry-after"] == "2"
     assert fine.status_code == 200
+
+
+def test_tokens_used_late_in_their_life_slide_forward(
+    http: httpx2.Client, host: RunningHost, account: Account
+) -> None:
+    """A token with less than half its lifetime left is extended to a full lifetime on use."""
+    soon = utcnow() + timedelta(hours=1)
+    with host.database.begin() as connection:
+        connection.execute(
+            update(t.tokens).where(t.tokens.c.user_id == account.user.id).values(expires_at=soon)
+        )
+    assert http.get(f"{host.api_url}/issuers", headers=account.headers).status_code == 200
+    with host.database.begin() as connection:
+        expires = connection.scalar(
+            select(t.tokens.c.expires_at).where(t.tokens.c.user_id == account.user.id)
+        )
+    assert expires is not None
+    assert expires > utcnow() + timedelta(hours=23)

@@ -227,15 +227,26 @@ def rotate_refresh_token(
     return issue_token(connection, row.user_id, lifetime)
 
 
-def user_for_token(connection: Connection, access_token: str) -> HostUser | None:
-    """Return the user an unexpired access token belongs to, or ``None``."""
+def user_for_token(connection: Connection, access_token: str, lifetime: int) -> HostUser | None:
+    """Return the user an unexpired access token belongs to, or ``None``.
+
+    As Badgr does, a token used in the second half of its life is extended to a full
+    ``lifetime`` from now (sliding expiry), so a client in steady use keeps its token.
+    """
     row = connection.execute(
-        select(t.tokens.c.user_id, t.tokens.c.expires_at).where(
+        select(t.tokens.c.id, t.tokens.c.user_id, t.tokens.c.expires_at).where(
             t.tokens.c.access_hash == _digest(access_token)
         )
     ).one_or_none()
-    if row is None or row.expires_at <= utcnow():
+    now = utcnow()
+    if row is None or row.expires_at <= now:
         return None
+    if (row.expires_at - now).total_seconds() < lifetime / 2:
+        connection.execute(
+            update(t.tokens)
+            .where(t.tokens.c.id == row.id)
+            .values(expires_at=now + timedelta(seconds=lifetime))
+        )
     return load_user(connection, row.user_id)
 
 

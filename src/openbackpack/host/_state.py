@@ -114,7 +114,7 @@ def authenticated(request: Request) -> Ctx:
     user = None
     if token is not None:
         with ctx.state.database.begin() as connection:
-            user = user_for_token(connection, token)
+            user = user_for_token(connection, token, ctx.settings.token_lifetime)
     if user is None:
         raise BadgrError(401, "no valid auth token found")
     if not user.verified_emails:
