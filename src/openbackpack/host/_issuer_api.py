@@ -594,9 +594,7 @@ def issuer_assertions_list(
         return _award_page(ctx, connection, t.issuers.c.id == row.id)
 
 
-def _badgeclass_from_body(
-    ctx: Ctx, connection: Connection, issuer: Row[Any], body: Any
-) -> Row[Any]:
+def _badgeclass_from_body(connection: Connection, issuer: Row[Any], body: Any) -> Row[Any]:
     data = as_object(body)
     given = [k for k in ("badgeclass", "badgeclassOpenBadgeId", "badgeclassName") if data.get(k)]
     if len(given) > 1:
@@ -627,7 +625,7 @@ def issuer_assertions_create(ctx: Authed, issuer: str, body: BadgrBody) -> Respo
     """Award a badge class of the issuer named by id, public URL or exact name."""
     with ctx.tx() as connection:
         row = find_issuer(connection, issuer, ctx.me.id)
-        badgeclass = _badgeclass_from_body(ctx, connection, row, body)
+        badgeclass = _badgeclass_from_body(connection, row, body)
         result = _award(ctx, connection, badgeclass, body)
     return envelope([result], 201, request=ctx.request)
 
