@@ -21,6 +21,7 @@ PUBLIC_MODULES = [
     "openbackpack",
     "openbackpack.cli",
     "openbackpack.issuer",
+    "openbackpack.host",
     "openbackpack.models",
     "openbackpack.models.ob2",
     "openbackpack.protocols",

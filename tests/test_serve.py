@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import httpx2
 import pytest
 from fastapi import FastAPI
@@ -36,3 +38,12 @@ def test_a_socket_bound_first_gives_the_url_before_the_app_exists() -> None:
     with serve_in_thread(_app(), sock=sock) as url:
         assert url == expected
         assert httpx2.get(url + "/ping", timeout=10).status_code == 200
+
+
+def test_bound_socket_disables_nagle() -> None:
+    """The listening socket has TCP_NODELAY, so answers are not held for a delayed ACK."""
+    sock = bind_socket()
+    try:
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+    finally:
+        sock.close()

@@ -1,0 +1,152 @@
+"""``openbackpack host``: run the reference backpack host and manage its accounts."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from openbackpack._serve import base_url_of, bind_socket
+from openbackpack.host import (
+    HOST_DB_ENV,
+    FaultSettings,
+    HostDatabase,
+    HostSettings,
+    add_user,
+    create_app,
+    default_host_database_url,
+)
+
+__all__ = ["host_app"]
+
+host_app = typer.Typer(
+    help="Run the reference backpack host (Badgr v2, Displayer) and manage its accounts.",
+    no_args_is_help=True,
+)
+out = Console(highlight=False, soft_wrap=True)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        envvar=HOST_DB_ENV,
+        help="Host database: sqlite:///PATH or postgresql+psycopg://USER@HOST/DB.",
+        show_default="host.sqlite3 in the user data directory",
+    ),
+]
+_FAULTS = "Fault injection"
+
+
+@host_app.command("serve")
+def serve(
+    db: DbOption = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on; 0 picks a free one.")] = 0,
+    public_url: Annotated[
+        str | None,
+        typer.Option(help="Public origin for ids and share URLs (default: each request's)."),
+    ] = None,
+    token_lifetime: Annotated[int, typer.Option(help="Access token lifetime, seconds.")] = 86400,
+    allow_private_fetch: Annotated[
+        bool, typer.Option(help="Let imports fetch loopback and private addresses.")
+    ] = False,
+    login_backoff_max: Annotated[
+        int, typer.Option(help="Cap of the failed-login backoff, seconds; 0 disables it.")
+    ] = 3600,
+    latency: Annotated[
+        float, typer.Option(help="Seconds added to every answer.", rich_help_panel=_FAULTS)
+    ] = 0.0,
+    failure_rate: Annotated[
+        float, typer.Option(help="Share of requests failed (0-1).", rich_help_panel=_FAULTS)
+    ] = 0.0,
+    failure_status: Annotated[
+        list[int] | None,
+        typer.Option(help="Status of injected failures (repeatable).", rich_help_panel=_FAULTS),
+    ] = None,
+    fail_first: Annotated[
+        int, typer.Option(help="Fail the first N requests.", rich_help_panel=_FAULTS)
+    ] = 0,
+    drop_rate: Annotated[
+        float, typer.Option(help="Share of answers cut off mid-body.", rich_help_panel=_FAULTS)
+    ] = 0.0,
+    drop_first: Annotated[
+        int, typer.Option(help="Cut off the first N answers.", rich_help_panel=_FAULTS)
+    ] = 0,
+    rate_limit: Annotated[
+        float | None,
+        typer.Option(help="Token bucket: requests per second.", rich_help_panel=_FAULTS),
+    ] = None,
+    burst: Annotated[int, typer.Option(help="Token bucket size.", rich_help_panel=_FAULTS)] = 1,
+    retry_after: Annotated[
+        int, typer.Option(help="Retry-After of injected 429s.", rich_help_panel=_FAULTS)
+    ] = 1,
+    seed: Annotated[
+        int | None, typer.Option(help="Seed of the random draws.", rich_help_panel=_FAULTS)
+    ] = None,
+) -> None:
+    """Serve the host and print its base URL; stop with Ctrl-C."""
+    faults = FaultSettings(
+        latency=latency,
+        failure_rate=failure_rate,
+        failure_statuses=tuple(failure_status or (503,)),
+        fail_first=fail_first,
+        drop_rate=drop_rate,
+        drop_first=drop_first,
+        rate_limit=rate_limit,
+        burst=burst,
+        retry_after=retry_after,
+        seed=seed,
+    )
+    settings = HostSettings(
+        db_url=db,
+        public_url=public_url,
+        token_lifetime=token_lifetime,
+        allow_private_fetch=allow_private_fetch,
+        login_backoff_max=login_backoff_max,
+        faults=faults,
+    )
+    app = create_app(settings)
+    # Bind first, so the printed URL is the real one even with --port 0.
+    sock = bind_socket(host, port)
+    base_url = base_url_of(sock)
+    out.print(f"openbackpack host listening on {base_url} (Badgr API: {base_url}/v2)")
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        # uvicorn shuts down gracefully, then re-raises the signal it caught: Ctrl-C is the
+        # normal way to stop, not a failure.
+        pass
+    finally:
+        sock.close()
+    out.print("openbackpack host stopped")
+
+
+@host_app.command("add-user")
+def add_user_command(
+    email: Annotated[str, typer.Argument(help="The login e-mail (stored lower-cased).")],
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, help="The password (prompted if absent).")
+    ],
+    db: DbOption = None,
+    first_name: Annotated[str, typer.Option(help="First name.")] = "",
+    last_name: Annotated[str, typer.Option(help="Last name.")] = "",
+    verified: Annotated[bool, typer.Option(help="Whether the e-mail counts as verified.")] = True,
+) -> None:
+    """Create a host account that logs in with EMAIL and the password."""
+    database = HostDatabase.open(db or default_host_database_url())
+    try:
+        user = add_user(
+            database,
+            email,
+            password,
+            verified=verified,
+            first_name=first_name,
+            last_name=last_name,
+        )
+    finally:
+        database.close()
+    state = "verified" if verified else "unverified"
+    out.print(f"added user {user.emails[0]} ({state}), user id {user.id}")

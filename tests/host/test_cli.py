@@ -1,0 +1,79 @@
+"""The ``openbackpack host`` commands: add-user and serve."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx2
+from typer.testing import CliRunner
+
+from openbackpack.cli import app
+
+runner = CliRunner()
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "openbackpack", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+
+
+def test_add_user_creates_an_account_and_never_prints_the_password(tmp_path: Path) -> None:
+    """add-user stores the account in the --db database and echoes no secret."""
+    db = f"sqlite:///{tmp_path / 'host.sqlite3'}"
+    args = ["host", "add-user", "Earner@Example.org", "--password", "s3cret-pw", "--db", db]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "earner@example.org" in result.stdout
+    assert "s3cret-pw" not in result.output
+    again = _run("host", "add-user", "earner@example.org", "--password", "x", "--db", db)
+    assert again.returncode == 1
+    assert again.stderr.startswith("error: a user with email 'earner@example.org' already exists")
+
+
+def test_add_user_prompts_for_a_hidden_password(tmp_path: Path) -> None:
+    """Without --password the password is read from a prompt."""
+    db = f"sqlite:///{tmp_path / 'host.sqlite3'}"
+    result = runner.invoke(app, ["host", "add-user", "p@example.org", "--db", db], input="pw\n")
+    assert result.exit_code == 0, result.output
+    assert "added user p@example.org" in result.stdout
+
+
+def test_serve_prints_its_url_and_serves_until_interrupted(tmp_path: Path) -> None:
+    """serve --port 0 prints the base URL, answers Badgr logins there, and stops on SIGINT."""
+    db = f"sqlite:///{tmp_path / 'host.sqlite3'}"
+    assert (
+        _run("host", "add-user", "cli@example.org", "--password", "pw", "--db", db).returncode == 0
+    )
+    command = [sys.executable, "-m", "openbackpack", "host", "serve", "--port", "0", "--db", db]
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as process:
+        try:
+            assert process.stdout is not None
+            line = process.stdout.readline()
+            assert line.startswith("openbackpack host listening on http://127.0.0.1:")
+            base_url = line.split()[4]
+            token = httpx2.post(
+                f"{base_url}/o/token", data={"username": "cli@example.org", "password": "pw"}
+            )
+            assert token.status_code == 200
+        finally:
+            process.send_signal(signal.SIGINT)
+            rest, _ = process.communicate(timeout=20)
+    assert process.returncode == 0
+    assert "stopped" in rest
+
+
+def test_serve_rejects_impossible_fault_settings() -> None:
+    """A failure rate above 1 is refused with one error line and exit code 1."""
+    result = _run("host", "serve", "--failure-rate", "2")
+    assert result.returncode == 1
+    assert "failure_rate must be between 0 and 1" in result.stderr

@@ -1,0 +1,81 @@
+"""The host's tables: migrations, sharing a database with a store, accounts from Python."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, inspect
+
+from openbackpack import DuplicateRecordError, InvalidInputError, SchemaVersionError, Store
+from openbackpack.host import HostDatabase, HostSettings, add_email, add_user, create_app
+from openbackpack.host._schema import VERSION_TABLE, metadata
+from openbackpack.store import SecretBox
+
+
+def test_migrated_schema_matches_the_declared_tables(store_url: str) -> None:
+    """Alembic finds no difference between the migrated host tables and their definitions."""
+    database = HostDatabase.open(store_url)
+    try:
+        with database.engine.connect() as connection:
+            context = MigrationContext.configure(
+                connection,
+                opts={
+                    "version_table": VERSION_TABLE,
+                    "include_object": lambda _o, name, kind, *_: (
+                        kind != "table" or name.startswith("host_")
+                    ),
+                },
+            )
+            assert compare_metadata(context, metadata) == []
+        database.upgrade()
+        database.check_schema()
+    finally:
+        database.close()
+
+
+def test_host_and_store_share_one_database(store_url: str) -> None:
+    """A store and a host in one database keep separate tables and version tables."""
+    with Store.open(store_url, secret_key=SecretBox.generate_key(), migrate=True) as store:
+        user = add_user(store, "shared@example.org", "pw")
+        assert user.emails == ("shared@example.org",)
+        store.check_schema()
+        tables = set(inspect(store.engine).get_table_names())
+    assert {"alembic_version", "host_alembic_version", "providers", "host_users"} <= tables
+
+
+def test_unmigrated_database_is_refused_without_migrate(tmp_path: Path) -> None:
+    """Opening a database whose host tables are missing, with migrate off, raises."""
+    with pytest.raises(SchemaVersionError):
+        HostDatabase.open(f"sqlite:///{tmp_path / 'empty.sqlite3'}", migrate=False)
+    with pytest.raises(SchemaVersionError):
+        create_app(HostSettings(db_url=f"sqlite:///{tmp_path / 'e.sqlite3'}", migrate=False))
+
+
+def test_add_user_checks_its_input(tmp_path: Path) -> None:
+    """Bad e-mails, empty passwords and taken addresses are refused with typed errors."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'u.sqlite3'}")
+    try:
+        user = add_user(engine, "Ada@Example.org", "pw", first_name="Ada", last_name="Lovelace")
+        assert (user.first_name, user.primary_email) == ("Ada", "ada@example.org")
+        with pytest.raises(InvalidInputError):
+            add_user(engine, "not an email", "pw")
+        with pytest.raises(InvalidInputError):
+            add_user(engine, "b@example.org", "")
+        with pytest.raises(DuplicateRecordError):
+            add_user(engine, "ADA@example.org", "other")
+        more = add_email(engine, "ada@example.org", "ada2@example.org", verified=False)
+        assert more.emails == ("ada@example.org", "ada2@example.org")
+        assert more.verified_emails == ("ada@example.org",)
+    finally:
+        engine.dispose()
+
+
+def test_settings_refuse_impossible_values() -> None:
+    """Non-positive lifetimes and non-http public URLs are refused."""
+    with pytest.raises(InvalidInputError):
+        HostSettings(token_lifetime=0)
+    with pytest.raises(InvalidInputError):
+        HostSettings(public_url="ftp://x")
