@@ -47,12 +47,21 @@ def test_add_user_prompts_for_a_hidden_password(tmp_path: Path) -> None:
 
 
 def test_serve_prints_its_url_and_serves_until_interrupted(tmp_path: Path) -> None:
-    """serve --port 0 prints the base URL, answers Badgr logins there, and stops on SIGINT."""
+    """serve --port 0 prints its URL, answers logins and the store's issuer, stops on SIGINT."""
     db = f"sqlite:///{tmp_path / 'host.sqlite3'}"
+    store = f"sqlite:///{tmp_path / 'store.sqlite3'}"
     assert (
         _run("host", "add-user", "cli@example.org", "--password", "pw", "--db", db).returncode == 0
     )
-    command = [sys.executable, "-m", "openbackpack", "host", "serve", "--port", "0", "--db", db]
+    added = _run(
+        "--db", store, "issuer", "add", "--name", "CLI University", "--url",
+        "https://cli.example", "--email", "badges@cli.example",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    command = [
+        sys.executable, "-m", "openbackpack", "--db", store, "host", "serve", "--port", "0",
+        "--db", db,
+    ]  # fmt: skip
     with subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     ) as process:
@@ -65,6 +74,10 @@ def test_serve_prints_its_url_and_serves_until_interrupted(tmp_path: Path) -> No
                 f"{base_url}/o/token", data={"username": "cli@example.org", "password": "pw"}
             )
             assert token.status_code == 200
+            issuer = httpx2.get(f"{base_url}/issuer/ob/issuers/1")
+            assert issuer.status_code == 200
+            assert issuer.json()["name"] == "CLI University"
+            assert issuer.json()["id"] == f"{base_url}/issuer/ob/issuers/1"
         finally:
             process.send_signal(signal.SIGINT)
             rest, _ = process.communicate(timeout=20)

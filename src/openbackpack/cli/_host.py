@@ -7,8 +7,10 @@ from typing import Annotated
 import typer
 import uvicorn
 from rich.console import Console
+from starlette.types import ASGIApp
 
 from openbackpack._serve import base_url_of, bind_socket
+from openbackpack.cli._context import open_store
 from openbackpack.host import (
     HOST_DB_ENV,
     FaultSettings,
@@ -18,8 +20,12 @@ from openbackpack.host import (
     create_app,
     default_host_database_url,
 )
+from openbackpack.issuer import create_issuer_app
 
-__all__ = ["host_app"]
+__all__ = ["ISSUER_MOUNT", "host_app"]
+
+ISSUER_MOUNT = "/issuer"
+"""Where ``host serve`` mounts the store's hosted Open Badges documents."""
 
 host_app = typer.Typer(
     help="Run the reference backpack host (Badgr v2, Displayer) and manage its accounts.",
@@ -41,8 +47,16 @@ _FAULTS = "Fault injection"
 
 @host_app.command("serve")
 def serve(
+    ctx: typer.Context,
     db: DbOption = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    issuer: Annotated[
+        bool,
+        typer.Option(
+            "--issuer/--no-issuer",
+            help="Also serve the store's (root --db) hosted Open Badges documents under /issuer.",
+        ),
+    ] = True,
     port: Annotated[int, typer.Option(help="Port to listen on; 0 picks a free one.")] = 0,
     public_url: Annotated[
         str | None,
@@ -86,7 +100,11 @@ def serve(
         int | None, typer.Option(help="Seed of the random draws.", rich_help_panel=_FAULTS)
     ] = None,
 ) -> None:
-    """Serve the host and print its base URL; stop with Ctrl-C."""
+    """Serve the host and print its base URL; stop with Ctrl-C.
+
+    The store's hosted Open Badges documents (issuers, badge classes, assertions) are served
+    under ``/issuer`` unless ``--no-issuer`` is given.
+    """
     faults = FaultSettings(
         latency=latency,
         failure_rate=failure_rate,
@@ -107,11 +125,18 @@ def serve(
         login_backoff_max=login_backoff_max,
         faults=faults,
     )
-    app = create_app(settings)
-    # Bind first, so the printed URL is the real one even with --port 0.
+    # Bind first, so the printed URL is the real one even with --port 0, and the issuer's
+    # hosted documents know their public base URL.
     sock = bind_socket(host, port)
     base_url = base_url_of(sock)
+    mounts: dict[str, ASGIApp] = {}
+    if issuer:
+        store = open_store(ctx)
+        mounts[ISSUER_MOUNT] = create_issuer_app(store, base_url + ISSUER_MOUNT)
+    app = create_app(settings, mounts=mounts)
     out.print(f"openbackpack host listening on {base_url} (Badgr API: {base_url}/v2)")
+    if issuer:
+        out.print(f"issuer documents of the store served under {base_url}{ISSUER_MOUNT}")
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     try:
         server.run(sockets=[sock])
