@@ -22,6 +22,7 @@ PUBLIC_MODULES = [
     "openbackpack.api",
     "openbackpack.cli",
     "openbackpack.client",
+    "openbackpack.host",
     "openbackpack.models",
     "openbackpack.protocols",
     "openbackpack.protocols.badgr",

@@ -58,6 +58,8 @@ class Shape(enum.StrEnum):
     """A bare JSON document (Open Badges JSON, Displayer answers)."""
     EMPTY = "empty"
     """No body (204)."""
+    IMAGE = "image"
+    """Image bytes (PNG or SVG), or a redirect to them."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -189,6 +189,44 @@ _ROUTES: tuple[Endpoint, ...] = (
         )
         for kind in ("assertions", "badges", "issuers")
     ),
+    # Routes that make the URLs in the documents above resolve (badgr-wire.md §5.2, §6).
+    *(
+        Endpoint(
+            name=f"public.{kind}.image",
+            method="GET",
+            path=f"/public/{kind}/{{entity}}/image",
+            base=Base.ROOT,
+            auth=False,
+            shape=Shape.IMAGE,
+            summary=f"Image of public {kind} (baked for assertions)",
+        )
+        for kind in ("assertions", "badges", "issuers")
+    ),
+    Endpoint(
+        name="public.issuers.badges",
+        method="GET",
+        path="/public/issuers/{entity}/badges",
+        base=Base.ROOT,
+        auth=False,
+        shape=Shape.DOCUMENT,
+        summary="Public Open Badges JSON of an issuer's badge classes (a bare array)",
+    ),
+    Endpoint(
+        name="public.collections",
+        method="GET",
+        path="/public/collections/{share}",
+        base=Base.ROOT,
+        auth=False,
+        shape=Shape.DOCUMENT,
+        summary="A published collection (its share_url)",
+    ),
+    _r(
+        "backpack.assertions.image",
+        "GET",
+        "/backpack/assertions/{assertion}/image",
+        "Image of a backpack assertion",
+        shape=Shape.IMAGE,
+    ),
 )
 
 ROUTES: Final[dict[str, Endpoint]] = {endpoint.name: endpoint for endpoint in _ROUTES}

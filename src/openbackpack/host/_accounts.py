@@ -1,0 +1,276 @@
+"""Accounts of the host: users with e-mails, argon2 passwords, hashed OAuth tokens.
+
+Nothing usable as a credential is stored: passwords are argon2 hashes and tokens are kept as
+their sha256 digest, so a copy of the database cannot log anyone in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import secrets
+import string
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from openbackpack._exceptions import DuplicateRecordError, InvalidInputError
+from openbackpack.host import _schema as t
+from openbackpack.host._db import insert_id
+from openbackpack.host._wire import new_entity_id
+from openbackpack.store._types import utcnow
+
+__all__ = [
+    "SCOPE",
+    "HostUser",
+    "IssuedToken",
+    "add_email",
+    "add_user",
+    "check_password",
+    "clear_failures",
+    "issue_token",
+    "load_user",
+    "locked_for",
+    "normalise_email",
+    "record_failure",
+    "rotate_refresh_token",
+    "user_for_token",
+]
+
+SCOPE: Final = "rw:profile rw:issuer rw:backpack"
+"""The scope every password-grant token gets (Badgr's public client forces it)."""
+
+# OWASP's minimum argon2id profile: a login costs milliseconds, not a fraction of a second,
+# which keeps a test suite that logs in hundreds of times fast while staying a real KDF.
+_HASHER: Final = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+_TOKEN_ALPHABET: Final = string.ascii_letters + string.digits
+# Verifying against this keeps the time of "no such user" close to "wrong password".
+_DUMMY_HASH: Final = _HASHER.hash("openbackpack-timing-equaliser")
+
+
+@dataclass(frozen=True, slots=True)
+class HostUser:
+    """A user of the host, with their e-mails (all, and the verified ones)."""
+
+    id: int
+    entity_id: str
+    first_name: str
+    last_name: str
+    emails: tuple[str, ...]
+    verified_emails: tuple[str, ...]
+
+    @property
+    def primary_email(self) -> str:
+        """The first verified e-mail, else the first e-mail."""
+        return (self.verified_emails or self.emails)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    """A token pair just issued; the only moment the plain values exist."""
+
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    scope: str
+
+    def __repr__(self) -> str:
+        # Credentials never show in a log line or a traceback.
+        return f"IssuedToken(expires_in={self.expires_in}, scope={self.scope!r})"
+
+
+def normalise_email(email: str) -> str:
+    """Check an e-mail address's syntax and return it lower-cased (as Badgr stores it)."""
+    try:
+        checked = validate_email(email.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidInputError(f"{email!r} is not an e-mail address: {exc}") from None
+    return checked.normalized.lower()
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _token() -> str:
+    # Badgr (oauthlib) hands out 30 alphanumerics.
+    return "".join(secrets.choice(_TOKEN_ALPHABET) for _ in range(30))
+
+
+def add_user(
+    connection: Connection,
+    email: str,
+    password: str,
+    *,
+    verified: bool = True,
+    first_name: str = "",
+    last_name: str = "",
+) -> HostUser:
+    """Create a user whose login (and first e-mail) is ``email``.
+
+    Raises:
+        InvalidInputError: the e-mail is malformed or the password is empty.
+        DuplicateRecordError: the e-mail already belongs to a user.
+    """
+    address = normalise_email(email)
+    if not password:
+        raise InvalidInputError("the password must not be empty")
+    user_id = insert_id(
+        connection,
+        insert(t.users).values(
+            entity_id=new_entity_id(),
+            first_name=first_name,
+            last_name=last_name,
+            password_hash=_HASHER.hash(password),
+            created_at=utcnow(),
+        ),
+    )
+    add_email(connection, user_id, address, verified=verified, primary=True)
+    user = load_user(connection, user_id)
+    assert user is not None
+    return user
+
+
+def add_email(
+    connection: Connection, user_id: int, email: str, *, verified: bool, primary: bool = False
+) -> None:
+    """Give a user one more e-mail address.
+
+    Raises:
+        DuplicateRecordError: the address already belongs to a user.
+    """
+    address = normalise_email(email)
+    taken = connection.scalar(select(t.emails.c.id).where(t.emails.c.email == address))
+    if taken is not None:
+        raise DuplicateRecordError("user", "email", address)
+    try:
+        with connection.begin_nested():
+            connection.execute(
+                insert(t.emails).values(
+                    user_id=user_id, email=address, verified=verified, is_primary=primary
+                )
+            )
+    except IntegrityError:  # pragma: no cover - a concurrent insert won the race
+        raise DuplicateRecordError("user", "email", address) from None
+
+
+def load_user(connection: Connection, user_id: int) -> HostUser | None:
+    """Return the user with that id, or ``None``."""
+    row = connection.execute(select(t.users).where(t.users.c.id == user_id)).one_or_none()
+    if row is None:
+        return None
+    addresses = connection.execute(
+        select(t.emails.c.email, t.emails.c.verified)
+        .where(t.emails.c.user_id == user_id)
+        .order_by(t.emails.c.is_primary.desc(), t.emails.c.id)
+    ).all()
+    return HostUser(
+        id=row.id,
+        entity_id=row.entity_id,
+        first_name=row.first_name,
+        last_name=row.last_name,
+        emails=tuple(a.email for a in addresses),
+        verified_emails=tuple(a.email for a in addresses if a.verified),
+    )
+
+
+def check_password(connection: Connection, username: str, password: str) -> HostUser | None:
+    """Return the user whose e-mail is ``username`` if ``password`` is theirs, else ``None``."""
+    row = connection.execute(
+        select(t.users.c.id, t.users.c.password_hash)
+        .join(t.emails, t.emails.c.user_id == t.users.c.id)
+        .where(t.emails.c.email == username.strip().lower())
+    ).one_or_none()
+    try:
+        if row is None:
+            _HASHER.verify(_DUMMY_HASH, password + "x")
+            return None
+        _HASHER.verify(row.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    return load_user(connection, row.id)
+
+
+def issue_token(connection: Connection, user_id: int, lifetime: int) -> IssuedToken:
+    """Issue an access token living ``lifetime`` seconds and a refresh token."""
+    access, refresh, now = _token(), _token(), utcnow()
+    connection.execute(
+        insert(t.tokens).values(
+            user_id=user_id,
+            access_hash=_digest(access),
+            refresh_hash=_digest(refresh),
+            scope=SCOPE,
+            expires_at=now + timedelta(seconds=lifetime),
+            created_at=now,
+        )
+    )
+    return IssuedToken(access, refresh, lifetime, SCOPE)
+
+
+def rotate_refresh_token(
+    connection: Connection, refresh_token: str, lifetime: int
+) -> IssuedToken | None:
+    """Swap a refresh token for a new pair; the old pair stops working. ``None`` if unknown."""
+    row = connection.execute(
+        delete(t.tokens)
+        .where(t.tokens.c.refresh_hash == _digest(refresh_token))
+        .returning(t.tokens.c.user_id)
+    ).one_or_none()
+    if row is None:
+        return None
+    return issue_token(connection, row.user_id, lifetime)
+
+
+def user_for_token(connection: Connection, access_token: str) -> HostUser | None:
+    """Return the user an unexpired access token belongs to, or ``None``."""
+    row = connection.execute(
+        select(t.tokens.c.user_id, t.tokens.c.expires_at).where(
+            t.tokens.c.access_hash == _digest(access_token)
+        )
+    ).one_or_none()
+    if row is None or row.expires_at <= utcnow():
+        return None
+    return load_user(connection, row.user_id)
+
+
+def locked_for(connection: Connection, key: str, now: datetime | None = None) -> int:
+    """Seconds a login key (username or client address) must still wait; 0 when free."""
+    locked_until = connection.scalar(
+        select(t.login_failures.c.locked_until).where(t.login_failures.c.key == key)
+    )
+    if locked_until is None:
+        return 0
+    remaining: float = (locked_until - (now or utcnow())).total_seconds()
+    return max(0, math.ceil(remaining))
+
+
+def record_failure(connection: Connection, key: str, cap: int) -> int:
+    """Count one more failed login; lock the key for ``2**min(n, 12)`` s, at most ``cap``."""
+    failures: int | None = connection.scalar(
+        select(t.login_failures.c.failures).where(t.login_failures.c.key == key)
+    )
+    count = (failures or 0) + 1
+    wait: int = min(cap, 2 ** min(count, 12))
+    until = utcnow() + timedelta(seconds=wait)
+    if failures is None:
+        connection.execute(
+            insert(t.login_failures).values(key=key, failures=count, locked_until=until)
+        )
+    else:
+        connection.execute(
+            update(t.login_failures)
+            .where(t.login_failures.c.key == key)
+            .values(failures=count, locked_until=until)
+        )
+    return wait
+
+
+def clear_failures(connection: Connection, key: str) -> None:
+    """Forget a key's failed logins (a success resets Badgr's counter)."""
+    connection.execute(delete(t.login_failures).where(t.login_failures.c.key == key))

@@ -1,0 +1,201 @@
+"""The host's ASGI app: every route of the protocol tables, bound to its handler by name."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from typing import Any, Final
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp
+
+from openbackpack.host import _backpack_api, _displayer, _issuer_api, _oauth, _public
+from openbackpack.host._db import HostDatabase
+from openbackpack.host._faults import FaultInjector, FaultMiddleware
+from openbackpack.host._fetch import Fetcher
+from openbackpack.host._openapi import request_body
+from openbackpack.host._registry import BADGR, DISPLAYER
+from openbackpack.host._settings import HostSettings
+from openbackpack.host._state import API_PREFIX, HostState
+from openbackpack.host._wire import (
+    BadgrError,
+    DisplayerError,
+    OAuthError,
+    badgr_error_body,
+    dumps,
+    json_response,
+    not_found,
+    protocol_of,
+)
+from openbackpack.protocols import Base, Endpoint, badgr, displayer
+
+__all__ = ["create_app", "served_routes"]
+
+_HANDLER_MODULES: Final = (_backpack_api, _displayer, _issuer_api, _oauth, _public)
+_log = logging.getLogger("openbackpack.host")
+
+
+def served_routes() -> list[tuple[str, str, Endpoint]]:
+    """Every (method, path, endpoint) the host serves, straight from the protocol tables."""
+    routes: list[tuple[str, str, Endpoint]] = [
+        (e.method, (API_PREFIX if e.base is Base.API else "") + e.path, e)
+        for e in badgr.ROUTES.values()
+    ]
+    routes += [(e.method, e.path, e) for e in displayer.ROUTES.values()]
+    return routes
+
+
+def create_app(
+    settings: HostSettings | None = None,
+    *,
+    database: HostDatabase | None = None,
+    mounts: Mapping[str, ASGIApp] | None = None,
+) -> FastAPI:
+    """Build the reference backpack host.
+
+    Args:
+        settings: the host's settings; the defaults serve an SQLite file in the user data
+            directory with no faults.
+        database: an already opened :class:`HostDatabase` (it is then not closed with the
+            app); by default the app opens ``settings.database_url`` and migrates it.
+        mounts: extra ASGI apps by path prefix (e.g. an issuer's hosted Open Badges JSON at
+            ``/issuer``), served beside the protocol routes.
+    """
+    settings = settings or HostSettings()
+    owned = database is None
+    db = database or HostDatabase.open(settings.database_url, migrate=settings.migrate)
+    state = HostState(
+        settings=settings,
+        database=db,
+        fetcher=Fetcher(
+            timeout=settings.fetch_timeout,
+            max_bytes=settings.fetch_max_bytes,
+            allow_private=settings.allow_private_fetch,
+        ),
+        faults=FaultInjector(settings.faults),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            db.close()
+
+    app = FastAPI(
+        title="openbackpack reference backpack host",
+        summary="Badgr v2 and the Mozilla Displayer API, on loopback.",
+        version="2",
+        lifespan=lifespan,
+        redirect_slashes=False,
+    )
+    app.state.host = state
+    _add_routes(app)
+    _add_error_handlers(app)
+    for prefix, mounted in (mounts or {}).items():
+        app.mount(prefix, mounted)
+    # Always installed: injects nothing unless settings or FaultInjector.fail_next ask for it.
+    app.add_middleware(FaultMiddleware, injector=state.faults)
+    return app
+
+
+def _add_routes(app: FastAPI) -> None:
+    handlers = {**BADGR, **DISPLAYER}
+    for method, path, endpoint in served_routes():
+        body = request_body(endpoint.name)
+        app.add_api_route(
+            path,
+            handlers[endpoint.name],
+            methods=[method],
+            name=endpoint.name,
+            summary=endpoint.summary,
+            status_code=endpoint.success,
+            response_model=None,
+            tags=["displayer" if endpoint.name in DISPLAYER else _tag(endpoint)],
+            openapi_extra={"requestBody": body} if body else None,
+        )
+
+
+def _tag(endpoint: Endpoint) -> str:
+    return endpoint.name.split(".", 1)[0] if "." in endpoint.name else "oauth"
+
+
+def _oauth_response(error: OAuthError) -> Response:
+    media_type = "text/html; charset=utf-8" if error.html else "application/json"
+    return Response(
+        dumps(error.body, compact=False),
+        status_code=error.status,
+        media_type=media_type,
+        headers=error.headers,
+    )
+
+
+def _badgr_response(request: Request, error: BadgrError) -> Response:
+    return json_response(
+        badgr_error_body(error), error.status, request=request, headers=error.headers
+    )
+
+
+def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    protocol = protocol_of(request.url.path)
+    if protocol == "oauth":
+        return Response(status_code=exc.status_code)
+    if protocol == "displayer":
+        return Response(
+            dumps({"httpStatus": 404, "status": "missing"}), 404, media_type="application/json"
+        )
+    if exc.status_code == 404:
+        return _badgr_response(request, not_found())
+    message = (
+        f'Method "{request.method}" not allowed.' if exc.status_code == 405 else str(exc.detail)
+    )
+    error = BadgrError(exc.status_code, "miscellaneous error", field_errors=message)
+    return _badgr_response(request, error)
+
+
+def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    protocol = protocol_of(request.url.path)
+    if protocol == "oauth":
+        return _oauth_response(OAuthError(400, {"error": "invalid_request"}))
+    if protocol == "displayer":
+        return Response(
+            dumps({"httpStatus": 404, "status": "missing"}), 404, media_type="application/json"
+        )
+    fields = {
+        ".".join(str(p) for p in e.get("loc", ())[1:]) or "detail": [e.get("msg", "")]
+        for e in exc.errors()
+    }
+    return _badgr_response(request, BadgrError(400, "bad request", field_errors=fields))
+
+
+def _unexpected(request: Request, exc: Exception) -> Response:
+    _log.exception("unexpected error answering %s %s", request.method, request.url.path)
+    protocol = protocol_of(request.url.path)
+    if protocol == "oauth":
+        return _oauth_response(OAuthError(500, {"error": "server_error"}))
+    if protocol == "displayer":
+        return Response(
+            dumps({"status": "error", "error": "server error"}), 500, media_type="application/json"
+        )
+    return _badgr_response(request, BadgrError(500, "server error"))
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    handlers: dict[Any, Callable[[Request, Any], Response]] = {
+        BadgrError: _badgr_response,
+        OAuthError: lambda _request, exc: _oauth_response(exc),
+        DisplayerError: lambda _request, exc: Response(
+            dumps(exc.body), exc.status, media_type="application/json"
+        ),
+        HTTPException: _http_error,
+        RequestValidationError: _validation_error,
+        Exception: _unexpected,
+    }
+    for kind, handler in handlers.items():
+        app.add_exception_handler(kind, handler)

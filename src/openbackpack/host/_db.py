@@ -1,0 +1,128 @@
+"""Opening the host's database and migrating it with the host's own Alembic scripts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Final
+
+from alembic import command
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, Insert, create_engine, event
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import OperationalError
+
+from openbackpack._exceptions import ConfigurationError, SchemaVersionError
+from openbackpack._settings import parse_database_url
+from openbackpack.host._schema import VERSION_TABLE
+
+__all__ = ["HostDatabase", "insert_id"]
+
+_MIGRATIONS: Final = Path(__file__).parent / "migrations"
+
+
+class HostDatabase:
+    """The host's tables in an SQLite file or a PostgreSQL database.
+
+    The tables are prefixed ``host_`` and versioned in ``host_alembic_version``, so the same
+    database may also hold an openbackpack store.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str, *, migrate: bool = True) -> HostDatabase:
+        """Connect to ``url``; create and upgrade the host tables when ``migrate`` is true.
+
+        Raises:
+            ConfigurationError: the URL is unusable or the database does not answer.
+            SchemaVersionError: ``migrate`` is false and the tables are not current.
+        """
+        database = cls(_create_engine(parse_database_url(url)))
+        try:
+            if migrate:
+                database.upgrade()
+            database.check_schema()
+        except BaseException:
+            database.close()
+            raise
+        return database
+
+    @classmethod
+    def from_engine(cls, engine: Engine, *, migrate: bool = True) -> HostDatabase:
+        """Use an existing engine (e.g. a store's); upgrade the host tables when asked."""
+        database = cls(engine)
+        if migrate:
+            database.upgrade()
+        database.check_schema()
+        return database
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """One transaction: committed when the block ends, rolled back if it raises."""
+        with self.engine.begin() as connection:
+            yield connection
+
+    def upgrade(self) -> None:
+        """Apply every pending host migration."""
+        with self.engine.begin() as connection:
+            command.upgrade(_alembic_config(connection), "head")
+
+    def check_schema(self) -> None:
+        """Raise :class:`SchemaVersionError` unless the host tables are at the newest revision."""
+        head = ScriptDirectory.from_config(_alembic_config(None)).get_current_head()
+        with self.engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+            current = context.get_current_revision()
+        if current != head:
+            raise SchemaVersionError(
+                f"the host tables are at revision {current or 'none'}, this release needs {head}"
+            )
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self.engine.dispose()
+
+
+def _create_engine(url: URL) -> Engine:
+    if url.drivername == "sqlite" and url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url)
+    if url.drivername == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    try:
+        with engine.connect():
+            pass
+    except OperationalError as exc:
+        engine.dispose()
+        raise ConfigurationError(
+            f"cannot connect to {url.render_as_string(hide_password=True)}: {exc.orig}"
+        ) from None
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
+    cursor = dbapi_connection.cursor()
+    # Cascades are declared on every foreign key; SQLite only honours them when asked.
+    cursor.execute("PRAGMA foreign_keys=ON")
+    # Request threads write concurrently; wait for the lock instead of failing at once.
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def _alembic_config(connection: Connection | None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def insert_id(connection: Connection, statement: Insert) -> int:
+    """Run an INSERT of one row and return the new row's id."""
+    key = connection.execute(statement).inserted_primary_key
+    assert key is not None
+    return int(key[0])

@@ -1,0 +1,194 @@
+"""Fault injection: latency, failures, cut-off answers and a token-bucket rate limit.
+
+Off unless :class:`~openbackpack.host.FaultSettings` asks for it. Draws come from one seeded
+random generator and the counters (``fail_first``, :meth:`FaultInjector.fail_next`) are exact,
+so a test can ask for "the next two requests fail with 503" and get exactly that.
+Injected errors use the shape of the protocol the path belongs to.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final
+
+import anyio
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from openbackpack.host._settings import FaultSettings
+from openbackpack.host._wire import dumps, protocol_of
+
+__all__ = ["Decision", "FaultInjector", "FaultMiddleware", "error_payload"]
+
+_EXEMPT: Final = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
+_DESCRIPTIONS: Final = {
+    429: "Request was throttled.",
+    500: "Internal server error.",
+    502: "Bad gateway.",
+    503: "Service temporarily unavailable.",
+    504: "Gateway timeout.",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What to do with one request: ``pass``, ``fail`` (with a status), ``drop`` or ``throttle``."""
+
+    action: str
+    status: int = 0
+    retry_after: int = 0
+
+
+class FaultInjector:
+    """Decides, request by request, which fault (if any) to inject. Thread-safe."""
+
+    def __init__(self, settings: FaultSettings, clock: Callable[[], float] = time.monotonic):
+        self.settings = settings
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._random = random.Random(settings.seed)  # noqa: S311 - faults, not secrets
+        self._fail_count = settings.fail_first
+        self._fail_status: int | None = None
+        self._drop_count = settings.drop_first
+        self._tokens = float(settings.burst)
+        self._refilled = clock()
+
+    def fail_next(self, count: int, status: int | None = None) -> None:
+        """Fail the next ``count`` requests, with ``status`` or the configured statuses."""
+        with self._lock:
+            self._fail_count = count
+            self._fail_status = status
+
+    def drop_next(self, count: int) -> None:
+        """Cut off the answers to the next ``count`` requests."""
+        with self._lock:
+            self._drop_count = count
+
+    def decide(self) -> Decision:
+        """Draw the fate of one request."""
+        with self._lock:
+            wait = self._take_token()
+            if wait:
+                return Decision("throttle", 429, wait)
+            if self._fail_count > 0:
+                self._fail_count -= 1
+                return self._failure(self._fail_status)
+            if self._drop_count > 0:
+                self._drop_count -= 1
+                return Decision("drop")
+            if self.settings.failure_rate and self._random.random() < self.settings.failure_rate:
+                return self._failure(None)
+            if self.settings.drop_rate and self._random.random() < self.settings.drop_rate:
+                return Decision("drop")
+            return Decision("pass")
+
+    def _failure(self, status: int | None) -> Decision:
+        chosen = status or self._random.choice(self.settings.failure_statuses)
+        return Decision("fail", chosen, self.settings.retry_after if chosen == 429 else 0)
+
+    def _take_token(self) -> int:
+        rate = self.settings.rate_limit
+        if rate is None:
+            return 0
+        now = self._clock()
+        self._tokens = min(self.settings.burst, self._tokens + (now - self._refilled) * rate)
+        self._refilled = now
+        if self._tokens >= 1:
+            self._tokens -= 1
+            return 0
+        return max(1, math.ceil((1 - self._tokens) / rate))
+
+
+def error_payload(path: str, status: int, retry_after: int) -> tuple[bytes, str]:
+    """The body and media type of an injected error, in the path's protocol."""
+    description = _DESCRIPTIONS.get(status, "Injected failure.")
+    if status == 429:
+        description = f"Request was throttled. Expected available in {retry_after} seconds."
+    protocol = protocol_of(path)
+    body: dict[str, Any]
+    if protocol == "oauth":
+        body = {"error": "temporarily_unavailable", "error_description": description}
+        if status == 429:
+            body = {
+                "error_description": description,
+                "error": "rate limited",
+                "expires": retry_after,
+            }
+    elif protocol == "displayer":
+        body = {"httpStatus": status, "status": "error", "error": description}
+    else:
+        body = {
+            "status": {"success": False, "description": "miscellaneous error"},
+            "result": [],
+            "fieldErrors": description,
+            "validationErrors": [],
+        }
+    return dumps(body), "application/json"
+
+
+class FaultMiddleware:
+    """ASGI middleware applying a :class:`FaultInjector`'s decisions."""
+
+    def __init__(self, app: ASGIApp, injector: FaultInjector) -> None:
+        self.app = app
+        self.injector = injector
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Delay, fail, throttle or cut off a request, or pass it through."""
+        if scope["type"] != "http" or scope["path"] in _EXEMPT:
+            await self.app(scope, receive, send)
+            return
+        decision = self.injector.decide()
+        if self.injector.settings.latency:
+            await anyio.sleep(self.injector.settings.latency)
+        if decision.action in ("fail", "throttle"):
+            await _send_error(scope["path"], decision, send)
+        elif decision.action == "drop":
+            await self.app(scope, receive, _cut_off(send))
+        else:
+            await self.app(scope, receive, send)
+
+
+async def _send_error(path: str, decision: Decision, send: Send) -> None:
+    body, media_type = error_payload(path, decision.status, decision.retry_after)
+    headers = [(b"content-type", media_type.encode()), (b"content-length", str(len(body)).encode())]
+    if decision.status == 429 or decision.status == 503:
+        headers.append((b"retry-after", str(max(decision.retry_after, 1)).encode()))
+    await send({"type": "http.response.start", "status": decision.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+def _cut_off(send: Send) -> Send:
+    """Wrap ``send`` to announce a longer body than is sent, then stop.
+
+    The server closes the connection because the answer never completes.
+    """
+    start: dict[str, Message] = {}
+    done = False
+
+    async def cut(message: Message) -> None:
+        nonlocal done
+        if done:
+            return
+        if message["type"] == "http.response.start":
+            start["message"] = message
+            return
+        if message["type"] == "http.response.body":
+            body: bytes = message.get("body", b"")
+            headers = [
+                (name, value)
+                for name, value in start["message"].get("headers", [])
+                if name.lower() != b"content-length"
+            ]
+            headers.append((b"content-length", str(len(body) + 1024).encode()))
+            await send({**start["message"], "headers": headers})
+            await send(
+                {"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True}
+            )
+            done = True
+
+    return cut

@@ -1,0 +1,165 @@
+"""``POST /o/token``: Badgr's password and refresh-token grants, errors and login throttle.
+
+Moodle posts ``username`` and ``password`` as multipart with no ``grant_type`` and no
+``client_id``; that runs under the public client with the grant forced to ``password``.
+Unlike Badgr, a JSON body is read too (Badgr silently ignores it and answers
+``invalid_request``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated, Any, Final
+
+from fastapi import Depends
+from starlette.requests import Request
+from starlette.responses import Response
+
+from openbackpack.host._accounts import (
+    IssuedToken,
+    check_password,
+    clear_failures,
+    issue_token,
+    locked_for,
+    record_failure,
+    rotate_refresh_token,
+)
+from openbackpack.host._body import BodyError, read_body
+from openbackpack.host._registry import BADGR, handles
+from openbackpack.host._state import Ctx, HostState, context
+from openbackpack.host._wire import OAuthError, dumps
+
+__all__: list[str] = []
+
+_THROTTLED: Final = "Too many login attempts. Please wait and try again."
+
+
+async def oauth_form(request: Request) -> dict[str, str]:
+    """The token request's parameters: form, multipart or JSON, strings only."""
+    state: HostState = request.app.state.host
+    try:
+        body = await read_body(request, state.settings.max_body_bytes)
+    except BodyError as exc:
+        raise OAuthError(
+            400, {"error": "invalid_request", "error_description": exc.message}
+        ) from None
+    if not isinstance(body, dict):
+        raise OAuthError(400, {"error": "invalid_request", "error_description": "Invalid body."})
+    return {key: value for key, value in body.items() if isinstance(value, str)}
+
+
+def _missing(name: str) -> OAuthError:
+    return OAuthError(
+        400,
+        {"error": "invalid_request", "error_description": f"Request is missing {name} parameter."},
+    )
+
+
+def _client(request: Request, form: dict[str, str], public_id: str) -> str | None:
+    """The client id sent (Basic header or form field), after checking it is the public one."""
+    header = request.headers.get("authorization", "")
+    scheme, _, credentials = header.partition(" ")
+    client_id, secret = form.get("client_id"), form.get("client_secret", "")
+    if scheme.lower() == "basic":
+        try:
+            client_id, _, secret = base64.b64decode(credentials).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            raise OAuthError(401, {"error": "invalid_client"}) from None
+    if client_id is None:
+        return None
+    if client_id != public_id:
+        raise OAuthError(400, {"error": "invalid client_id"}, html=True)
+    if secret:
+        # The public client has an empty secret: anything else cannot match.
+        raise OAuthError(400, {"error": "invalid client_secret"}, html=True)
+    return client_id
+
+
+def _grant(ctx: Ctx, form: dict[str, str]) -> IssuedToken:
+    client_id = _client(ctx.request, form, ctx.settings.public_client_id)
+    grant_type = form.get("grant_type")
+    if grant_type is None:
+        if client_id is not None:
+            raise _missing("grant_type")
+        grant_type = "password"
+    lifetime = ctx.settings.token_lifetime
+    with ctx.tx() as connection:
+        if grant_type == "password":
+            for name in ("username", "password"):
+                if not form.get(name):
+                    raise _missing(name)
+            user = check_password(connection, form["username"], form["password"])
+            if user is None:
+                raise OAuthError(
+                    400,
+                    {"error": "invalid_grant", "error_description": "Invalid credentials given."},
+                )
+            return issue_token(connection, user.id, lifetime)
+        if grant_type == "refresh_token":
+            if not form.get("refresh_token"):
+                raise _missing("refresh_token")
+            issued = rotate_refresh_token(connection, form["refresh_token"], lifetime)
+            if issued is None:
+                raise OAuthError(400, {"error": "invalid_grant"})
+            return issued
+    raise OAuthError(400, {"error": "unsupported_grant_type"})
+
+
+def _throttle_key(request: Request, form: dict[str, str]) -> str:
+    username = form.get("username", "").strip().lower()
+    if username:
+        return f"user:{username}"
+    return f"ip:{request.client.host if request.client else 'unknown'}"
+
+
+def _token_response(issued: IssuedToken) -> Response:
+    body = {
+        "access_token": issued.access_token,
+        "expires_in": issued.expires_in,
+        "token_type": "Bearer",
+        "scope": issued.scope,
+        "refresh_token": issued.refresh_token,
+    }
+    return Response(
+        dumps(body, compact=False),
+        media_type="application/json",
+        headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+    )
+
+
+OAuthForm = Annotated[dict[str, str], Depends(oauth_form)]
+
+
+@handles(BADGR, "token")
+def token(ctx: Annotated[Ctx, Depends(context)], form: OAuthForm) -> Response:
+    """Issue tokens for a password or refresh-token grant, with Badgr's throttle on failures."""
+    if ctx.request.url.query:
+        raise OAuthError(
+            400,
+            {"error": "Token grant parameters must be sent in post body, not query parameters"},
+            html=True,
+        )
+    cap = ctx.settings.login_backoff_max
+    key = _throttle_key(ctx.request, form)
+    if cap:
+        with ctx.tx() as connection:
+            wait = locked_for(connection, key)
+        if wait:
+            body: dict[str, Any] = {
+                "error_description": _THROTTLED,
+                "error": "login attempts throttled",
+                "expires": wait,
+            }
+            raise OAuthError(429, body, html=True, headers={"Retry-After": str(wait)})
+    try:
+        issued = _grant(ctx, form)
+    except OAuthError:
+        if cap:
+            with ctx.tx() as connection:
+                record_failure(connection, key, cap)
+        raise
+    if cap:
+        with ctx.tx() as connection:
+            clear_failures(connection, key)
+    return _token_response(issued)

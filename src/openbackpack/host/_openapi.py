@@ -1,0 +1,169 @@
+"""Request-body schemas for the OpenAPI document (the handlers read bodies themselves).
+
+Bodies are parsed by hand so that every failure keeps its protocol's shape; these schemas
+only tell the OpenAPI document (and schemathesis) what a valid body looks like.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+__all__ = ["request_body"]
+
+_STR: Final = {"type": "string"}
+_URL: Final = {"type": "string", "format": "uri"}
+_WHEN: Final = {"type": "string", "format": "date-time"}
+
+_ISSUER: Final = {
+    "type": "object",
+    "properties": {
+        "name": _STR,
+        "email": {"type": "string", "format": "email"},
+        "url": _URL,
+        "description": _STR,
+        "image": {"type": "string", "description": "data:image/png;base64,... or SVG"},
+    },
+    "required": ["name", "email", "url"],
+}
+_ALIGNMENT: Final = {
+    "type": "object",
+    "properties": {
+        "targetName": _STR,
+        "targetUrl": _URL,
+        "targetDescription": _STR,
+        "targetFramework": _STR,
+        "targetCode": _STR,
+    },
+    "required": ["targetName", "targetUrl"],
+}
+_BADGECLASS: Final = {
+    "type": "object",
+    "properties": {
+        "name": _STR,
+        "description": _STR,
+        "image": _STR,
+        "criteriaUrl": _URL,
+        "criteriaNarrative": _STR,
+        "alignments": {"type": "array", "items": _ALIGNMENT},
+        "tags": {"type": "array", "items": _STR},
+        "expires": {
+            "type": "object",
+            "properties": {
+                "amount": {"type": "integer", "minimum": 1},
+                "duration": {"enum": ["days", "weeks", "months", "years"]},
+            },
+        },
+        "issuer": _STR,
+    },
+    "required": ["name", "description", "image"],
+}
+_RECIPIENT: Final = {
+    "type": "object",
+    "properties": {
+        "identity": _STR,
+        "type": {"enum": ["email", "url", "telephone", "openBadgeId"]},
+        "hashed": {"type": "boolean"},
+    },
+    "required": ["identity"],
+}
+_ASSERTION: Final = {
+    "type": "object",
+    "properties": {
+        "recipient": _RECIPIENT,
+        "issuedOn": _WHEN,
+        "expires": _WHEN,
+        "narrative": _STR,
+        "evidence": {
+            "type": "array",
+            "items": {"type": "object", "properties": {"url": _URL, "narrative": _STR}},
+        },
+        "allowDuplicateAwards": {"type": "boolean"},
+        "badgeclass": _STR,
+        "badgeclassName": _STR,
+        "badgeclassOpenBadgeId": _URL,
+    },
+    "required": ["recipient"],
+}
+_COLLECTION: Final = {
+    "type": "object",
+    "properties": {
+        "name": _STR,
+        "description": _STR,
+        "published": {"type": "boolean"},
+        "assertions": {"type": "array", "items": _STR},
+    },
+    "required": ["name"],
+}
+_TOKEN: Final = {
+    "type": "object",
+    "properties": {
+        "grant_type": {"enum": ["password", "refresh_token"]},
+        "username": _STR,
+        "password": _STR,
+        "refresh_token": _STR,
+        "client_id": _STR,
+    },
+}
+
+_JSON_BODIES: Final[dict[str, dict[str, Any]]] = {
+    "issuers.create": _ISSUER,
+    "issuers.update": _ISSUER,
+    "badgeclasses.create": _BADGECLASS,
+    "issuer.badgeclasses.create": _BADGECLASS,
+    "badgeclasses.update": _BADGECLASS,
+    "badgeclass.assertions.create": _ASSERTION,
+    "issuer.assertions.create": _ASSERTION,
+    "assertions.update": _ASSERTION,
+    "badgeclass.issue": {
+        "type": "object",
+        "properties": {"assertions": {"type": "array", "items": _ASSERTION}},
+        "required": ["assertions"],
+    },
+    "assertions.revoke": {
+        "type": "object",
+        "properties": {"revocation_reason": _STR},
+        "required": ["revocation_reason"],
+    },
+    "assertions.revoke_many": {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {"entityId": _STR, "revocationReason": _STR},
+        },
+    },
+    "backpack.assertions.update": {
+        "type": "object",
+        "properties": {"acceptance": {"enum": ["Accepted"]}},
+        "required": ["acceptance"],
+    },
+    "backpack.import": {
+        "type": "object",
+        "properties": {"url": _URL, "image": _STR, "assertion": {"type": "object"}},
+    },
+    "backpack.collections.create": _COLLECTION,
+    "backpack.collections.update": _COLLECTION,
+}
+_FORM_BODIES: Final[dict[str, dict[str, Any]]] = {
+    "token": _TOKEN,
+    "convert_email": {
+        "type": "object",
+        "properties": {"email": {"type": "string", "format": "email"}},
+        "required": ["email"],
+    },
+}
+
+
+def request_body(name: str) -> dict[str, Any] | None:
+    """The ``requestBody`` object of endpoint ``name``, or ``None`` when it takes none."""
+    if name in _JSON_BODIES:
+        media = {"application/json": {"schema": _JSON_BODIES[name]}}
+        return {"required": True, "content": media}
+    if name in _FORM_BODIES:
+        schema = _FORM_BODIES[name]
+        media = {
+            "application/x-www-form-urlencoded": {"schema": schema},
+            "multipart/form-data": {"schema": schema},
+            "application/json": {"schema": schema},
+        }
+        return {"required": True, "content": media}
+    return None

@@ -1,0 +1,209 @@
+"""The host's tables (SQLAlchemy Core), kept apart from the store's.
+
+Every table name starts with ``host_`` and the migrations record their revision in
+``host_alembic_version``, so one database can hold both a store and a host.
+Passwords are argon2 hashes and tokens sha256 digests: nothing here is a usable secret.
+JSON values are kept as text so SQLite and PostgreSQL behave alike.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from openbackpack.store._types import UTCDateTime
+
+__all__ = [
+    "VERSION_TABLE",
+    "assertions",
+    "badgeclasses",
+    "collection_items",
+    "collections",
+    "emails",
+    "imports",
+    "issuers",
+    "login_failures",
+    "metadata",
+    "tokens",
+    "users",
+]
+
+VERSION_TABLE = "host_alembic_version"
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def _fk(name: str, target: str) -> Column[int]:
+    return Column(
+        name, Integer, ForeignKey(f"{target}.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+
+
+def _eid() -> Column[str]:
+    return Column("entity_id", String(32), nullable=False, unique=True)
+
+
+users = Table(
+    "host_users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _eid(),
+    Column("first_name", String(150), nullable=False, default=""),
+    Column("last_name", String(150), nullable=False, default=""),
+    Column("password_hash", String(255), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+emails = Table(
+    "host_emails",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _fk("user_id", "host_users"),
+    Column("email", String(255), nullable=False, unique=True),
+    Column("verified", Boolean, nullable=False),
+    Column("is_primary", Boolean, nullable=False),
+)
+
+tokens = Table(
+    "host_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _fk("user_id", "host_users"),
+    Column("access_hash", String(64), nullable=False, unique=True),
+    Column("refresh_hash", String(64), nullable=False, unique=True),
+    Column("scope", String(255), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+login_failures = Table(
+    "host_login_failures",
+    metadata,
+    Column("key", String(255), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("locked_until", UTCDateTime(), nullable=False),
+)
+
+issuers = Table(
+    "host_issuers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _eid(),
+    _fk("owner_id", "host_users"),
+    Column("name", String(1024), nullable=False),
+    Column("email", String(255), nullable=False),
+    Column("url", String(1024), nullable=False),
+    Column("description", Text, nullable=True),
+    Column("image", LargeBinary, nullable=True),
+    Column("image_type", String(32), nullable=True),
+    Column("extensions", Text, nullable=False, default="{}"),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+badgeclasses = Table(
+    "host_badgeclasses",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _eid(),
+    _fk("issuer_id", "host_issuers"),
+    Column("name", String(255), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("image", LargeBinary, nullable=False),
+    Column("image_type", String(32), nullable=False),
+    Column("criteria_url", String(1024), nullable=True),
+    Column("criteria_narrative", Text, nullable=True),
+    Column("alignments", Text, nullable=False, default="[]"),
+    Column("tags", Text, nullable=False, default="[]"),
+    Column("expires_amount", Integer, nullable=True),
+    Column("expires_duration", String(16), nullable=True),
+    Column("extensions", Text, nullable=False, default="{}"),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+assertions = Table(
+    "host_assertions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _eid(),
+    _fk("badgeclass_id", "host_badgeclasses"),
+    Column("created_by", String(32), nullable=False),
+    Column("recipient_identity", String(1024), nullable=False, index=True),
+    Column("recipient_type", String(16), nullable=False),
+    Column("hashed", Boolean, nullable=False),
+    Column("salt", String(32), nullable=False),
+    Column("issued_on", UTCDateTime(), nullable=False),
+    Column("expires", UTCDateTime(), nullable=True),
+    Column("narrative", Text, nullable=True),
+    Column("evidence", Text, nullable=False, default="[]"),
+    Column("extensions", Text, nullable=False, default="{}"),
+    Column("revoked", Boolean, nullable=False, default=False),
+    Column("revocation_reason", Text, nullable=True),
+    Column("acceptance", String(16), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+imports = Table(
+    "host_imports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _eid(),
+    _fk("user_id", "host_users"),
+    Column("source_url", String(2048), nullable=False),
+    Column("badgeclass_eid", String(32), nullable=False),
+    Column("issuer_eid", String(32), nullable=False),
+    Column("assertion_json", Text, nullable=False),
+    Column("badgeclass_json", Text, nullable=False),
+    Column("issuer_json", Text, nullable=False),
+    Column("recipient_identity", String(1024), nullable=False),
+    Column("salt", String(32), nullable=False),
+    Column("issued_on", UTCDateTime(), nullable=True),
+    Column("expires", UTCDateTime(), nullable=True),
+    Column("image", LargeBinary, nullable=True),
+    Column("image_type", String(32), nullable=True),
+    Column("acceptance", String(16), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("user_id", "source_url"),
+)
+
+collections = Table(
+    "host_collections",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _eid(),
+    _fk("user_id", "host_users"),
+    Column("name", String(128), nullable=False),
+    Column("description", String(255), nullable=False),
+    Column("share_hash", String(32), nullable=True, unique=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+collection_items = Table(
+    "host_collection_items",
+    metadata,
+    Column(
+        "collection_id",
+        Integer,
+        ForeignKey("host_collections.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("item_eid", String(32), primary_key=True),
+    Column("position", Integer, nullable=False),
+)

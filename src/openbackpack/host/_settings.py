@@ -1,0 +1,136 @@
+"""How a reference backpack host is configured: a typed, immutable settings record."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Final
+
+from openbackpack._exceptions import InvalidInputError
+from openbackpack._settings import data_dir
+
+__all__ = ["HOST_DB_ENV", "FaultSettings", "HostSettings", "default_host_database_url"]
+
+HOST_DB_ENV: Final = "OPENBACKPACK_HOST_DB"
+"""Environment variable naming the host's database URL."""
+
+FAULT_STATUSES: Final = frozenset({429, 500, 502, 503, 504})
+
+
+def default_host_database_url() -> str:
+    """Return ``$OPENBACKPACK_HOST_DB``, or ``host.sqlite3`` in the user's data directory."""
+    configured = os.environ.get(HOST_DB_ENV, "").strip()
+    if configured:
+        return configured
+    return f"sqlite:///{data_dir() / 'host.sqlite3'}"
+
+
+@dataclass(frozen=True, slots=True)
+class FaultSettings:
+    """Faults the host injects on purpose, for tests and benchmarks. All off by default.
+
+    Attributes:
+        latency: seconds added before every answer.
+        failure_rate: the share (0 to 1) of requests answered with one of ``failure_statuses``.
+        failure_statuses: the statuses to fail with (429, 500, 502, 503 or 504); 429 carries
+            ``Retry-After``.
+        fail_first: fail the first N requests, whatever the rate (deterministic).
+        drop_rate: the share of requests whose answer is cut off mid-body (the connection is
+            closed after the headers and part of the body).
+        drop_first: cut off the first N answers (deterministic).
+        rate_limit: a token bucket: requests per second; beyond it, 429 with ``Retry-After``.
+        burst: the bucket's size (requests accepted at once).
+        retry_after: the ``Retry-After`` seconds sent with injected 429 answers.
+        seed: seeds the random draws, so a run can be repeated exactly.
+    """
+
+    latency: float = 0.0
+    failure_rate: float = 0.0
+    failure_statuses: tuple[int, ...] = (503,)
+    fail_first: int = 0
+    drop_rate: float = 0.0
+    drop_first: int = 0
+    rate_limit: float | None = None
+    burst: int = 1
+    retry_after: int = 1
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        _check(self.latency >= 0, "latency must be >= 0")
+        _check(0 <= self.failure_rate <= 1, "failure_rate must be between 0 and 1")
+        _check(0 <= self.drop_rate <= 1, "drop_rate must be between 0 and 1")
+        _check(self.fail_first >= 0 and self.drop_first >= 0, "counts must be >= 0")
+        _check(bool(self.failure_statuses), "failure_statuses must not be empty")
+        unknown = set(self.failure_statuses) - FAULT_STATUSES
+        _check(not unknown, f"failure statuses must be among {sorted(FAULT_STATUSES)}")
+        _check(self.rate_limit is None or self.rate_limit > 0, "rate_limit must be > 0")
+        _check(self.burst >= 1, "burst must be >= 1")
+        _check(self.retry_after >= 0, "retry_after must be >= 0")
+
+    @property
+    def enabled(self) -> bool:
+        """Whether any fault is configured at all."""
+        return bool(
+            self.latency
+            or self.failure_rate
+            or self.fail_first
+            or self.drop_rate
+            or self.drop_first
+            or self.rate_limit
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class HostSettings:
+    """Everything a reference backpack host needs to start.
+
+    Attributes:
+        db_url: ``sqlite:///PATH`` or ``postgresql+psycopg://...``; defaults to
+            ``$OPENBACKPACK_HOST_DB`` or ``host.sqlite3`` in the user data directory.
+        public_url: the public origin used in ``openBadgeId``, ``share_url`` and public
+            JSON ids (e.g. ``https://backpack.example.org``). When unset, each request's own
+            base URL is used.
+        token_lifetime: seconds an access token lives (Badgr: 86400).
+        allow_private_fetch: let ``/v2/backpack/import`` fetch loopback and private addresses
+            (tests and demos on one machine need it; a public host must not).
+        fetch_timeout: connect and read timeout of import fetches, in seconds.
+        fetch_max_bytes: the largest document an import fetch reads.
+        max_body_bytes: the largest request body accepted (413 beyond it).
+        login_backoff_max: the cap, in seconds, of Badgr's failed-login backoff; 0 disables
+            the login throttle (as Badgr's ``TOKEN_BACKOFF_MAXIMUM_SECONDS=0``).
+        public_client_id: the OAuth client id Moodle-style password grants run under.
+        migrate: create and upgrade the host's tables when the app is created.
+        faults: fault injection (off by default).
+    """
+
+    db_url: str | None = None
+    public_url: str | None = None
+    token_lifetime: int = 86400
+    allow_private_fetch: bool = False
+    fetch_timeout: float = 10.0
+    fetch_max_bytes: int = 1024 * 1024
+    max_body_bytes: int = 4 * 1024 * 1024
+    login_backoff_max: int = 3600
+    public_client_id: str = "public"
+    migrate: bool = True
+    faults: FaultSettings = field(default_factory=FaultSettings)
+
+    def __post_init__(self) -> None:
+        _check(self.token_lifetime > 0, "token_lifetime must be > 0")
+        _check(self.fetch_timeout > 0, "fetch_timeout must be > 0")
+        _check(self.fetch_max_bytes > 0, "fetch_max_bytes must be > 0")
+        _check(self.max_body_bytes > 0, "max_body_bytes must be > 0")
+        _check(self.login_backoff_max >= 0, "login_backoff_max must be >= 0")
+        if self.public_url is not None:
+            url = self.public_url.strip()
+            _check(url.startswith(("http://", "https://")), "public_url must be http(s)")
+
+    @property
+    def database_url(self) -> str:
+        """The database URL in force (the configured one or the default)."""
+        return self.db_url or default_host_database_url()
+
+
+def _check(condition: bool, message: str) -> None:
+    if not condition:
+        raise InvalidInputError(message)
