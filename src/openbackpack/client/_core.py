@@ -53,9 +53,9 @@ DEFAULT_TIMEOUT: Final = httpx2.Timeout(10.0)
 _JSON: Final = "application/json"
 _FORM: Final = "application/x-www-form-urlencoded"
 
-# The token endpoint as a mapping row, for the refresh grant (Moodle's table has only the
+# The token endpoint as a mapping row, to read both grants' answers (Moodle's table has only the
 # password grant, as action ``user``).
-_REFRESH = ActionMapping(
+_TOKEN_ROW = ActionMapping(
     action=Action.USER,
     endpoint=badgr.route("token"),
     request=RequestKind.NONE,
@@ -211,7 +211,7 @@ class _BaseClient:
                 action=action,
                 token_endpoint=True,
             )
-        grant = interpret(_REFRESH, answer.status_code, answer.headers, answer.content)
+        grant = interpret(_TOKEN_ROW, answer.status_code, answer.headers, answer.content)
         assert isinstance(grant, TokenGrant)
         return grant
 
