@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import socket
+
 import httpx2
 from fastapi import FastAPI
 
-from openbackpack._serve import serve_in_thread
+from openbackpack._serve import bind_socket, serve_in_thread
 
 
 def test_serve_in_thread_answers_on_a_free_loopback_port_and_stops() -> None:
@@ -26,3 +28,12 @@ def test_serve_in_thread_answers_on_a_free_loopback_port_and_stops() -> None:
     else:
         refused = False
     assert refused
+
+
+def test_bound_socket_disables_nagle() -> None:
+    """The listening socket has TCP_NODELAY, so answers are not held for a delayed ACK."""
+    sock = bind_socket()
+    try:
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+    finally:
+        sock.close()

@@ -6,13 +6,18 @@ without tests seeing each other's data.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from typing import Any
 
+import anyio
 import httpx2
 import pytest
+from fastapi import FastAPI
+from starlette.responses import Response
 
+from openbackpack._serve import serve_in_thread
 from openbackpack.host import HostSettings, RunningHost, run_host_in_thread
 from tests.conftest import POSTGRES_ENV, _backends, _postgres_schema_url
 from tests.host._helpers import Account, create_badgeclass, create_issuer, new_account
@@ -60,3 +65,46 @@ def issuer(http: httpx2.Client, host: RunningHost, account: Account) -> Any:
 def badgeclass(http: httpx2.Client, host: RunningHost, account: Account, issuer: Any) -> Any:
     """A badge class of ``issuer``."""
     return create_badgeclass(http, host, account, issuer)
+
+
+class Documents:
+    """A tiny web server's contents: path -> (status, body, media type, delay seconds)."""
+
+    def __init__(self) -> None:
+        self.pages: dict[str, tuple[int, bytes, str, float]] = {}
+        self.base_url = ""
+
+    def put(
+        self,
+        path: str,
+        body: Any,
+        *,
+        status: int = 200,
+        media_type: str = "application/json",
+        delay: float = 0.0,
+    ) -> str:
+        """Serve ``body`` (JSON-encoded unless bytes) at ``path``; return its URL."""
+        content = body if isinstance(body, bytes) else json.dumps(body).encode()
+        self.pages[path] = (status, content, media_type, delay)
+        return self.base_url + path
+
+
+@pytest.fixture(scope="session")
+def documents() -> Iterator[Documents]:
+    """A loopback web server serving whatever a test puts in it (an outside issuer)."""
+    pages = Documents()
+    app = FastAPI()
+
+    @app.get("/{path:path}")
+    async def page(path: str) -> Response:
+        status, content, media_type, delay = pages.pages.get(
+            "/" + path, (404, b"{}", "application/json", 0.0)
+        )
+        if delay:
+            await anyio.sleep(delay)
+        headers = {"Location": content.decode()} if status in (301, 302) else None
+        return Response(content, status_code=status, media_type=media_type, headers=headers)
+
+    with serve_in_thread(app) as base_url:
+        pages.base_url = base_url
+        yield pages

@@ -111,6 +111,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     # Request threads write concurrently; wait for the lock instead of failing at once.
     cursor.execute("PRAGMA busy_timeout=10000")
+    # WAL lets readers run beside a writer; NORMAL sync is durable across process crashes
+    # and keeps a request's commit from waiting on an fsync.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 
