@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from openbackpack.client import set_testing
 from openbackpack.store import SecretBox, Store
 
 POSTGRES_ENV = "OPENBACKPACK_TEST_POSTGRES"
@@ -30,6 +31,20 @@ def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.delenv("OPENBACKPACK_SECRET_KEY", raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Async tests run on asyncio only."""
+    return "asyncio"
+
+
+@pytest.fixture(autouse=True)
+def _retry_testing_off() -> Iterator[None]:
+    """Every test starts and ends with the clients' retry testing switch off."""
+    set_testing(False)
+    yield
+    set_testing(False)
 
 
 @pytest.fixture(params=_backends())

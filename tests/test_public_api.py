@@ -19,7 +19,9 @@ def _isort_key(name: str) -> tuple[int, str]:
 
 PUBLIC_MODULES = [
     "openbackpack",
+    "openbackpack.api",
     "openbackpack.cli",
+    "openbackpack.client",
     "openbackpack.issuer",
     "openbackpack.host",
     "openbackpack.models",

@@ -33,6 +33,7 @@ from openbackpack.protocols._mappings import (
     define_mappings,
     find_mapping,
 )
+from openbackpack.protocols._redact import REDACTED, redact
 from openbackpack.protocols._responses import (
     assertion_from_badgr,
     badgeclass_from_badgr,
@@ -42,10 +43,12 @@ from openbackpack.protocols._responses import (
     interpret,
     issuer_from_badgr,
     parse_retry_after,
+    retry_after_from,
 )
 
 __all__ = [
     "MAPPINGS",
+    "REDACTED",
     "Action",
     "Base",
     "Body",
@@ -74,4 +77,6 @@ __all__ = [
     "issuer_body",
     "issuer_from_badgr",
     "parse_retry_after",
+    "redact",
+    "retry_after_from",
 ]

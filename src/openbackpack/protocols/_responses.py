@@ -9,7 +9,9 @@ success whose body does not match the protocol is an :class:`InvalidResponseErro
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -44,6 +46,7 @@ from openbackpack.protocols._bodies import OB2_CONTEXT
 from openbackpack.protocols._endpoint import Shape
 from openbackpack.protocols._mappings import Mapping as ActionMapping
 from openbackpack.protocols._mappings import ResultKind
+from openbackpack.protocols._redact import redact
 
 __all__ = [
     "assertion_from_badgr",
@@ -54,6 +57,7 @@ __all__ = [
     "interpret",
     "issuer_from_badgr",
     "parse_retry_after",
+    "retry_after_from",
 ]
 
 _MAX_TEXT = 300
@@ -70,8 +74,21 @@ def decode_json(content: bytes) -> Any:
         return None
 
 
+_HTML_START = re.compile(rb"^\s*<(?:!doctype\s+html|html|head|body|title|h1|p)\b", re.IGNORECASE)
+_HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+_HTML_TAG = re.compile(r"<[^>]+>")
+_SPACE = re.compile(r"\s+")
+
+
 def _text(content: bytes) -> str:
-    return content.decode("utf-8", "replace").strip()[:_MAX_TEXT]
+    """A short, credential-free text of a body for messages (an HTML page becomes its title)."""
+    text = content.decode("utf-8", "replace")
+    if _HTML_START.match(content):
+        # A proxy's or framework's error page: its title says it all, its markup says nothing.
+        title = _HTML_TITLE.search(text)
+        text = title.group(1) if title else _HTML_TAG.sub(" ", text)
+        text = "HTML page: " + html.unescape(_SPACE.sub(" ", text).strip())
+    return redact(text.strip()[:_MAX_TEXT])
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -92,7 +109,40 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return max(0.0, (moment - (now or datetime.now(UTC))).total_seconds())
 
 
+def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
+    # httpx2.Headers is case-insensitive, a plain dict is not: look both ways.
+    if not headers:
+        return None
+    value = headers.get(name)
+    if value is None:
+        value = next((v for k, v in headers.items() if k.lower() == name), None)
+    return value
+
+
+def retry_after_from(
+    headers: Mapping[str, str] | None, content: bytes = b"", now: datetime | None = None
+) -> float | None:
+    """How long a 429/503 answer asks the client to wait, in seconds, or None if it does not say.
+
+    ``Retry-After`` (seconds or an HTTP date) wins; otherwise Badgr's login throttle puts the
+    wait in the body's ``expires`` (seconds), often under a ``text/html`` content type.
+    """
+    retry = parse_retry_after(_header(headers, "retry-after"), now)
+    if retry is not None:
+        return retry
+    body = decode_json(content)
+    if isinstance(body, Mapping):
+        expires = body.get("expires")
+        if isinstance(expires, int | float) and not isinstance(expires, bool) and expires >= 0:
+            return float(expires)
+    return None
+
+
 def _description(body: Any, content: bytes) -> str:
+    return redact(_raw_description(body, content))
+
+
+def _raw_description(body: Any, content: bytes) -> str:
     if isinstance(body, Mapping):
         status = body.get("status")
         if isinstance(status, Mapping):
@@ -187,9 +237,7 @@ def error_from_response(
             **common,
         )
     if status_code == 429:
-        retry = parse_retry_after((headers or {}).get("retry-after"))
-        if retry is None and isinstance(body, Mapping) and isinstance(body.get("expires"), int):
-            retry = float(body["expires"])
+        retry = retry_after_from(headers, content)
         return RateLimitError(message, retry_after=retry, **common)
     simple: dict[int, type[APIStatusError]] = {
         403: PermissionDeniedError,

@@ -1,0 +1,128 @@
+"""The asynchronous client: the same verbs as ``BackpackClient``, awaited."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+from typing import Any
+
+import anyio
+import httpx2
+
+from openbackpack.client._core import DEFAULT_TIMEOUT, Answer, Outgoing, _BaseClient
+from openbackpack.client._retry import RetryPolicy
+from openbackpack.models import TokenGrant
+from openbackpack.protocols import Endpoint
+from openbackpack.protocols import Mapping as ActionMapping
+
+__all__ = ["AsyncBackpackClient"]
+
+
+class AsyncBackpackClient(_BaseClient):
+    """Talks to backpacks over one pooled ``httpx2.AsyncClient``.
+
+    Arguments, verbs, results and errors are those of
+    :class:`~openbackpack.client.BackpackClient`; every verb is awaited and the lifecycle
+    twin of ``close`` is :meth:`aclose`.
+    """
+
+    def __init__(
+        self,
+        *,
+        transport: httpx2.AsyncBaseTransport | None = None,
+        http_client: httpx2.AsyncClient | None = None,
+        timeout: float | httpx2.Timeout = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(timeout=timeout, retry=retry, headers=headers)
+        self._owns_http = http_client is None
+        self._http = http_client or httpx2.AsyncClient(
+            transport=transport, timeout=self.timeout, follow_redirects=True
+        )
+
+    async def send(self, outgoing: Outgoing) -> Answer:
+        """Send a request, retrying as the policy allows; return the last answer, any status.
+
+        Raises:
+            TransportError: no answer came (``RequestTimeoutError`` for a timeout).
+        """
+        retry = 0
+        while True:
+            try:
+                answer = self.answer_of(await self._http.send(self._build(outgoing)))
+            except httpx2.HTTPError as exc:
+                wait = self.retry_after_error(outgoing, exc, retry)
+                if wait is None:
+                    raise self.transport_error(outgoing, exc) from exc
+            else:
+                wait = self.retry_after_answer(outgoing, answer, retry)
+                if wait is None:
+                    return answer
+            if wait > 0:
+                await anyio.sleep(wait)
+            retry += 1
+
+    async def fetch(
+        self,
+        endpoint: Endpoint,
+        api_url: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        query: Sequence[tuple[str, str]] = (),
+        data: Any = None,
+        token: str | None = None,
+    ) -> Answer:
+        """Call any route of a protocol table; return its 2xx answer, raise on any other."""
+        outgoing = self.outgoing(
+            endpoint, api_url, params=params, query=query, data=data, token=token
+        )
+        return self.checked(outgoing, await self.send(outgoing))
+
+    async def perform(
+        self,
+        mapping: ActionMapping,
+        api_url: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        data: Any = None,
+        token: str | None = None,
+    ) -> Any:
+        """Run one row of Moodle's action table and return its typed result."""
+        outgoing = self.for_mapping(mapping, api_url, params=params, data=data, token=token)
+        return self.interpret(mapping, await self.send(outgoing))
+
+    async def password_grant(self, api_url: str, email: str, password: str) -> TokenGrant:
+        """Log in with Badgr's password grant; raises AuthenticationError when refused."""
+        answer = await self.send(self.password_request(api_url, email, password))
+        return self.token_grant(answer, "user")
+
+    async def refresh_grant(self, api_url: str, refresh_token: str) -> TokenGrant:
+        """Trade a refresh token for a new token; raises AuthenticationError when refused."""
+        answer = await self.send(self.refresh_request(api_url, refresh_token))
+        return self.token_grant(answer, "refresh")
+
+    async def aclose(self) -> None:
+        """Close the pooled connections (unless the ``httpx2.AsyncClient`` was given to us)."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncBackpackClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def _build(self, outgoing: Outgoing) -> httpx2.Request:
+        return self._http.build_request(
+            outgoing.method,
+            outgoing.url,
+            headers=outgoing.headers,
+            content=outgoing.content,
+            timeout=self.timeout,
+        )

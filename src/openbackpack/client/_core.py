@@ -1,0 +1,283 @@
+"""What both clients share and nothing of which touches the network.
+
+:class:`_BaseClient` turns an endpoint or a mapping row plus parameters into an
+:class:`Outgoing` request, decides about retries, and turns answers and ``httpx2`` errors into
+results or exceptions from the tree in ``openbackpack._exceptions``. ``BackpackClient`` and
+``AsyncBackpackClient`` only send.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+from urllib.parse import urlencode
+
+import httpx2
+
+from openbackpack._exceptions import RequestTimeoutError, TransportError
+from openbackpack.client._retry import RetryPolicy
+from openbackpack.models import TokenGrant
+from openbackpack.protocols import (
+    Action,
+    Body,
+    Endpoint,
+    RequestKind,
+    ResultKind,
+    Shape,
+    badgr,
+    build_url,
+    credentials_form,
+    decode_json,
+    error_from_response,
+    interpret,
+    redact,
+)
+from openbackpack.protocols import (
+    Mapping as ActionMapping,
+)
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "Answer",
+    "Outgoing",
+]
+
+logger = logging.getLogger("openbackpack.client")
+
+DEFAULT_TIMEOUT: Final = httpx2.Timeout(10.0)
+"""Connect, read, write and pool timeouts of 10 seconds each (Moodle had only a 3 s connect)."""
+
+_JSON: Final = "application/json"
+_FORM: Final = "application/x-www-form-urlencoded"
+
+# The token endpoint as a mapping row, to read both grants' answers (Moodle's table has only the
+# password grant, as action ``user``).
+_TOKEN_ROW = ActionMapping(
+    action=Action.USER,
+    endpoint=badgr.route("token"),
+    request=RequestKind.NONE,
+    result=ResultKind.TOKEN,
+    many=False,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A request ready to send: everything but the connection.
+
+    ``headers`` may hold an ``Authorization`` header; its ``repr`` never shows it.
+    """
+
+    action: str
+    method: str
+    url: str
+    idempotent: bool
+    token_endpoint: bool
+    headers: dict[str, str] = field(repr=False)
+    content: bytes | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What the backpack answered: status, headers and the whole body."""
+
+    status_code: int
+    headers: httpx2.Headers
+    content: bytes = field(repr=False)
+    url: str = ""
+
+    def json(self) -> Any:
+        """The body decoded as JSON (whatever the Content-Type), or None if it is not JSON."""
+        return decode_json(self.content)
+
+    @property
+    def is_success(self) -> bool:
+        """Whether the status is 2xx."""
+        return 200 <= self.status_code < 300
+
+
+def _encode(kind: Body, data: Any) -> tuple[bytes | None, str | None]:
+    if data is None or kind is Body.NONE:
+        return None, None
+    if kind is Body.FORM:
+        return urlencode(dict(data)).encode(), _FORM
+    return json.dumps(data, separators=(",", ":")).encode(), _JSON
+
+
+class _BaseClient:
+    """The pure half of a client: configuration, request building, answer interpretation."""
+
+    def __init__(
+        self,
+        *,
+        timeout: float | httpx2.Timeout = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.timeout = timeout if isinstance(timeout, httpx2.Timeout) else httpx2.Timeout(timeout)
+        self.retry = retry if retry is not None else RetryPolicy()
+        self.headers = {"Accept": _JSON, **(headers or {})}
+
+    def outgoing(
+        self,
+        endpoint: Endpoint,
+        api_url: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        query: Sequence[tuple[str, str]] = (),
+        data: Any = None,
+        token: str | None = None,
+        action: str | None = None,
+    ) -> Outgoing:
+        """Build the request for one endpoint.
+
+        ``data`` is encoded as the endpoint says (JSON or form fields); ``token`` is sent as a
+        Bearer token only if the endpoint requires authentication.
+
+        Raises:
+            KeyError: a path parameter is missing.
+            ValueError: a path parameter is empty.
+        """
+        content, content_type = _encode(endpoint.body, data)
+        headers = dict(self.headers)
+        if content_type:
+            headers["Content-Type"] = content_type
+        if endpoint.auth and token:
+            headers["Authorization"] = f"Bearer {token}"
+        return Outgoing(
+            action=action or endpoint.name,
+            method=endpoint.method,
+            url=build_url(endpoint, api_url, params, query),
+            idempotent=endpoint.idempotent,
+            token_endpoint=endpoint.shape is Shape.TOKEN,
+            headers=headers,
+            content=content,
+        )
+
+    def for_mapping(
+        self,
+        mapping: ActionMapping,
+        api_url: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        data: Any = None,
+        token: str | None = None,
+    ) -> Outgoing:
+        """Build the request for one row of Moodle's action table."""
+        return self.outgoing(
+            mapping.endpoint,
+            api_url,
+            params=params,
+            query=mapping.query,
+            data=data,
+            token=token,
+            action=mapping.action.value,
+        )
+
+    def password_request(self, api_url: str, email: str, password: str) -> Outgoing:
+        """Badgr's password grant, as Moodle sends it: ``username`` and ``password`` only."""
+        return self.outgoing(
+            badgr.route("token"),
+            api_url,
+            data=credentials_form(email, password),
+            action="user",
+        )
+
+    def refresh_request(self, api_url: str, refresh_token: str) -> Outgoing:
+        """Badgr's refresh grant (no client credentials: the public client issued the token)."""
+        return self.outgoing(
+            badgr.route("token"),
+            api_url,
+            data={"grant_type": "refresh_token", "refresh_token": refresh_token},
+            action="refresh",
+        )
+
+    @staticmethod
+    def interpret(mapping: ActionMapping, answer: Answer) -> Any:
+        """The typed result of a mapping row's answer, or its typed error (raised)."""
+        return interpret(mapping, answer.status_code, answer.headers, answer.content)
+
+    @staticmethod
+    def token_grant(answer: Answer, action: str) -> TokenGrant:
+        """The token of a grant's answer; raises AuthenticationError when it was refused."""
+        if not answer.is_success:
+            raise error_from_response(
+                answer.status_code,
+                answer.content,
+                answer.headers,
+                action=action,
+                token_endpoint=True,
+            )
+        grant = interpret(_TOKEN_ROW, answer.status_code, answer.headers, answer.content)
+        assert isinstance(grant, TokenGrant)
+        return grant
+
+    @staticmethod
+    def checked(outgoing: Outgoing, answer: Answer) -> Answer:
+        """Return a 2xx answer as it is; raise the typed error of any other status."""
+        if answer.is_success:
+            return answer
+        raise error_from_response(
+            answer.status_code,
+            answer.content,
+            answer.headers,
+            action=outgoing.action,
+            token_endpoint=outgoing.token_endpoint,
+        )
+
+    def retry_after_answer(self, outgoing: Outgoing, answer: Answer, retry: int) -> float | None:
+        """The wait before retrying after ``answer``, or None to keep it."""
+        wait = self.retry.after_answer(
+            retry,
+            answer.status_code,
+            answer.headers,
+            answer.content,
+            idempotent=outgoing.idempotent,
+        )
+        if wait is not None:
+            logger.info(
+                "%s %s: HTTP %s, retrying in %.2fs",
+                outgoing.method,
+                outgoing.url,
+                answer.status_code,
+                wait,
+            )
+        return wait
+
+    def retry_after_error(
+        self, outgoing: Outgoing, error: httpx2.HTTPError, retry: int
+    ) -> float | None:
+        """The wait before retrying after a transport error, or None to give up."""
+        wait = self.retry.after_error(retry, error, idempotent=outgoing.idempotent)
+        if wait is not None:
+            logger.info(
+                "%s %s: %s, retrying in %.2fs",
+                outgoing.method,
+                outgoing.url,
+                type(error).__name__,
+                wait,
+            )
+        return wait
+
+    @staticmethod
+    def transport_error(outgoing: Outgoing, error: httpx2.HTTPError) -> TransportError:
+        """The openbackpack error for an ``httpx2`` failure (the caller chains it)."""
+        detail = redact(str(error)) or type(error).__name__
+        where = f"{outgoing.method} {outgoing.url}"
+        if isinstance(error, httpx2.TimeoutException):
+            return RequestTimeoutError(
+                f"{outgoing.action}: timed out ({type(error).__name__}) on {where}: {detail}",
+                action=outgoing.action,
+            )
+        return TransportError(
+            f"{outgoing.action}: {type(error).__name__} on {where}: {detail}",
+            action=outgoing.action,
+        )
+
+    @staticmethod
+    def answer_of(response: httpx2.Response) -> Answer:
+        """Freeze a fully read ``httpx2`` response."""
+        return Answer(response.status_code, response.headers, response.content, str(response.url))

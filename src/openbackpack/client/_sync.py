@@ -1,0 +1,143 @@
+"""The blocking client: one pooled ``httpx2.Client``, retries, typed errors."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+from typing import Any
+
+import httpx2
+
+from openbackpack.client._core import DEFAULT_TIMEOUT, Answer, Outgoing, _BaseClient
+from openbackpack.client._retry import RetryPolicy
+from openbackpack.models import TokenGrant
+from openbackpack.protocols import Endpoint
+from openbackpack.protocols import Mapping as ActionMapping
+
+__all__ = ["BackpackClient"]
+
+
+class BackpackClient(_BaseClient):
+    """Talks to backpacks over one pooled ``httpx2.Client`` (Moodle opened one per request).
+
+    Args:
+        transport: an ``httpx2`` transport to send through (``httpx2.MockTransport`` in tests).
+        http_client: a ready ``httpx2.Client`` to use instead of creating one; it is not
+            closed by :meth:`close`.
+        timeout: seconds, or an ``httpx2.Timeout``; default 10 s to connect, read, write and
+            wait for a pooled connection.
+        retry: the :class:`RetryPolicy`; default 3 attempts.
+        headers: extra headers sent with every request.
+
+    Every verb raises, instead of returning an error value:
+
+    * :class:`~openbackpack.RequestTimeoutError` / :class:`~openbackpack.TransportError` when no
+      usable answer came (the ``httpx2`` error is chained);
+    * an :class:`~openbackpack.APIStatusError` subclass for an error status;
+    * :class:`~openbackpack.InvalidResponseError` for a success whose body is unusable.
+    """
+
+    def __init__(
+        self,
+        *,
+        transport: httpx2.BaseTransport | None = None,
+        http_client: httpx2.Client | None = None,
+        timeout: float | httpx2.Timeout = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(timeout=timeout, retry=retry, headers=headers)
+        self._owns_http = http_client is None
+        self._http = http_client or httpx2.Client(
+            transport=transport, timeout=self.timeout, follow_redirects=True
+        )
+
+    def send(self, outgoing: Outgoing) -> Answer:
+        """Send a request, retrying as the policy allows; return the last answer, any status.
+
+        Raises:
+            TransportError: no answer came (``RequestTimeoutError`` for a timeout).
+        """
+        retry = 0
+        while True:
+            try:
+                answer = self.answer_of(self._http.send(self._build(outgoing)))
+            except httpx2.HTTPError as exc:
+                wait = self.retry_after_error(outgoing, exc, retry)
+                if wait is None:
+                    raise self.transport_error(outgoing, exc) from exc
+            else:
+                wait = self.retry_after_answer(outgoing, answer, retry)
+                if wait is None:
+                    return answer
+            if wait > 0:
+                time.sleep(wait)
+            retry += 1
+
+    def fetch(
+        self,
+        endpoint: Endpoint,
+        api_url: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        query: Sequence[tuple[str, str]] = (),
+        data: Any = None,
+        token: str | None = None,
+    ) -> Answer:
+        """Call any route of a protocol table; return its 2xx answer, raise on any other."""
+        outgoing = self.outgoing(
+            endpoint, api_url, params=params, query=query, data=data, token=token
+        )
+        return self.checked(outgoing, self.send(outgoing))
+
+    def perform(
+        self,
+        mapping: ActionMapping,
+        api_url: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        data: Any = None,
+        token: str | None = None,
+    ) -> Any:
+        """Run one row of Moodle's action table and return its typed result.
+
+        The result is what :func:`openbackpack.protocols.interpret` makes of the answer: a
+        model, a list of models, a :class:`~openbackpack.models.TokenGrant` or a
+        :class:`~openbackpack.models.DisplayerUser`.
+        """
+        outgoing = self.for_mapping(mapping, api_url, params=params, data=data, token=token)
+        return self.interpret(mapping, self.send(outgoing))
+
+    def password_grant(self, api_url: str, email: str, password: str) -> TokenGrant:
+        """Log in with Badgr's password grant; raises AuthenticationError when refused."""
+        return self.token_grant(self.send(self.password_request(api_url, email, password)), "user")
+
+    def refresh_grant(self, api_url: str, refresh_token: str) -> TokenGrant:
+        """Trade a refresh token for a new token; raises AuthenticationError when refused."""
+        return self.token_grant(self.send(self.refresh_request(api_url, refresh_token)), "refresh")
+
+    def close(self) -> None:
+        """Close the pooled connections (unless the ``httpx2.Client`` was given to us)."""
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> BackpackClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _build(self, outgoing: Outgoing) -> httpx2.Request:
+        return self._http.build_request(
+            outgoing.method,
+            outgoing.url,
+            headers=outgoing.headers,
+            content=outgoing.content,
+            timeout=self.timeout,
+        )
