@@ -23,7 +23,9 @@ PUBLIC_MODULES = [
     "openbackpack.cli",
     "openbackpack.client",
     "openbackpack.host",
+    "openbackpack.issuer",
     "openbackpack.models",
+    "openbackpack.models.ob2",
     "openbackpack.protocols",
     "openbackpack.protocols.badgr",
     "openbackpack.protocols.displayer",
@@ -75,3 +77,16 @@ def test_version_comes_from_the_installed_metadata() -> None:
     from importlib.metadata import version
 
     assert openbackpack.__version__ == version("openbackpack")
+
+
+def test_ob2_context_ships_unmodified_with_its_notice() -> None:
+    """The package carries the OB 2.0 context byte for byte, beside a notice of its licence."""
+    import hashlib
+    from importlib import resources
+
+    contexts = resources.files("openbackpack.issuer").joinpath("contexts")
+    data = contexts.joinpath("openbadges-v2.json").read_bytes()
+    assert hashlib.sha256(data).hexdigest() == (
+        "3c0c25a0e581c64cbe632197377c4f334c6c0b95f0d90e3b74449781612b153d"
+    )
+    assert "Specification Document License" in contexts.joinpath("NOTICE.md").read_text()

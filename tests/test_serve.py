@@ -1,28 +1,38 @@
-"""Serving an ASGI app on loopback in a background thread."""
+"""serve_in_thread: a real loopback server on a free port, stopped on exit."""
 
 from __future__ import annotations
 
 import httpx2
+import pytest
 from fastapi import FastAPI
 
-from openbackpack._serve import serve_in_thread
+from openbackpack._serve import base_url_of, bind_socket, serve_in_thread
 
 
-def test_serve_in_thread_answers_on_a_free_loopback_port_and_stops() -> None:
-    """The app answers on 127.0.0.1 at a kernel-chosen port, and the port closes afterwards."""
+def _app() -> FastAPI:
     app = FastAPI()
 
     @app.get("/ping")
     def ping() -> dict[str, str]:
         return {"pong": "yes"}
 
-    with serve_in_thread(app) as base_url:
-        assert base_url.startswith("http://127.0.0.1:")
-        assert httpx2.get(f"{base_url}/ping").json() == {"pong": "yes"}
-    try:
-        httpx2.get(f"{base_url}/ping", timeout=1)
-    except httpx2.TransportError:
-        refused = True
-    else:
-        refused = False
-    assert refused
+    return app
+
+
+def test_serves_on_a_free_loopback_port_and_stops() -> None:
+    """The yielded URL answers while the block runs, and the port is closed afterwards."""
+    with serve_in_thread(_app()) as url:
+        assert url.startswith("http://127.0.0.1:")
+        assert not url.endswith(":0")
+        assert httpx2.get(url + "/ping", timeout=10).json() == {"pong": "yes"}
+    with pytest.raises(httpx2.ConnectError):
+        httpx2.get(url + "/ping", timeout=2)
+
+
+def test_a_socket_bound_first_gives_the_url_before_the_app_exists() -> None:
+    """bind_socket + base_url_of tell the URL up front, and serve_in_thread uses that socket."""
+    sock = bind_socket()
+    expected = base_url_of(sock)
+    with serve_in_thread(_app(), sock=sock) as url:
+        assert url == expected
+        assert httpx2.get(url + "/ping", timeout=10).status_code == 200

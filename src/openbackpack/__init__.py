@@ -6,6 +6,7 @@ The public names are re-exported here; submodules whose names start with ``_`` a
 import importlib.metadata as _metadata
 
 from openbackpack._exceptions import (
+    AlreadyRevokedError,
     APIStatusError,
     AuthenticationError,
     BackpackError,
@@ -14,7 +15,10 @@ from openbackpack._exceptions import (
     DuplicateBadgeError,
     DuplicateRecordError,
     InvalidApiVersionError,
+    InvalidCriteriaError,
     InvalidDirectionError,
+    InvalidEmailError,
+    InvalidImageError,
     InvalidInputError,
     InvalidResponseError,
     InvalidUrlError,
@@ -51,6 +55,7 @@ except _metadata.PackageNotFoundError:  # pragma: no cover - a source tree never
 __all__ = [
     "SITE_OWNER",
     "APIStatusError",
+    "AlreadyRevokedError",
     "ApiVersion",
     "AsyncBackpackApi",
     "Authentication",
@@ -65,7 +70,10 @@ __all__ = [
     "DuplicateRecordError",
     "ExternalBadge",
     "InvalidApiVersionError",
+    "InvalidCriteriaError",
     "InvalidDirectionError",
+    "InvalidEmailError",
+    "InvalidImageError",
     "InvalidInputError",
     "InvalidResponseError",
     "InvalidUrlError",

@@ -9,11 +9,15 @@ The tree, split by who is at fault::
     │   ├── RecordNotFoundError     no row with that id
     │   ├── DuplicateRecordError    a unique value is already taken
     │   ├── PrimaryBackpackError    the primary site backpack cannot be deleted
-    │   └── SchemaVersionError      the database is not migrated to this release
+    │   ├── SchemaVersionError      the database is not migrated to this release
+    │   └── AlreadyRevokedError     the award was revoked before
     ├── InvalidInputError           a value given by the caller is not acceptable (a ValueError)
     │   ├── InvalidApiVersionError  not one of 1, 2, 2.1
     │   ├── InvalidUrlError         not an absolute http(s) URL
-    │   └── InvalidDirectionError   a move that is neither up nor down
+    │   ├── InvalidDirectionError   a move that is neither up nor down
+    │   ├── InvalidEmailError       not an email address
+    │   ├── InvalidImageError       a badge or issuer image that is neither PNG nor SVG
+    │   └── InvalidCriteriaError    badge criteria with neither a URL nor a narrative
     ├── UnsupportedActionError      the backpack's API has no such action (raised before any I/O)
     ├── TransportError              no usable HTTP exchange: connect/read failure, closed connection
     │   └── RequestTimeoutError     a connect, read or write timeout
@@ -37,6 +41,7 @@ from typing import Any
 
 __all__ = [
     "APIStatusError",
+    "AlreadyRevokedError",
     "AuthenticationError",
     "BackpackError",
     "ConfigurationError",
@@ -44,7 +49,10 @@ __all__ = [
     "DuplicateBadgeError",
     "DuplicateRecordError",
     "InvalidApiVersionError",
+    "InvalidCriteriaError",
     "InvalidDirectionError",
+    "InvalidEmailError",
+    "InvalidImageError",
     "InvalidInputError",
     "InvalidResponseError",
     "InvalidUrlError",
@@ -286,3 +294,35 @@ class RateLimitError(APIStatusError):
 
 class ServerError(APIStatusError):
     """The backpack failed (5xx)."""
+
+
+class AlreadyRevokedError(StoreError):
+    """The award was already revoked; a revocation is final and keeps its first reason."""
+
+    def __init__(self, award_hash: str) -> None:
+        super().__init__(f"award {award_hash!r} is already revoked")
+        self.award_hash = award_hash
+
+
+class InvalidEmailError(InvalidInputError):
+    """A value that is not an email address."""
+
+    def __init__(self, field: str, value: object, reason: str) -> None:
+        super().__init__(f"{field} {value!r} is not an email address: {reason}")
+        self.field = field
+        self.value = value
+
+
+class InvalidImageError(InvalidInputError):
+    """An image that is neither a PNG nor an SVG document, judged by its content."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"the image is not usable: {reason}; use a PNG or an SVG file")
+        self.reason = reason
+
+
+class InvalidCriteriaError(InvalidInputError):
+    """Badge criteria with neither a URL nor a narrative."""
+
+    def __init__(self) -> None:
+        super().__init__("a badge class needs criteria: a criteria URL, a narrative, or both")

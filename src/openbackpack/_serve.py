@@ -1,4 +1,8 @@
-"""Running an ASGI app on a loopback port in a background thread (tests, benchmarks, demo)."""
+"""Running an ASGI app under uvicorn on a socket bound here (port 0 = any free port).
+
+Binding the socket ourselves, rather than passing uvicorn a port, is what lets a caller learn
+the real port of ``--port 0`` before the first request, and keeps tests off fixed ports.
+"""
 
 from __future__ import annotations
 
@@ -11,54 +15,81 @@ from typing import Any
 
 import uvicorn
 
-__all__ = ["base_url_of", "bind_socket", "serve_in_thread"]
-
-_START_TIMEOUT = 10.0
+__all__ = ["base_url_of", "bind_socket", "serve_forever", "serve_in_thread"]
 
 
 def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
-    """Bind a listening TCP socket; port 0 lets the kernel pick a free port."""
+    """Return a listening TCP socket on ``host``; port 0 picks a free port."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen()
+    except OSError:
+        sock.close()
+        raise
     return sock
 
 
 def base_url_of(sock: socket.socket) -> str:
-    """Return ``http://host:port`` for a bound socket."""
+    """Return ``http://HOST:PORT`` for a bound socket (IPv6 hosts in brackets)."""
     host, port = sock.getsockname()[:2]
-    shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _server(app: Any, log_level: str) -> uvicorn.Server:
+    # No websockets: the apps served here need none, and leaving them out keeps uvicorn from
+    # importing optional libraries. Lifespan runs when an app defines one.
+    config = uvicorn.Config(app, log_level=log_level, lifespan="auto", ws="none")
+    return uvicorn.Server(config)
+
+
+def serve_forever(app: Any, sock: socket.socket, *, log_level: str = "info") -> None:
+    """Serve ``app`` on ``sock`` in this thread until interrupted (Ctrl-C, SIGTERM)."""
+    _server(app, log_level).run(sockets=[sock])
 
 
 @contextmanager
-def serve_in_thread(app: Any, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
-    """Serve ``app`` with uvicorn in a daemon thread; yield its base URL; stop it on exit.
+def serve_in_thread(
+    app: Any,
+    *,
+    sock: socket.socket | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    timeout: float = 10.0,
+) -> Iterator[str]:
+    """Serve ``app`` in a background thread; yield its base URL, stop it on exit.
 
-    The socket is bound before the server starts, so the URL is known and no other process
-    can take the port in between (binding port 0 and reusing the number would race).
+    Pass ``sock`` (from :func:`bind_socket`) when the app must know its own URL before it
+    is built; otherwise a socket is bound on ``host``/``port``. The socket is closed on exit.
+    Meant for tests and tools that need a real loopback server::
+
+        sock = bind_socket()
+        app = create_issuer_app(store, base_url_of(sock))
+        with serve_in_thread(app, sock=sock) as url:
+            httpx2.get(url + "/ob/issuers/1")
     """
-    sock = bind_socket(host, port)
-    config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    sock = sock if sock is not None else bind_socket(host, port)
+    server = _server(app, "warning")
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="openbackpack-serve", daemon=True
+    )
     thread.start()
     try:
-        _wait_started(server, thread)
+        _wait_until_started(server, thread, timeout)
         yield base_url_of(sock)
     finally:
         server.should_exit = True
-        thread.join(timeout=_START_TIMEOUT)
+        thread.join(timeout)
         sock.close()
 
 
-def _wait_started(server: uvicorn.Server, thread: threading.Thread) -> None:
-    deadline = time.monotonic() + _START_TIMEOUT
+def _wait_until_started(server: uvicorn.Server, thread: threading.Thread, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
     while not server.started:
         if not thread.is_alive():
             raise RuntimeError("the server thread stopped before it started serving")
         if time.monotonic() > deadline:
-            raise RuntimeError("the server did not start within 10 seconds")
+            raise RuntimeError(f"the server did not start within {timeout} seconds")
         time.sleep(0.01)

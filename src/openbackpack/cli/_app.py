@@ -2,21 +2,38 @@
 
 from __future__ import annotations
 
-import sys
-from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
+from typer.core import TyperGroup
 
 from openbackpack import __version__
 from openbackpack._exceptions import BackpackError
 from openbackpack._settings import DB_ENV, default_database_url, parse_database_url
+from openbackpack.cli import _issuer
+from openbackpack.cli._backpacks import backpacks_app
+from openbackpack.cli._context import Context, context_of
+from openbackpack.cli._output import err, out
 from openbackpack.store import SecretBox, Store
 
 __all__ = ["app", "main"]
 
+
+class _Group(TyperGroup):
+    """The root group: every deliberate error becomes one line on stderr and exit code 1."""
+
+    # typer vendors click privately, so its Context base class has no public name to annotate.
+    def invoke(self, ctx: Any) -> Any:
+        """Run the command, translating :class:`BackpackError` at the edge."""
+        try:
+            return super().invoke(ctx)
+        except BackpackError as exc:
+            err.print(f"error: {exc}", markup=False)
+            raise typer.Exit(1) from None
+
+
 app = typer.Typer(
+    cls=_Group,
     name="openbackpack",
     help="Talk to Open Badges backpacks, and run a reference backpack host.",
     no_args_is_help=True,
@@ -25,20 +42,7 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Create, migrate and inspect the store.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False)
-
-
-@dataclass(frozen=True)
-class Context:
-    """What the global options chose, handed to every command."""
-
-    db_url: str
-
-    def open_store(self, *, migrate: bool | None = None) -> Store:
-        """Open the chosen store."""
-        return Store.open(self.db_url, migrate=migrate)
+app.add_typer(backpacks_app, name="backpacks")
 
 
 def _version(value: bool) -> None:
@@ -70,12 +74,6 @@ def root(
     ctx.obj = Context(db_url=db or default_database_url())
 
 
-def _context(ctx: typer.Context) -> Context:
-    obj = ctx.find_root().obj
-    assert isinstance(obj, Context)
-    return obj
-
-
 def _redacted(url: str) -> str:
     return parse_database_url(url).render_as_string(hide_password=True)
 
@@ -83,16 +81,16 @@ def _redacted(url: str) -> str:
 @db_app.command("upgrade")
 def db_upgrade(ctx: typer.Context) -> None:
     """Create the store if needed and apply every pending migration."""
-    context = _context(ctx)
-    with context.open_store(migrate=True):
+    context = context_of(ctx)
+    with Store.open(context.db_url, migrate=True):
         out.print(f"store {_redacted(context.db_url)} is up to date")
 
 
 @db_app.command("current")
 def db_current(ctx: typer.Context) -> None:
     """Print which store is configured and check that its schema is current."""
-    context = _context(ctx)
-    with context.open_store():
+    context = context_of(ctx)
+    with Store.open(context.db_url):
         out.print(f"store {_redacted(context.db_url)}: schema current")
 
 
@@ -105,17 +103,16 @@ def db_new_key() -> None:
 @app.command()
 def demo(ctx: typer.Context) -> None:
     """Run the whole job end to end on the embedded default store."""
-    context = _context(ctx)
-    with context.open_store() as store, store.transaction() as tx:
+    context = context_of(ctx)
+    with Store.open(context.db_url) as store, store.transaction() as tx:
         providers = tx.providers.list()
     out.print(f"store: {_redacted(context.db_url)}")
     out.print(f"site backpacks configured: {len(providers)}")
 
 
+_issuer.register(app)
+
+
 def main() -> None:
-    """Run the command line, turning deliberate errors into one line and exit code 1."""
-    try:
-        app()
-    except BackpackError as exc:
-        err.print(f"error: {exc}", markup=False, soft_wrap=True)
-        sys.exit(1)
+    """Run the command line."""
+    app()

@@ -1,9 +1,16 @@
 """Typed, pure data for openbackpack: API versions and Open Badges documents.
 
-Nothing here performs I/O or imports the client, store or host.
+Nothing here performs I/O or imports the client, store or host. The Open Badges 2.0 documents
+live in :mod:`openbackpack.models.ob2`.
 """
 
 from openbackpack.models._base import WireModel
+from openbackpack.models._recipient import (
+    HashAlgorithm,
+    RecipientMatch,
+    hash_identity,
+    match_recipient,
+)
 from openbackpack.models._version import ApiVersion
 from openbackpack.models.backpack import (
     Alignment,
@@ -25,10 +32,14 @@ __all__ = [
     "DisplayerBadge",
     "DisplayerGroup",
     "DisplayerUser",
+    "HashAlgorithm",
     "Recipient",
+    "RecipientMatch",
     "RemoteAssertion",
     "RemoteBadgeClass",
     "RemoteIssuer",
     "TokenGrant",
     "WireModel",
+    "hash_identity",
+    "match_recipient",
 ]

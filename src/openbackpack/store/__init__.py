@@ -1,7 +1,9 @@
-"""Persistence for openbackpack: site backpacks, accounts, selections, ids, tokens, settings.
+"""Persistence for openbackpack: backpacks, accounts, tokens, settings, the issuer registry.
 
-Open a :class:`Store` and work in a :class:`Transaction`; every secret is sealed with Fernet
-before it reaches the database and comes back wrapped in :class:`Secret`.
+Site backpacks, accounts, selected collections, remote ids, tokens and settings live beside the
+issuer registry (issuers, badge classes, awards). Open a :class:`Store` and work in a
+:class:`Transaction`; every secret is sealed with Fernet before it reaches the database and
+comes back wrapped in :class:`Secret`.
 """
 
 from openbackpack.store._crypto import Secret, SecretBox
@@ -17,6 +19,16 @@ from openbackpack.store._records import (
     Provider,
     SelectedCollection,
     SiteSettings,
+)
+from openbackpack.store._registry import Awards, BadgeClasses, Issuers
+from openbackpack.store._registry_records import (
+    Alignment,
+    Award,
+    BadgeClass,
+    Endorsement,
+    Evidence,
+    ImageType,
+    Issuer,
 )
 from openbackpack.store._repos import (
     Accounts,
@@ -34,12 +46,22 @@ from openbackpack.store._store import Store, Transaction
 __all__ = [
     "SITE_OWNER",
     "Accounts",
+    "Alignment",
+    "Award",
+    "Awards",
     "BackpackAccount",
+    "BadgeClass",
+    "BadgeClasses",
     "CachedToken",
     "Collections",
+    "Endorsement",
+    "Evidence",
     "ExternalIdentifier",
     "IdentifierKind",
     "Identifiers",
+    "ImageType",
+    "Issuer",
+    "Issuers",
     "OAuthClient",
     "OAuthClients",
     "OAuthToken",

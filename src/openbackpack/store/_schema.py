@@ -5,16 +5,22 @@ They keep the meaning of Moodle's backpack tables (``badge_external_backpack``,
 ``badge_backpack_oauth2``) with these changes: every secret column holds a sealed (encrypted)
 value, a user may hold accounts on several providers, deleting a provider cascades to everything
 that hangs off it, and the Badgr token cache lives here keyed by account instead of in a session.
+
+The issuer registry (``issuers``, ``badge_classes``, ``badge_class_relations``, ``endorsements``,
+``awards``) plays the part of Moodle's ``badge``, ``badge_issued``, ``badge_related``,
+``badge_alignment`` and ``badge_endorsement``: what the hosted Open Badges JSON is built from.
 Migrations in ``migrations/versions`` must create exactly these tables; a test compares them.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Column,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -26,7 +32,12 @@ from openbackpack.store._types import UTCDateTime
 
 __all__ = [
     "accounts",
+    "awards",
+    "badge_class_relations",
+    "badge_classes",
+    "endorsements",
     "external_identifiers",
+    "issuers",
     "metadata",
     "oauth_clients",
     "oauth_tokens",
@@ -192,4 +203,124 @@ store_meta = Table(
     metadata,
     Column("key", String(64), primary_key=True),
     Column("value", Text, nullable=False),
+)
+
+# The issuer registry. Images live in the row: badge images are small (the checks cap them)
+# and keeping them here means one backup holds everything a hosted badge needs.
+_IMAGE_TYPES = "('image/png', 'image/svg+xml')"
+
+issuers = Table(
+    "issuers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("description", Text, nullable=True),
+    Column("image", LargeBinary, nullable=True),
+    Column("image_type", String(32), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("modified_at", UTCDateTime, nullable=False),
+    CheckConstraint(
+        f"(image IS NULL AND image_type IS NULL) OR "
+        f"(image IS NOT NULL AND image_type IN {_IMAGE_TYPES})",
+        name="image",
+    ),
+)
+
+badge_classes = Table(
+    "badge_classes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "issuer_id",
+        Integer,
+        ForeignKey("issuers.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("name", String(255), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("image", LargeBinary, nullable=False),
+    Column("image_type", String(32), nullable=False),
+    Column("criteria_url", Text, nullable=True),
+    Column("criteria_narrative", Text, nullable=True),
+    Column("alignments", Text, nullable=False),
+    Column("tags", Text, nullable=False),
+    Column("version", String(64), nullable=True),
+    Column("language", String(35), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("modified_at", UTCDateTime, nullable=False),
+    CheckConstraint(f"image_type IN {_IMAGE_TYPES}", name="image_type"),
+    CheckConstraint("criteria_url IS NOT NULL OR criteria_narrative IS NOT NULL", name="criteria"),
+)
+
+# A relation is symmetric, so it is stored once, lower id first.
+badge_class_relations = Table(
+    "badge_class_relations",
+    metadata,
+    Column(
+        "badge_class_id",
+        Integer,
+        ForeignKey("badge_classes.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "related_id",
+        Integer,
+        ForeignKey("badge_classes.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
+    CheckConstraint("badge_class_id < related_id", name="ordered"),
+)
+
+endorsements = Table(
+    "endorsements",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "badge_class_id",
+        Integer,
+        ForeignKey("badge_classes.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column(
+        "endorser_id",
+        Integer,
+        ForeignKey("issuers.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("comment", Text, nullable=True),
+    Column("issued_on", UTCDateTime, nullable=False),
+)
+
+awards = Table(
+    "awards",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "badge_class_id",
+        Integer,
+        ForeignKey("badge_classes.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("hash", String(64), nullable=False, unique=True),
+    Column("recipient_email", String(320), nullable=False),
+    Column("salt", String(64), nullable=False),
+    Column("issued_on", UTCDateTime, nullable=False),
+    Column("expires", UTCDateTime, nullable=True),
+    Column("evidence", Text, nullable=False),
+    Column("revoked", Boolean, nullable=False),
+    Column("revocation_reason", Text, nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    CheckConstraint("expires IS NULL OR expires > issued_on", name="expiry"),
+    CheckConstraint(
+        "(revoked AND revocation_reason IS NOT NULL AND revoked_at IS NOT NULL) OR "
+        "(NOT revoked AND revocation_reason IS NULL AND revoked_at IS NULL)",
+        name="revocation",
+    ),
 )

@@ -24,7 +24,7 @@ from openbackpack._settings import (
     key_file_for,
     parse_database_url,
 )
-from openbackpack.store import _repos, _schema
+from openbackpack.store import _registry, _repos, _schema
 from openbackpack.store._crypto import SecretBox, load_or_create_key_file
 
 __all__ = ["Store", "Transaction"]
@@ -89,6 +89,21 @@ class Transaction:
     def settings(self) -> _repos.Settings:
         """Site-wide settings."""
         return _repos.Settings(self.connection, self._box)
+
+    @cached_property
+    def issuers(self) -> _registry.Issuers:
+        """Issuers of the local badge registry."""
+        return _registry.Issuers(self.connection, self._box)
+
+    @cached_property
+    def badge_classes(self) -> _registry.BadgeClasses:
+        """Badge classes of the registry, their relations and endorsements."""
+        return _registry.BadgeClasses(self.connection, self._box)
+
+    @cached_property
+    def awards(self) -> _registry.Awards:
+        """Awards of the registry's badge classes, and their revocation."""
+        return _registry.Awards(self.connection, self._box)
 
 
 class Store:

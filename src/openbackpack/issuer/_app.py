@@ -1,0 +1,124 @@
+"""The hosted Open Badges endpoints as an ASGI app (what backpacks fetch to verify a badge).
+
+Moodle's ``assertion.php``, ``badge_json.php``, ``issuer_json.php`` and ``endorsement_json.php``
+become one small FastAPI app with the URL layout of :mod:`openbackpack.issuer._urls`. Unlike
+Moodle, a revoked assertion's 410 body carries ``revocationReason``, issuers publish a
+revocation list, and images are served with their real content type.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Final
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+from openbackpack._exceptions import RecordNotFoundError
+from openbackpack.issuer._documents import IssuerDocuments
+from openbackpack.issuer._urls import (
+    ASSERTION_PATH,
+    BADGE_IMAGE_PATH,
+    BADGE_PATH,
+    ENDORSEMENT_PATH,
+    ISSUER_IMAGE_PATH,
+    ISSUER_PATH,
+    REVOCATIONS_PATH,
+    IssuerUrls,
+)
+from openbackpack.models import ob2
+from openbackpack.store import Store
+
+__all__ = ["JSON_LD", "create_issuer_app"]
+
+JSON_LD: Final = "application/ld+json"
+# Hosted documents are public and read by browser-based displayers too.
+_PUBLIC_HEADERS: Final = {"Access-Control-Allow-Origin": "*", "X-Content-Type-Options": "nosniff"}
+# An SVG can carry scripts; served as a document it must not be able to run them.
+_IMAGE_HEADERS: Final = {**_PUBLIC_HEADERS, "Content-Security-Policy": "default-src 'none'"}
+
+
+def create_issuer_app(store: Store, base_url: str) -> FastAPI:
+    """Return the hosted-badge app over ``store``, whose document ids start with ``base_url``.
+
+    ``base_url`` is the app's public root: mounted at ``/issuer`` inside a host reachable at
+    ``https://lms.example.org``, it is ``https://lms.example.org/issuer``. Building the app
+    touches neither the network nor the database.
+    """
+    urls = IssuerUrls(base_url)
+    app = FastAPI(title="openbackpack issuer", docs_url=None, redoc_url=None)
+
+    @contextmanager
+    def documents() -> Iterator[IssuerDocuments]:
+        with store.transaction() as tx:
+            yield IssuerDocuments(tx, urls)
+
+    def ld(fetch: Callable[[IssuerDocuments], ob2.Ob2Model], request: Request) -> Response:
+        with documents() as docs:
+            document = fetch(docs)
+        return _ld_response(document, request)
+
+    @app.get(ASSERTION_PATH, summary="Assertion (410 when revoked or unknown)")
+    def assertion(award_hash: str, request: Request) -> Response:
+        with documents() as docs:
+            document = docs.hosted_assertion(award_hash)
+        gone = isinstance(document, ob2.RevokedAssertion)
+        return _ld_response(document, request, status_code=410 if gone else 200)
+
+    @app.get(BADGE_PATH, summary="BadgeClass")
+    def badge(badge_id: int, request: Request) -> Response:
+        return ld(lambda docs: docs.badge_class(badge_id), request)
+
+    @app.get(ISSUER_PATH, summary="Issuer profile")
+    def issuer(issuer_id: int, request: Request) -> Response:
+        return ld(lambda docs: docs.issuer(issuer_id), request)
+
+    @app.get(REVOCATIONS_PATH, summary="RevocationList of an issuer")
+    def revocations(issuer_id: int, request: Request) -> Response:
+        return ld(lambda docs: docs.revocation_list(issuer_id), request)
+
+    @app.get(ENDORSEMENT_PATH, summary="Endorsement")
+    def endorsement(endorsement_id: int, request: Request) -> Response:
+        return ld(lambda docs: docs.endorsement(endorsement_id), request)
+
+    @app.get(BADGE_IMAGE_PATH, summary="Badge image (PNG or SVG)")
+    def badge_image(badge_id: int) -> Response:
+        with documents() as docs:
+            data, media_type = docs.image("badge", badge_id)
+        return Response(data, media_type=media_type, headers=_IMAGE_HEADERS)
+
+    @app.get(ISSUER_IMAGE_PATH, summary="Issuer image (PNG or SVG)")
+    def issuer_image(issuer_id: int) -> Response:
+        with documents() as docs:
+            data, media_type = docs.image("issuer", issuer_id)
+        return Response(data, media_type=media_type, headers=_IMAGE_HEADERS)
+
+    app.add_exception_handler(RecordNotFoundError, _not_found)
+    return app
+
+
+def _media_type(request: Request) -> str:
+    """Answer ``application/json`` only to clients that accept it and not JSON-LD."""
+    accepted = {
+        part.split(";", 1)[0].strip().lower()
+        for part in request.headers.get("accept", "").split(",")
+    }
+    if "application/json" in accepted and not accepted & {JSON_LD, "*/*", "application/*"}:
+        return "application/json"
+    return JSON_LD
+
+
+def _ld_response(document: ob2.Ob2Model, request: Request, status_code: int = 200) -> Response:
+    body = json.dumps(document.to_json(), ensure_ascii=False, indent=2).encode("utf-8")
+    return Response(
+        body,
+        status_code=status_code,
+        media_type=_media_type(request),
+        headers=_PUBLIC_HEADERS,
+    )
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return JSONResponse({"error": str(exc)}, status_code=404, headers=_PUBLIC_HEADERS)

@@ -1,0 +1,103 @@
+"""Hosted documents read from the registry: the bridge between the store and the builders."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from openbackpack._exceptions import RecordNotFoundError
+from openbackpack.issuer._build import (
+    build_assertion,
+    build_badge_class,
+    build_endorsement,
+    build_issuer,
+    build_revocation_list,
+    build_revoked_assertion,
+)
+from openbackpack.issuer._urls import IssuerUrls
+from openbackpack.models import ob2
+from openbackpack.store import Transaction
+
+__all__ = ["IssuerDocuments"]
+
+_UNKNOWN_ASSERTION: Final = "no assertion with this id was issued here"
+
+
+class IssuerDocuments:
+    """Open Badges 2.0 documents of one registry, with ids under one base URL.
+
+    Every method reads inside the caller's transaction and raises
+    :class:`~openbackpack.RecordNotFoundError` for an unknown id::
+
+        with store.transaction() as tx:
+            documents = IssuerDocuments(tx, IssuerUrls("https://badges.example.org"))
+            data = documents.assertion(award_hash).to_json()
+    """
+
+    def __init__(self, tx: Transaction, urls: IssuerUrls) -> None:
+        self._tx = tx
+        self.urls = urls
+
+    def issuer(self, issuer_id: int) -> ob2.Profile:
+        """The issuer's Profile."""
+        return build_issuer(self._tx.issuers.get(issuer_id), self.urls)
+
+    def badge_class(self, badge_id: int, *, embedded: bool = False) -> ob2.BadgeClass:
+        """The BadgeClass, with its issuer, related badges and endorsements."""
+        badge = self._tx.badge_classes.get(badge_id)
+        endorsements = [
+            (endorsement, self._tx.issuers.get(endorsement.endorser_id))
+            for endorsement in self._tx.badge_classes.endorsements(badge_id)
+        ]
+        return build_badge_class(
+            badge,
+            self._tx.issuers.get(badge.issuer_id),
+            self.urls,
+            related=[self._tx.badge_classes.get(other) for other in badge.related_ids],
+            endorsements=endorsements,
+            embedded=embedded,
+        )
+
+    def assertion(self, award_hash: str, *, hashed: bool = True) -> ob2.Assertion:
+        """The award's Assertion with its BadgeClass embedded (revoked ones say so)."""
+        award = self._tx.awards.get(award_hash)
+        badge = self.badge_class(award.badge_class_id, embedded=True)
+        return build_assertion(award, badge, self.urls, hashed=hashed)
+
+    def hosted_assertion(self, award_hash: str) -> ob2.Assertion | ob2.RevokedAssertion:
+        """What the assertion URL answers: the Assertion, or what is left of it when revoked.
+
+        An unknown hash is answered like a revoked one, as Moodle does, so a verifier that
+        holds a deleted badge learns it is no longer valid.
+        """
+        award = self._tx.awards.find(award_hash)
+        if award is not None and not award.revoked:
+            return self.assertion(award_hash)
+        reason = award.revocation_reason if award is not None else None
+        return build_revoked_assertion(
+            self.urls.assertion(award_hash), reason or _UNKNOWN_ASSERTION
+        )
+
+    def endorsement(self, endorsement_id: int) -> ob2.Endorsement:
+        """The Endorsement, with its endorser's profile embedded."""
+        endorsement = self._tx.badge_classes.endorsement(endorsement_id)
+        return build_endorsement(
+            endorsement, self._tx.issuers.get(endorsement.endorser_id), self.urls
+        )
+
+    def revocation_list(self, issuer_id: int) -> ob2.RevocationList:
+        """The issuer's RevocationList."""
+        issuer = self._tx.issuers.get(issuer_id)
+        return build_revocation_list(
+            issuer, self._tx.awards.list(issuer_id=issuer_id, revoked=True), self.urls
+        )
+
+    def image(self, kind: str, record_id: int) -> tuple[bytes, str]:
+        """The image bytes and content type of a badge class (``"badge"``) or an issuer."""
+        record = (
+            self._tx.badge_classes.get(record_id)
+            if kind == "badge"
+            else self._tx.issuers.get(record_id)
+        )
+        if record.image is None or record.image_type is None:
+            raise RecordNotFoundError("issuer image", record_id)
+        return record.image, record.image_type
