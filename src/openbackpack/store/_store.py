@@ -86,6 +86,11 @@ class Transaction:
         return _repos.Verifications(self.connection, self._box)
 
     @cached_property
+    def badge_cache(self) -> _repos.BadgeCache:
+        """Cached external badges per account."""
+        return _repos.BadgeCache(self.connection, self._box)
+
+    @cached_property
     def settings(self) -> _repos.Settings:
         """Site-wide settings."""
         return _repos.Settings(self.connection, self._box)
