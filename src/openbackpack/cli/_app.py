@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -10,11 +11,11 @@ from typer.core import TyperGroup
 from openbackpack import __version__
 from openbackpack._exceptions import BackpackError
 from openbackpack._settings import DB_ENV, default_database_url, parse_database_url
-from openbackpack.cli import _issuer
+from openbackpack.cli import _flows, _issuer
 from openbackpack.cli._backpacks import backpacks_app
 from openbackpack.cli._context import Context, context_of
 from openbackpack.cli._host import host_app
-from openbackpack.cli._output import err, out
+from openbackpack.cli._output import err, out, print_table
 from openbackpack.store import SecretBox, Store
 
 __all__ = ["app", "main"]
@@ -103,16 +104,42 @@ def db_new_key() -> None:
 
 
 @app.command()
-def demo(ctx: typer.Context) -> None:
-    """Run the whole job end to end on the embedded default store."""
-    context = context_of(ctx)
-    with Store.open(context.db_url) as store, store.transaction() as tx:
-        providers = tx.providers.list()
-    out.print(f"store: {_redacted(context.db_url)}")
-    out.print(f"site backpacks configured: {len(providers)}")
+def demo(
+    keep: Annotated[
+        bool,
+        typer.Option(
+            "--keep",
+            help="Leave the host and store running (until Ctrl-C) and print how to reach them.",
+        ),
+    ] = False,
+) -> None:
+    """Run the whole job end to end: a reference host, a site, a learner, a badge, a backpack."""
+    import tempfile
+    import threading
+
+    from openbackpack._demo import DemoEnvironment, run_demo
+
+    def wait(env: DemoEnvironment) -> None:
+        out.print(f"store:   {env.store_url}", markup=False)
+        out.print(f"host:    {env.host_url} (Badgr API {env.api_url})", markup=False)
+        out.print(f"issuer:  {env.issuer_url}", markup=False)
+        out.print(f"outbox:  {env.outbox}", markup=False)
+        out.print("serving until Ctrl-C", markup=False)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            out.print("stopped", markup=False)
+
+    with tempfile.TemporaryDirectory(prefix="openbackpack-demo-") as scratch:
+        directory = Path(tempfile.mkdtemp(prefix="openbackpack-demo-")) if keep else Path(scratch)
+        env = run_demo(directory, say=lambda line: out.print(line, markup=False),
+                       keep=wait if keep else None)  # fmt: skip
+    rows = [[step.name, step.outcome, f"{step.seconds:.2f}s"] for step in env.steps]
+    print_table("openbackpack demo", ["step", "outcome", "time"], rows)
 
 
 _issuer.register(app)
+_flows.register(app)
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from openbackpack.cli._output import out, print_json, print_table
 from openbackpack.services import (
     SiteBackpack,
     add_backpack,
+    check_backpack_connection,
     edit_backpack,
     list_backpacks,
     move_backpack,
@@ -146,3 +147,15 @@ def _done(message: str, backpack: SiteBackpack, as_json: bool) -> None:
         print_json(_summary(backpack))
     else:
         out.print(message, markup=False)
+
+
+@backpacks_app.command("test")
+def test_command(
+    ctx: typer.Context, backpack_id: Annotated[int, typer.Argument(help="The backpack's id.")]
+) -> None:
+    """Log in with the site account and report what the backpack said."""
+    with open_store(ctx) as store:
+        result = check_backpack_connection(store, backpack_id)
+    out.print(result.message, markup=False)
+    if not result.ok:
+        raise typer.Exit(1)

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from openbackpack._exceptions import InvalidInputError
+from openbackpack._exceptions import BackpackError, InvalidInputError
+from openbackpack.api import BackpackApi
+from openbackpack.client import BackpackClient
 from openbackpack.models import ApiVersion
 from openbackpack.store import SITE_OWNER, BackpackAccount, Provider, Store, Transaction
 
 __all__ = [
+    "ConnectionTest",
     "SiteBackpack",
     "add_backpack",
+    "check_backpack_connection",
     "edit_backpack",
     "list_backpacks",
     "move_backpack",
@@ -152,3 +156,38 @@ def list_backpacks(store: Store) -> list[SiteBackpack]:
     """Return every site backpack, primary first."""
     with store.transaction() as tx:
         return [_site_backpack(tx, provider) for provider in tx.providers.list()]
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionTest:
+    """Whether the site account logs in (:func:`check_backpack_connection`), and what was said."""
+
+    ok: bool
+    message: str
+
+
+def check_backpack_connection(
+    store: Store, provider_id: int, *, client: BackpackClient | None = None
+) -> ConnectionTest:
+    """Log in with the site account, as Moodle's "Test settings" does, and report the outcome.
+
+    The cached token is dropped first, so the credentials themselves are checked. On failure
+    the message carries the backpack's own explanation. Only the login is tested, not the
+    account's rights to issue.
+    """
+    with store.transaction() as tx:
+        provider = tx.providers.get(provider_id)
+        account = tx.accounts.site_account(provider_id)
+    if provider.api_version is ApiVersion.V2P1:
+        return ConnectionTest(False, "Badge Connect (2.1) backpacks have no site account to test")
+    if account is None:
+        return ConnectionTest(
+            False, "this backpack has no site account: add its email and password"
+        )
+    try:
+        with BackpackApi(provider, store=store, client=client) as api:
+            api.clear_system_user_session()
+            api.authenticate()
+    except BackpackError as exc:
+        return ConnectionTest(False, f"the backpack refused the site account: {exc}")
+    return ConnectionTest(True, "backpack connection successfully established")

@@ -32,6 +32,7 @@ from openbackpack.store._registry_records import (
 )
 from openbackpack.store._repos import (
     Accounts,
+    BadgeCache,
     Collections,
     Identifiers,
     OAuthClients,
@@ -50,6 +51,7 @@ __all__ = [
     "Award",
     "Awards",
     "BackpackAccount",
+    "BadgeCache",
     "BadgeClass",
     "BadgeClasses",
     "CachedToken",

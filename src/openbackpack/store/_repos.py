@@ -42,6 +42,7 @@ from openbackpack.store._validate import check_email, check_owner, normalise_url
 
 __all__ = [
     "Accounts",
+    "BadgeCache",
     "Collections",
     "Identifiers",
     "OAuthClients",
@@ -154,7 +155,7 @@ class Providers(_Repository):
         # Explicit deletes, children first, so nothing is orphaned even on a database whose
         # foreign keys do not cascade.
         account_ids = select(t.accounts.c.id).where(t.accounts.c.provider_id == provider_id)
-        for table in (t.selected_collections, t.oauth_tokens, t.token_cache):
+        for table in (t.selected_collections, t.oauth_tokens, t.token_cache, t.badge_cache):
             self._conn.execute(delete(table).where(table.c.account_id.in_(account_ids)))
         for table in (
             t.accounts,
@@ -324,7 +325,7 @@ class Accounts(_Repository):
     def delete(self, account_id: int) -> None:
         """Delete an account with its selected collections and tokens."""
         self.get(account_id)
-        for table in (t.selected_collections, t.oauth_tokens, t.token_cache):
+        for table in (t.selected_collections, t.oauth_tokens, t.token_cache, t.badge_cache):
             self._conn.execute(delete(table).where(table.c.account_id == account_id))
         self._conn.execute(delete(t.accounts).where(t.accounts.c.id == account_id))
 
@@ -354,6 +355,8 @@ class Collections(_Repository):
         version = Providers(self._conn, self._box).get(account.provider_id).api_version
         rows = [_collection_row(account_id, key, version) for key in dict.fromkeys(keys)]
         self.clear(account_id)
+        # What was cached came from the old selection.
+        self._conn.execute(delete(t.badge_cache).where(t.badge_cache.c.account_id == account_id))
         if rows:
             self._conn.execute(insert(t.selected_collections), rows)
         return self.list(account_id)
@@ -437,6 +440,18 @@ class Identifiers(_Repository):
             )
         )
         return result.rowcount > 0
+
+    def delete_prefix(self, provider_id: int, prefix: str) -> int:
+        """Forget every mapping of one provider whose internal key starts with ``prefix``."""
+        if not prefix:
+            raise InvalidInputError("a key prefix must be non-empty")
+        result = self._conn.execute(
+            delete(t.external_identifiers).where(
+                t.external_identifiers.c.provider_id == provider_id,
+                t.external_identifiers.c.internal_key.startswith(prefix, autoescape=True),
+            )
+        )
+        return result.rowcount
 
     def delete_all(self, provider_id: int) -> int:
         """Forget every mapping of one provider; returns how many there were."""
@@ -723,6 +738,36 @@ class Verifications(_Repository):
             created_at=row.created_at,
             expires_at=row.expires_at,
         )
+
+
+class BadgeCache(_Repository):
+    """What an account's selected collections held when last read (a JSON payload)."""
+
+    def get(self, account_id: int) -> tuple[str, datetime] | None:
+        """Return the cached payload and when it was fetched, or None."""
+        row = self._conn.execute(
+            select(t.badge_cache.c.payload, t.badge_cache.c.fetched_at).where(
+                t.badge_cache.c.account_id == account_id
+            )
+        ).first()
+        return None if row is None else (row.payload, row.fetched_at)
+
+    def save(self, account_id: int, payload: str, fetched_at: datetime | None = None) -> None:
+        """Store (or replace) an account's cached payload."""
+        Accounts(self._conn, self._box).get(account_id)
+        self.delete(account_id)
+        self._conn.execute(
+            insert(t.badge_cache).values(
+                account_id=account_id, payload=payload, fetched_at=fetched_at or utcnow()
+            )
+        )
+
+    def delete(self, account_id: int) -> bool:
+        """Forget an account's cached payload; returns whether there was one."""
+        result = self._conn.execute(
+            delete(t.badge_cache).where(t.badge_cache.c.account_id == account_id)
+        )
+        return result.rowcount > 0
 
 
 _SETTING_DEFAULTS: dict[str, str] = {

@@ -33,6 +33,7 @@ from openbackpack.store._types import UTCDateTime
 __all__ = [
     "accounts",
     "awards",
+    "badge_cache",
     "badge_class_relations",
     "badge_classes",
     "endorsements",
@@ -196,6 +197,14 @@ settings = Table(
     metadata,
     Column("key", String(64), primary_key=True),
     Column("value", Text, nullable=False),
+)
+
+badge_cache = Table(
+    "badge_cache",
+    metadata,
+    _account_fk(primary_key=True),
+    Column("payload", Text, nullable=False),
+    Column("fetched_at", UTCDateTime, nullable=False),
 )
 
 store_meta = Table(

@@ -86,6 +86,11 @@ class Transaction:
         return _repos.Verifications(self.connection, self._box)
 
     @cached_property
+    def badge_cache(self) -> _repos.BadgeCache:
+        """Cached external badges per account."""
+        return _repos.BadgeCache(self.connection, self._box)
+
+    @cached_property
     def settings(self) -> _repos.Settings:
         """Site-wide settings."""
         return _repos.Settings(self.connection, self._box)
@@ -151,6 +156,7 @@ class Store:
                 store.upgrade()
             store.check_schema()
             store._check_key()
+            store._initialise_settings()
         except BaseException:
             store.close()
             raise
@@ -188,6 +194,11 @@ class Store:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    def _initialise_settings(self) -> None:
+        # Settings created on first read would make a read write; create them up front.
+        with self.transaction() as tx:
+            tx.settings.get()
 
     def _check_key(self) -> None:
         # A canary sealed on first use tells a wrong key at open time, instead of letting

@@ -1,0 +1,256 @@
+"""Connecting a user's v1 or v2 backpack with email verification (Moodle's ``mybackpack.php``).
+
+The flow: check that the credentials log in *now* (:func:`start_connection`), remember the
+pending connection (code stored hashed, password sealed, 24 h expiry) and mail the code; then
+:func:`verify_connection` compares the code in constant time, logs in again and saves the
+account. Fixed from Moodle: the chosen provider's version is the one checked (W13), codes
+expire and are compared in constant time, and no password sits in user preferences (W21).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+
+from openbackpack._exceptions import UnsupportedActionError
+from openbackpack.api import BackpackApi
+from openbackpack.client import BackpackClient
+from openbackpack.models import ApiVersion
+from openbackpack.protocols import Action, Mode, find_mapping
+from openbackpack.services._errors import (
+    ExternalBackpacksDisabledError,
+    NotConnectedError,
+    NotOwnerError,
+    VerificationError,
+)
+from openbackpack.services._mail import Mailer, compose
+from openbackpack.store import (
+    BackpackAccount,
+    PendingVerification,
+    Provider,
+    Store,
+    Transaction,
+)
+from openbackpack.store._crypto import secrets_match
+from openbackpack.store._types import utcnow
+from openbackpack.store._validate import check_email, check_owner
+
+__all__ = [
+    "PendingConnection",
+    "cancel_connection",
+    "check_login",
+    "disconnect",
+    "resend_verification",
+    "start_connection",
+    "verify_connection",
+]
+
+VERIFICATION_TTL: Final = timedelta(hours=24)
+DEFAULT_SENDER: Final = "openbackpack@localhost"
+
+
+@dataclass(frozen=True, slots=True)
+class PendingConnection:
+    """A connection waiting for its email code."""
+
+    provider_id: int
+    owner: str
+    email: str
+    expires_at: datetime
+
+
+def check_login(
+    provider: Provider, email: str, password: str, client: BackpackClient | None = None
+) -> str | None:
+    """Log in with credentials that are not stored yet; return the v1 user id (v2: None).
+
+    Raises:
+        AuthenticationError: the backpack refused them (the message carries its reason).
+        UnsupportedActionError: a Badge Connect (2.1) provider, which connects with OAuth 2.
+    """
+    if provider.api_version is ApiVersion.V2P1:
+        raise UnsupportedActionError(
+            "email and password connection", "2.1", "user (Badge Connect connects with OAuth 2)"
+        )
+    own = client is None
+    http = client if client is not None else BackpackClient()
+    try:
+        if provider.api_version is ApiVersion.V2:
+            http.password_grant(provider.api_url, email, password)
+            return None
+        mapping = find_mapping(ApiVersion.V1, Mode.USER, Action.USER)
+        found = http.perform(mapping, provider.api_url, data=email)
+        return str(found.user_id)
+    finally:
+        if own:
+            http.close()
+
+
+def _allowed(tx: Transaction) -> None:
+    if not tx.settings.get().allow_external_backpacks:
+        raise ExternalBackpacksDisabledError("external backpacks are switched off on this site")
+
+
+def _pending(tx: Transaction, owner: str, provider_id: int | None) -> PendingVerification:
+    found = tx.verifications.find(owner, provider_id)
+    if not found:
+        raise VerificationError(f"user {owner!r} has no pending backpack connection")
+    if len(found) > 1:
+        raise VerificationError(
+            f"user {owner!r} has pending connections to several backpacks; name the backpack"
+        )
+    return found[0]
+
+
+def _send_code(
+    mailer: Mailer, sender: str, provider: Provider, email: str, code: str, verify_hint: str
+) -> None:
+    body = (
+        f"Someone asked to connect the backpack {provider.web_url} to this address.\n\n"
+        f"Your verification code is: {code}\n\n"
+        f"{verify_hint}\n\n"
+        "The code expires in 24 hours. If you did not ask for this, ignore this message.\n"
+    )
+    mailer.send(compose(sender, email, "Badges backpack email verification", body))
+
+
+def start_connection(
+    store: Store,
+    owner: str,
+    provider_id: int,
+    email: str,
+    password: str,
+    *,
+    mailer: Mailer,
+    sender: str = DEFAULT_SENDER,
+    client: BackpackClient | None = None,
+    verify_hint: str = "Enter it with: openbackpack verify --user USER CODE",
+) -> PendingConnection:
+    """Check the credentials against the backpack, then mail a verification code.
+
+    Nothing is stored unless the backpack accepted the login. An earlier pending connection
+    of the same user to the same backpack is replaced.
+
+    Raises:
+        AuthenticationError: the backpack refused the login (its reason is in the message).
+        InvalidInputError: an empty email or password, or a bad owner id.
+        MailDeliveryError: the mail could not be sent; the pending connection is not kept.
+    """
+    owner = check_owner(owner)
+    email = check_email(email)
+    with store.transaction() as tx:
+        _allowed(tx)
+        provider = tx.providers.get(provider_id)
+    check_login(provider, email, password, client)
+    with store.transaction() as tx:
+        pending, code = tx.verifications.create(
+            owner, provider_id, email, password, ttl=VERIFICATION_TTL
+        )
+        # Inside the transaction: if the mail cannot go, the pending row is rolled back.
+        _send_code(mailer, sender, provider, email, code, verify_hint)
+    return PendingConnection(provider_id, owner, email, pending.expires_at)
+
+
+def resend_verification(
+    store: Store,
+    owner: str,
+    provider_id: int | None = None,
+    *,
+    mailer: Mailer,
+    sender: str = DEFAULT_SENDER,
+    verify_hint: str = "Enter it with: openbackpack verify --user USER CODE",
+) -> PendingConnection:
+    """Mail a fresh code for the pending connection (only a hash of the old one was kept)."""
+    with store.transaction() as tx:
+        pending = _pending(tx, owner, provider_id)
+        provider = tx.providers.get(pending.provider_id)
+        password = pending.password.reveal() if pending.password else None
+        renewed, code = tx.verifications.create(
+            owner, pending.provider_id, pending.email, password, ttl=VERIFICATION_TTL
+        )
+        _send_code(mailer, sender, provider, pending.email, code, verify_hint)
+    return PendingConnection(renewed.provider_id, owner, renewed.email, renewed.expires_at)
+
+
+def cancel_connection(store: Store, owner: str, provider_id: int | None = None) -> int:
+    """Forget the user's pending connections ("connect using a different email")."""
+    with store.transaction() as tx:
+        found = tx.verifications.find(owner, provider_id)
+        for pending in found:
+            tx.verifications.delete(pending.id)
+    return len(found)
+
+
+def verify_connection(
+    store: Store,
+    owner: str,
+    code: str,
+    *,
+    provider_id: int | None = None,
+    client: BackpackClient | None = None,
+) -> BackpackAccount:
+    """Finish a connection: check the code, log in again, save the account.
+
+    Raises:
+        VerificationError: no pending connection, a wrong code (the pending connection stays,
+            so the right code still works), or an expired one (it is removed).
+        AuthenticationError: the backpack no longer accepts the credentials.
+    """
+    with store.transaction() as tx:
+        pending = _pending(tx, owner, provider_id)
+        provider = tx.providers.get(pending.provider_id)
+    if pending.expires_at <= utcnow():
+        cancel_connection(store, owner, pending.provider_id)
+        raise VerificationError("the verification code has expired; start the connection again")
+    if not secrets_match(code.strip(), pending.secret_hash):
+        raise VerificationError("the verification code does not match")
+    password = pending.password.reveal() if pending.password else ""
+    remote_user_id = check_login(provider, pending.email, password, client)
+    with store.transaction() as tx:
+        account = _save_account(tx, pending, password, remote_user_id)
+        tx.verifications.delete(pending.id)
+    # Warm the token cache, so the first page view needs no login round trip.
+    if provider.api_version is ApiVersion.V2:
+        with BackpackApi(provider, account, store=store, client=client) as api:
+            api.authenticate()
+    return account
+
+
+def _save_account(
+    tx: Transaction, pending: PendingVerification, password: str, remote_user_id: str | None
+) -> BackpackAccount:
+    existing = tx.accounts.find(pending.owner, pending.provider_id)
+    if existing is not None:
+        tx.token_cache.delete(existing.id)
+        return tx.accounts.update(
+            existing.id, email=pending.email, password=password, remote_user_id=remote_user_id
+        )
+    return tx.accounts.create(
+        pending.provider_id, pending.owner, pending.email, password, remote_user_id=remote_user_id
+    )
+
+
+def disconnect(store: Store, owner: str, provider_id: int, *, acting_user: str) -> None:
+    """Disconnect a user's backpack: only the user themself may (W18).
+
+    The account goes with its selected collections, its tokens, its cached badges and the
+    record of what was imported into it; the user's accounts on other backpacks stay (W19).
+
+    Raises:
+        NotOwnerError: ``acting_user`` is not ``owner``.
+        NotConnectedError: the user has no account on that backpack.
+    """
+    if acting_user != owner:
+        raise NotOwnerError("only the owner of a backpack connection may disconnect it")
+    with store.transaction() as tx:
+        account = tx.accounts.find(owner, provider_id)
+        if account is None:
+            raise NotConnectedError(f"user {owner!r} has no account on backpack {provider_id}")
+        tx.identifiers.delete_prefix(provider_id, import_key_prefix(account.id))
+        tx.accounts.delete(account.id)
+
+
+def import_key_prefix(account_id: int) -> str:
+    """The prefix of the remote-id keys that record imports into one account."""
+    return f"import:{account_id}:"
