@@ -35,3 +35,34 @@ def test_demo_runs_every_step_and_exits_0(tmp_path: Path) -> None:
         assert step in result.stdout
     assert "openbackpack demo" in result.stdout
     assert not (tmp_path / "data" / "openbackpack").exists()
+
+
+def test_demo_keep_serves_until_interrupted_and_leaves_the_store(tmp_path: Path) -> None:
+    """With --keep the host keeps answering at the printed URL until Ctrl-C; the store stays."""
+    import signal
+
+    import httpx2
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENBACKPACK_")}
+    env["TMPDIR"] = str(tmp_path)
+    with subprocess.Popen(
+        [sys.executable, "-m", "openbackpack", "demo", "--keep"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    ) as process:
+        assert process.stdout is not None
+        printed: dict[str, str] = {}
+        for line in process.stdout:
+            key, _, value = line.partition(":")
+            if key in ("store", "host"):
+                printed[key] = value.split()[0]
+            if "serving until Ctrl-C" in line:
+                break
+        answer = httpx2.get(printed["host"] + "/public/issuers/unknown", timeout=10)
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
+    assert answer.status_code == 404
+    assert process.returncode == 0
+    assert Path(printed["store"].removeprefix("sqlite:///")).exists()
