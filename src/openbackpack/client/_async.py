@@ -10,6 +10,7 @@ import anyio
 import httpx2
 
 from openbackpack.client._core import DEFAULT_TIMEOUT, Answer, Outgoing, _BaseClient
+from openbackpack.client._pacing import RateLimiter
 from openbackpack.client._retry import RetryPolicy
 from openbackpack.models import TokenGrant
 from openbackpack.protocols import Endpoint
@@ -34,8 +35,9 @@ class AsyncBackpackClient(_BaseClient):
         timeout: float | httpx2.Timeout = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
         headers: Mapping[str, str] | None = None,
+        rate_limit: RateLimiter | None = None,
     ) -> None:
-        super().__init__(timeout=timeout, retry=retry, headers=headers)
+        super().__init__(timeout=timeout, retry=retry, headers=headers, rate_limit=rate_limit)
         self._owns_http = http_client is None
         self._http = http_client or httpx2.AsyncClient(
             transport=transport, timeout=self.timeout, follow_redirects=True
@@ -49,6 +51,9 @@ class AsyncBackpackClient(_BaseClient):
         """
         retry = 0
         while True:
+            pause = self.pacing_wait()
+            if pause > 0:
+                await anyio.sleep(pause)
             try:
                 answer = self.answer_of(await self._http.send(self._build(outgoing)))
             except httpx2.HTTPError as exc:

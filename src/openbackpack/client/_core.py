@@ -18,7 +18,8 @@ from urllib.parse import urlencode
 import httpx2
 
 from openbackpack._exceptions import RequestTimeoutError, TransportError
-from openbackpack.client._retry import RetryPolicy
+from openbackpack.client._pacing import RateLimiter
+from openbackpack.client._retry import RetryPolicy, is_testing
 from openbackpack.models import TokenGrant
 from openbackpack.protocols import (
     Action,
@@ -34,6 +35,7 @@ from openbackpack.protocols import (
     error_from_response,
     interpret,
     redact,
+    retry_after_from,
 )
 from openbackpack.protocols import (
     Mapping as ActionMapping,
@@ -52,6 +54,7 @@ DEFAULT_TIMEOUT: Final = httpx2.Timeout(10.0)
 
 _JSON: Final = "application/json"
 _FORM: Final = "application/x-www-form-urlencoded"
+_RATE_LIMITED: Final = 429
 
 # The token endpoint as a mapping row, to read both grants' answers (Moodle's table has only the
 # password grant, as action ``user``).
@@ -116,10 +119,20 @@ class _BaseClient:
         timeout: float | httpx2.Timeout = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
         headers: Mapping[str, str] | None = None,
+        rate_limit: RateLimiter | None = None,
     ) -> None:
         self.timeout = timeout if isinstance(timeout, httpx2.Timeout) else httpx2.Timeout(timeout)
         self.retry = retry if retry is not None else RetryPolicy()
         self.headers = {"Accept": _JSON, **(headers or {})}
+        self.rate_limit = rate_limit
+
+    def pacing_wait(self) -> float:
+        """The seconds to wait before the next attempt, as the rate limiter says (0 without)."""
+        if self.rate_limit is None:
+            return 0.0
+        # The send time is taken even in testing mode, so the limiter's state stays real.
+        wait = self.rate_limit.reserve()
+        return 0.0 if is_testing() else wait
 
     def outgoing(
         self,
@@ -237,6 +250,10 @@ class _BaseClient:
             answer.content,
             idempotent=outgoing.idempotent,
         )
+        if answer.status_code == _RATE_LIMITED and self.rate_limit is not None:
+            # Hold back the client's other requests too: they would only be refused as well.
+            asked = retry_after_from(answer.headers, answer.content) or 0.0
+            self.rate_limit.pause(wait if wait is not None else asked * self.retry.wait_scale)
         if wait is not None:
             logger.info(
                 "%s %s: HTTP %s, retrying in %.2fs",

@@ -10,6 +10,7 @@ from typing import Any
 import httpx2
 
 from openbackpack.client._core import DEFAULT_TIMEOUT, Answer, Outgoing, _BaseClient
+from openbackpack.client._pacing import RateLimiter
 from openbackpack.client._retry import RetryPolicy
 from openbackpack.models import TokenGrant
 from openbackpack.protocols import Endpoint
@@ -29,6 +30,8 @@ class BackpackClient(_BaseClient):
             wait for a pooled connection.
         retry: the :class:`RetryPolicy`; default 3 attempts.
         headers: extra headers sent with every request.
+        rate_limit: a :class:`RateLimiter` that paces every attempt (retries included); off
+            by default. A 429 pauses it for the ``Retry-After`` asked, for all requests.
 
     Every verb raises, instead of returning an error value:
 
@@ -46,8 +49,9 @@ class BackpackClient(_BaseClient):
         timeout: float | httpx2.Timeout = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
         headers: Mapping[str, str] | None = None,
+        rate_limit: RateLimiter | None = None,
     ) -> None:
-        super().__init__(timeout=timeout, retry=retry, headers=headers)
+        super().__init__(timeout=timeout, retry=retry, headers=headers, rate_limit=rate_limit)
         self._owns_http = http_client is None
         self._http = http_client or httpx2.Client(
             transport=transport, timeout=self.timeout, follow_redirects=True
@@ -61,6 +65,9 @@ class BackpackClient(_BaseClient):
         """
         retry = 0
         while True:
+            pause = self.pacing_wait()
+            if pause > 0:
+                time.sleep(pause)
             try:
                 answer = self.answer_of(self._http.send(self._build(outgoing)))
             except httpx2.HTTPError as exc:
