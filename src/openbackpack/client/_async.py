@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
 import anyio
 import httpx2
 
-from openbackpack.client._core import DEFAULT_TIMEOUT, Answer, Outgoing, _BaseClient
+from openbackpack.client._core import (
+    DEFAULT_PAGE_SIZE,
+    DEFAULT_TIMEOUT,
+    Answer,
+    Outgoing,
+    _BaseClient,
+)
 from openbackpack.client._pacing import RateLimiter
 from openbackpack.client._retry import RetryPolicy
 from openbackpack.models import TokenGrant
@@ -83,6 +89,43 @@ class AsyncBackpackClient(_BaseClient):
             endpoint, api_url, params=params, query=query, data=data, token=token
         )
         return self.checked(outgoing, await self.send(outgoing))
+
+    async def iter_pages(
+        self,
+        endpoint: Endpoint,
+        api_url: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        query: Sequence[tuple[str, str]] = (),
+        token: str | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> AsyncIterator[Answer]:
+        """Stream a paged list, one page's answer at a time (see ``BackpackClient.iter_pages``)."""
+        outgoing: Outgoing | None = self.first_page(
+            endpoint, api_url, params=params, query=query, token=token, page_size=page_size
+        )
+        while outgoing is not None:
+            answer = self.checked(outgoing, await self.send(outgoing))
+            yield answer
+            outgoing = self.next_page(outgoing, answer)
+
+    async def iter_items(
+        self,
+        endpoint: Endpoint,
+        api_url: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        query: Sequence[tuple[str, str]] = (),
+        token: str | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> AsyncIterator[Any]:
+        """Stream the items of a paged list (see ``BackpackClient.iter_items``)."""
+        pages = self.iter_pages(
+            endpoint, api_url, params=params, query=query, token=token, page_size=page_size
+        )
+        async for page in pages:
+            for item in self.page_items(page, endpoint.name):
+                yield item
 
     async def perform(
         self,

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
 import httpx2
 
-from openbackpack.client._core import DEFAULT_TIMEOUT, Answer, Outgoing, _BaseClient
+from openbackpack.client._core import (
+    DEFAULT_PAGE_SIZE,
+    DEFAULT_TIMEOUT,
+    Answer,
+    Outgoing,
+    _BaseClient,
+)
 from openbackpack.client._pacing import RateLimiter
 from openbackpack.client._retry import RetryPolicy
 from openbackpack.models import TokenGrant
@@ -97,6 +103,56 @@ class BackpackClient(_BaseClient):
             endpoint, api_url, params=params, query=query, data=data, token=token
         )
         return self.checked(outgoing, self.send(outgoing))
+
+    def iter_pages(
+        self,
+        endpoint: Endpoint,
+        api_url: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        query: Sequence[tuple[str, str]] = (),
+        token: str | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> Iterator[Answer]:
+        """Stream a paged list (``endpoint.paged``): yield each page's 2xx answer in turn.
+
+        The first request asks for ``num=page_size``; each next one follows the answer's
+        ``Link`` rel="next" (Badgr's cursors are opaque), so only one page is held at a
+        time. Pages come newest first, as Badgr orders them.
+
+        Raises:
+            ValueError: the endpoint is not paged, or ``page_size`` is not 1 to 500
+                (before any I/O).
+            InvalidResponseError: a next link to another origin or to the same page.
+            APIStatusError, TransportError: as :meth:`fetch`, for the page that failed.
+        """
+        outgoing: Outgoing | None = self.first_page(
+            endpoint, api_url, params=params, query=query, token=token, page_size=page_size
+        )
+        while outgoing is not None:
+            answer = self.checked(outgoing, self.send(outgoing))
+            yield answer
+            outgoing = self.next_page(outgoing, answer)
+
+    def iter_items(
+        self,
+        endpoint: Endpoint,
+        api_url: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        query: Sequence[tuple[str, str]] = (),
+        token: str | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> Iterator[Any]:
+        """Stream the items of a paged list, page after page (see :meth:`iter_pages`).
+
+        Each item is the decoded JSON of one entry of the envelope's ``result``.
+        """
+        pages = self.iter_pages(
+            endpoint, api_url, params=params, query=query, token=token, page_size=page_size
+        )
+        for page in pages:
+            yield from self.page_items(page, endpoint.name)
 
     def perform(
         self,
