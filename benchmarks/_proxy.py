@@ -52,6 +52,9 @@ class LatencyProxy:
         self._tasks.add(task)
         try:
             await self._forward(client_r, client_w)
+        except asyncio.CancelledError:
+            # stop() cancels the connections still open; that ends them, it is no error.
+            pass
         finally:
             self._tasks.discard(task)
             client_w.close()

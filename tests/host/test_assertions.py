@@ -290,3 +290,31 @@ def test_bulk_revoke_answers_per_item(
         ),
         400,
     )
+
+
+def _next_link(header: str) -> str:
+    for part in header.split(","):
+        target, _, relation = part.partition(";")
+        if relation.strip() == 'rel="next"':
+            return target.strip().strip("<>")
+    return ""
+
+
+def test_award_lists_page_newest_first_and_cover_every_award_once(
+    http: httpx2.Client, host: RunningHost, account: Account, badgeclass: Any
+) -> None:
+    """Following rel="next" with num=2 walks five awards newest first, each exactly once."""
+    made = [award(http, host, account, badgeclass, new_email())["entityId"] for _ in range(5)]
+    url = f"{host.api_url}/badgeclasses/{badgeclass['entityId']}/assertions?num=2"
+    pages: list[list[str]] = []
+    links: list[str] = []
+    while url:
+        answer = http.get(url, headers=account.headers)
+        assert answer.status_code == 200
+        pages.append([item["entityId"] for item in answer.json()["result"]])
+        links.append(answer.headers.get("link", ""))
+        url = _next_link(links[-1])
+    assert pages == [made[4:2:-1], made[2:0:-1], made[:1]]
+    assert 'rel="prev"' not in links[0]
+    assert 'rel="prev"' in links[2]
+    assert 'rel="next"' not in links[2]

@@ -79,3 +79,12 @@ def test_settings_refuse_impossible_values() -> None:
         HostSettings(token_lifetime=0)
     with pytest.raises(InvalidInputError):
         HostSettings(public_url="ftp://x")
+
+
+def test_the_pool_keeps_a_connection_for_every_request_thread(store_url: str) -> None:
+    """The host keeps as many connections open as request threads can use at once."""
+    database = HostDatabase.open(store_url)
+    try:
+        assert database.engine.pool.size() == 40  # type: ignore[attr-defined]
+    finally:
+        database.close()

@@ -9,6 +9,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
+from openbackpack import InvalidInputError
 from openbackpack.host import HostSettings, RunningHost, run_host_in_thread, served_routes
 from openbackpack.protocols import Base, Body, Endpoint, badgr, build_url, displayer
 from tests.host._helpers import create_issuer, new_account
@@ -144,3 +145,22 @@ def test_every_public_route_answers_unknown_ids_with_the_v2_404(
     response = http.get(url)
     assert response.status_code == 404
     assert response.json()["status"]["success"] is False
+
+
+def test_static_path_answers_a_fixed_envelope_outside_the_tables(tmp_path: Path) -> None:
+    """static_path adds a GET answering an empty envelope, left out of the OpenAPI document."""
+    settings = HostSettings(db_url=f"sqlite:///{tmp_path / 'h.sqlite3'}", static_path="/ceiling")
+    with run_host_in_thread(settings) as running, httpx2.Client() as client:
+        answer = client.get(f"{running.base_url}/ceiling")
+        assert answer.status_code == 200
+        assert answer.json() == {"status": {"success": True, "description": "ok"}, "result": []}
+        document = client.get(f"{running.base_url}/openapi.json").json()
+        assert "/ceiling" not in document["paths"]
+        assert _served(running) == _expected() | _DOCS | {("GET", "/ceiling")}
+
+
+def test_static_path_is_off_by_default_and_must_be_a_path() -> None:
+    """Without static_path nothing extra is served; a path without a leading / is refused."""
+    assert HostSettings().static_path is None
+    with pytest.raises(InvalidInputError, match="static_path"):
+        HostSettings(static_path="ceiling")

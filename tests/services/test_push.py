@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx2
 import pytest
 
 from openbackpack import BackpackApi
@@ -147,3 +148,27 @@ def test_site_only_push_needs_no_user(site: Site, client: BackpackClient) -> Non
     )  # fmt: skip
     assert report.complete
     assert {r.status for r in report.results} == {"pushed"}
+
+
+def test_a_bulk_push_sends_one_request_per_award_once_the_badge_exists(site: Site) -> None:
+    """After the first push, each award costs one POST: no login, no issuer, no badge class."""
+    posted: list[str] = []
+
+    def record(request: httpx2.Request) -> None:
+        posted.append(f"{request.method} {request.url.path}")
+
+    first = [award(site)]
+    with (
+        httpx2.Client(event_hooks={"request": [record]}) as http,
+        BackpackClient(http_client=http) as client,
+    ):
+        assert push_awards(site.store, None, first, issuer_base_url=ISSUER_BASE, client=client)
+        made = len(posted)
+        assert made == 4  # token, issuer, badge class, assertion
+        more = [award(site) for _ in range(5)]
+        report = push_awards(
+            site.store, None, more, issuer_base_url=ISSUER_BASE, client=client, concurrency=3
+        )
+    assert report.complete
+    assert len(posted) - made == 5
+    assert all(p.endswith("/assertions") and p.startswith("POST") for p in posted[made:])

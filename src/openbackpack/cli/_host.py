@@ -99,6 +99,12 @@ def serve(
     seed: Annotated[
         int | None, typer.Option(help="Seed of the random draws.", rich_help_panel=_FAULTS)
     ] = None,
+    static_path: Annotated[
+        str | None,
+        typer.Option(
+            help="Also answer GET PATH with a fixed empty envelope (a benchmark's ceiling)."
+        ),
+    ] = None,
 ) -> None:
     """Serve the host and print its base URL; stop with Ctrl-C.
 
@@ -124,6 +130,7 @@ def serve(
         allow_private_fetch=allow_private_fetch,
         login_backoff_max=login_backoff_max,
         faults=faults,
+        static_path=static_path,
     )
     # Bind first, so the printed URL is the real one even with --port 0, and the issuer's
     # hosted documents know their public base URL.

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
 import anyio
 import httpx2
 
-from openbackpack.client._core import DEFAULT_TIMEOUT, Answer, Outgoing, _BaseClient
+from openbackpack.client._core import (
+    DEFAULT_PAGE_SIZE,
+    DEFAULT_TIMEOUT,
+    Answer,
+    Outgoing,
+    _BaseClient,
+)
+from openbackpack.client._pacing import RateLimiter
 from openbackpack.client._retry import RetryPolicy
 from openbackpack.models import TokenGrant
 from openbackpack.protocols import Endpoint
@@ -34,8 +41,9 @@ class AsyncBackpackClient(_BaseClient):
         timeout: float | httpx2.Timeout = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
         headers: Mapping[str, str] | None = None,
+        rate_limit: RateLimiter | None = None,
     ) -> None:
-        super().__init__(timeout=timeout, retry=retry, headers=headers)
+        super().__init__(timeout=timeout, retry=retry, headers=headers, rate_limit=rate_limit)
         self._owns_http = http_client is None
         self._http = http_client or httpx2.AsyncClient(
             transport=transport, timeout=self.timeout, follow_redirects=True
@@ -49,6 +57,9 @@ class AsyncBackpackClient(_BaseClient):
         """
         retry = 0
         while True:
+            pause = self.pacing_wait()
+            if pause > 0:
+                await anyio.sleep(pause)
             try:
                 answer = self.answer_of(await self._http.send(self._build(outgoing)))
             except httpx2.HTTPError as exc:
@@ -78,6 +89,43 @@ class AsyncBackpackClient(_BaseClient):
             endpoint, api_url, params=params, query=query, data=data, token=token
         )
         return self.checked(outgoing, await self.send(outgoing))
+
+    async def iter_pages(
+        self,
+        endpoint: Endpoint,
+        api_url: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        query: Sequence[tuple[str, str]] = (),
+        token: str | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> AsyncIterator[Answer]:
+        """Stream a paged list, one page's answer at a time (see ``BackpackClient.iter_pages``)."""
+        outgoing: Outgoing | None = self.first_page(
+            endpoint, api_url, params=params, query=query, token=token, page_size=page_size
+        )
+        while outgoing is not None:
+            answer = self.checked(outgoing, await self.send(outgoing))
+            yield answer
+            outgoing = self.next_page(outgoing, answer)
+
+    async def iter_items(
+        self,
+        endpoint: Endpoint,
+        api_url: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        query: Sequence[tuple[str, str]] = (),
+        token: str | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> AsyncIterator[Any]:
+        """Stream the items of a paged list (see ``BackpackClient.iter_items``)."""
+        pages = self.iter_pages(
+            endpoint, api_url, params=params, query=query, token=token, page_size=page_size
+        )
+        async for page in pages:
+            for item in self.page_items(page, endpoint.name):
+                yield item
 
     async def perform(
         self,

@@ -8,17 +8,19 @@ results or exceptions from the tree in ``openbackpack._exceptions``. ``BackpackC
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import httpx2
 
-from openbackpack._exceptions import RequestTimeoutError, TransportError
-from openbackpack.client._retry import RetryPolicy
+from openbackpack._exceptions import InvalidResponseError, RequestTimeoutError, TransportError
+from openbackpack.client._pacing import RateLimiter
+from openbackpack.client._retry import RetryPolicy, is_testing
 from openbackpack.models import TokenGrant
 from openbackpack.protocols import (
     Action,
@@ -33,13 +35,16 @@ from openbackpack.protocols import (
     decode_json,
     error_from_response,
     interpret,
+    next_page_url,
     redact,
+    retry_after_from,
 )
 from openbackpack.protocols import (
     Mapping as ActionMapping,
 )
 
 __all__ = [
+    "DEFAULT_PAGE_SIZE",
     "DEFAULT_TIMEOUT",
     "Answer",
     "Outgoing",
@@ -50,8 +55,12 @@ logger = logging.getLogger("openbackpack.client")
 DEFAULT_TIMEOUT: Final = httpx2.Timeout(10.0)
 """Connect, read, write and pool timeouts of 10 seconds each (Moodle had only a 3 s connect)."""
 
+DEFAULT_PAGE_SIZE: Final = 500
+"""Items per page when streaming a paged list: Badgr's largest ``num``, fewest round trips."""
+
 _JSON: Final = "application/json"
 _FORM: Final = "application/x-www-form-urlencoded"
+_RATE_LIMITED: Final = 429
 
 # The token endpoint as a mapping row, to read both grants' answers (Moodle's table has only the
 # password grant, as action ``user``).
@@ -99,6 +108,11 @@ class Answer:
         return 200 <= self.status_code < 300
 
 
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+
+
 def _encode(kind: Body, data: Any) -> tuple[bytes | None, str | None]:
     if data is None or kind is Body.NONE:
         return None, None
@@ -116,10 +130,20 @@ class _BaseClient:
         timeout: float | httpx2.Timeout = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
         headers: Mapping[str, str] | None = None,
+        rate_limit: RateLimiter | None = None,
     ) -> None:
         self.timeout = timeout if isinstance(timeout, httpx2.Timeout) else httpx2.Timeout(timeout)
         self.retry = retry if retry is not None else RetryPolicy()
         self.headers = {"Accept": _JSON, **(headers or {})}
+        self.rate_limit = rate_limit
+
+    def pacing_wait(self) -> float:
+        """The seconds to wait before the next attempt, as the rate limiter says (0 without)."""
+        if self.rate_limit is None:
+            return 0.0
+        # The send time is taken even in testing mode, so the limiter's state stays real.
+        wait = self.rate_limit.reserve()
+        return 0.0 if is_testing() else wait
 
     def outgoing(
         self,
@@ -176,6 +200,63 @@ class _BaseClient:
             token=token,
             action=mapping.action.value,
         )
+
+    def first_page(
+        self,
+        endpoint: Endpoint,
+        api_url: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        query: Sequence[tuple[str, str]] = (),
+        token: str | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> Outgoing:
+        """The request for the first page of a paged list: the endpoint with ``num``.
+
+        Raises:
+            ValueError: the endpoint is not a paged list, or ``page_size`` is not 1 to 500.
+        """
+        if not endpoint.paged:
+            raise ValueError(f"{endpoint.name} is not a paged list (see Endpoint.paged)")
+        if not 1 <= page_size <= DEFAULT_PAGE_SIZE:
+            raise ValueError(f"page_size must be between 1 and {DEFAULT_PAGE_SIZE}")
+        pages = [*query, ("num", str(page_size))]
+        return self.outgoing(endpoint, api_url, params=params, query=pages, token=token)
+
+    @staticmethod
+    def next_page(outgoing: Outgoing, answer: Answer) -> Outgoing | None:
+        """The request for the page after ``answer`` (its ``Link`` rel="next"), or None.
+
+        Raises:
+            InvalidResponseError: the link leads to another origin (the token is never sent
+                there) or back to the same page (which would never end).
+        """
+        url = next_page_url(answer.headers)
+        if url is None:
+            return None
+        if _origin(url) != _origin(outgoing.url):
+            raise InvalidResponseError(
+                f"{outgoing.action}: the next page is on another origin ({_origin(url)})",
+                action=outgoing.action,
+            )
+        if url == outgoing.url:
+            raise InvalidResponseError(
+                f"{outgoing.action}: the next page is the same page", action=outgoing.action
+            )
+        return dataclasses.replace(outgoing, url=url)
+
+    @staticmethod
+    def page_items(answer: Answer, action: str) -> list[Any]:
+        """The items of one page: the ``result`` list of Badgr's envelope, as decoded JSON.
+
+        Raises:
+            InvalidResponseError: the body is not an envelope with a ``result`` list.
+        """
+        body = answer.json()
+        items = body.get("result") if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            raise InvalidResponseError(f"{action}: a page without a result list", action=action)
+        return items
 
     def password_request(self, api_url: str, email: str, password: str) -> Outgoing:
         """Badgr's password grant, as Moodle sends it: ``username`` and ``password`` only."""
@@ -237,6 +318,10 @@ class _BaseClient:
             answer.content,
             idempotent=outgoing.idempotent,
         )
+        if answer.status_code == _RATE_LIMITED and self.rate_limit is not None:
+            # Hold back the client's other requests too: they would only be refused as well.
+            asked = retry_after_from(answer.headers, answer.content) or 0.0
+            self.rate_limit.pause(wait if wait is not None else asked * self.retry.wait_scale)
         if wait is not None:
             logger.info(
                 "%s %s: HTTP %s, retrying in %.2fs",

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
 import httpx2
 
-from openbackpack.client._core import DEFAULT_TIMEOUT, Answer, Outgoing, _BaseClient
+from openbackpack.client._core import (
+    DEFAULT_PAGE_SIZE,
+    DEFAULT_TIMEOUT,
+    Answer,
+    Outgoing,
+    _BaseClient,
+)
+from openbackpack.client._pacing import RateLimiter
 from openbackpack.client._retry import RetryPolicy
 from openbackpack.models import TokenGrant
 from openbackpack.protocols import Endpoint
@@ -29,6 +36,8 @@ class BackpackClient(_BaseClient):
             wait for a pooled connection.
         retry: the :class:`RetryPolicy`; default 3 attempts.
         headers: extra headers sent with every request.
+        rate_limit: a :class:`RateLimiter` that paces every attempt (retries included); off
+            by default. A 429 pauses it for the ``Retry-After`` asked, for all requests.
 
     Every verb raises, instead of returning an error value:
 
@@ -46,8 +55,9 @@ class BackpackClient(_BaseClient):
         timeout: float | httpx2.Timeout = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
         headers: Mapping[str, str] | None = None,
+        rate_limit: RateLimiter | None = None,
     ) -> None:
-        super().__init__(timeout=timeout, retry=retry, headers=headers)
+        super().__init__(timeout=timeout, retry=retry, headers=headers, rate_limit=rate_limit)
         self._owns_http = http_client is None
         self._http = http_client or httpx2.Client(
             transport=transport, timeout=self.timeout, follow_redirects=True
@@ -61,6 +71,9 @@ class BackpackClient(_BaseClient):
         """
         retry = 0
         while True:
+            pause = self.pacing_wait()
+            if pause > 0:
+                time.sleep(pause)
             try:
                 answer = self.answer_of(self._http.send(self._build(outgoing)))
             except httpx2.HTTPError as exc:
@@ -90,6 +103,56 @@ class BackpackClient(_BaseClient):
             endpoint, api_url, params=params, query=query, data=data, token=token
         )
         return self.checked(outgoing, self.send(outgoing))
+
+    def iter_pages(
+        self,
+        endpoint: Endpoint,
+        api_url: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        query: Sequence[tuple[str, str]] = (),
+        token: str | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> Iterator[Answer]:
+        """Stream a paged list (``endpoint.paged``): yield each page's 2xx answer in turn.
+
+        The first request asks for ``num=page_size``; each next one follows the answer's
+        ``Link`` rel="next" (Badgr's cursors are opaque), so only one page is held at a
+        time. Pages come newest first, as Badgr orders them.
+
+        Raises:
+            ValueError: the endpoint is not paged, or ``page_size`` is not 1 to 500
+                (before any I/O).
+            InvalidResponseError: a next link to another origin or to the same page.
+            APIStatusError, TransportError: as :meth:`fetch`, for the page that failed.
+        """
+        outgoing: Outgoing | None = self.first_page(
+            endpoint, api_url, params=params, query=query, token=token, page_size=page_size
+        )
+        while outgoing is not None:
+            answer = self.checked(outgoing, self.send(outgoing))
+            yield answer
+            outgoing = self.next_page(outgoing, answer)
+
+    def iter_items(
+        self,
+        endpoint: Endpoint,
+        api_url: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        query: Sequence[tuple[str, str]] = (),
+        token: str | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> Iterator[Any]:
+        """Stream the items of a paged list, page after page (see :meth:`iter_pages`).
+
+        Each item is the decoded JSON of one entry of the envelope's ``result``.
+        """
+        pages = self.iter_pages(
+            endpoint, api_url, params=params, query=query, token=token, page_size=page_size
+        )
+        for page in pages:
+            yield from self.page_items(page, endpoint.name)
 
     def perform(
         self,

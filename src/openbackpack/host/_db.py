@@ -22,6 +22,10 @@ from openbackpack.host._schema import VERSION_TABLE
 __all__ = ["HostDatabase", "insert_id"]
 
 _MIGRATIONS: Final = Path(__file__).parent / "migrations"
+# Request handlers run in anyio's worker threads (40 by default), each holding at most one
+# connection at a time. A pool that keeps that many open saves reconnecting (and, on SQLite,
+# re-running the pragmas) under load: SQLAlchemy's default keeps 5 and closes the rest.
+_POOL_SIZE: Final = 40
 
 
 class HostDatabase:
@@ -91,7 +95,7 @@ class HostDatabase:
 def _create_engine(url: URL) -> Engine:
     if url.drivername == "sqlite" and url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url)
+    engine = create_engine(url, pool_size=_POOL_SIZE)
     if url.drivername == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     try:

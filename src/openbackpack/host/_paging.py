@@ -1,19 +1,24 @@
-"""Badgr's opt-in cursor pagination: only with ``?num=N``, newest first, ``Link`` header."""
+"""Badgr's opt-in cursor pagination: only with ``?num=N``, newest first, ``Link`` header.
+
+A page is read with ``LIMIT``/``OFFSET`` in the database, so a page of a list of a hundred
+thousand awards costs the page, not the list.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import Any
 
+from sqlalchemy import Connection, Row, Select
+from sqlalchemy.sql.elements import ColumnElement
 from starlette.requests import Request
 
 from openbackpack.host._wire import not_found
 
 __all__ = ["paginate"]
 
-T = TypeVar("T")
 _MAX_PAGE = 500
 
 
@@ -44,18 +49,28 @@ def _link(request: Request, offset: int) -> str:
     return str(request.url.include_query_params(cursor=_encode(offset)))
 
 
-def paginate(request: Request, items: Sequence[T]) -> tuple[list[T], dict[str, str]]:
-    """Return the requested page (or everything, oldest first) and the ``Link`` header."""
+def paginate(
+    connection: Connection,
+    request: Request,
+    query: Select[Any],
+    order: Sequence[ColumnElement[Any]],
+) -> tuple[Sequence[Row[Any]], dict[str, str]]:
+    """Run ``query`` for the requested page, and return its rows and the ``Link`` header.
+
+    Without ``num`` every row comes back, oldest first (by ``order``); with it, one page,
+    newest first.
+    """
     size = _page_size(request)
     if size is None:
-        return list(items), {}
-    newest_first = list(reversed(items))
+        return connection.execute(query.order_by(*order)).all(), {}
     cursor = request.query_params.get("cursor")
     offset = _decode(cursor) if cursor else 0
-    page = newest_first[offset : offset + size]
+    newest_first = query.order_by(*(column.desc() for column in order))
+    # One row more than the page tells whether a next page exists, without counting.
+    rows = connection.execute(newest_first.limit(size + 1).offset(offset)).all()
     links = []
-    if offset + size < len(newest_first):
+    if len(rows) > size:
         links.append(f'<{_link(request, offset + size)}>; rel="next"')
     if offset > 0:
         links.append(f'<{_link(request, max(0, offset - size))}>; rel="prev"')
-    return page, ({"Link": ", ".join(links)} if links else {})
+    return rows[:size], ({"Link": ", ".join(links)} if links else {})

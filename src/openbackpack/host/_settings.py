@@ -101,6 +101,9 @@ class HostSettings:
         public_client_id: the OAuth client id Moodle-style password grants run under.
         migrate: create and upgrade the host's tables when the app is created.
         faults: fault injection (off by default).
+        static_path: also answer ``GET`` at this path with a fixed empty Badgr envelope,
+            through the same middleware and worker threads as every route but doing no
+            work: the ceiling benchmarks measure the real routes against. Off by default.
     """
 
     db_url: str | None = None
@@ -114,6 +117,7 @@ class HostSettings:
     public_client_id: str = "public"
     migrate: bool = True
     faults: FaultSettings = field(default_factory=FaultSettings)
+    static_path: str | None = None
 
     def __post_init__(self) -> None:
         _check(self.token_lifetime > 0, "token_lifetime must be > 0")
@@ -124,6 +128,8 @@ class HostSettings:
         if self.public_url is not None:
             url = self.public_url.strip()
             _check(url.startswith(("http://", "https://")), "public_url must be http(s)")
+        if self.static_path is not None:
+            _check(self.static_path.startswith("/"), "static_path must start with /")
 
     @property
     def database_url(self) -> str:

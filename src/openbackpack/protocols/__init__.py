@@ -42,6 +42,7 @@ from openbackpack.protocols._responses import (
     error_from_response,
     interpret,
     issuer_from_badgr,
+    next_page_url,
     parse_retry_after,
     retry_after_from,
 )
@@ -76,6 +77,7 @@ __all__ = [
     "interpret",
     "issuer_body",
     "issuer_from_badgr",
+    "next_page_url",
     "parse_retry_after",
     "redact",
     "retry_after_from",

@@ -67,7 +67,8 @@ class Endpoint:
     """One HTTP route of a protocol: the single source both the client and the host read.
 
     ``path`` is a template whose ``{name}`` placeholders are filled, percent-encoded, from
-    the caller's parameters; the host mounts the same template as its route.
+    the caller's parameters; the host mounts the same template as its route. ``paged``
+    lists accept Badgr's ``num`` and announce further pages in a ``Link`` header.
     """
 
     name: str
@@ -81,6 +82,7 @@ class Endpoint:
     success: int = 200
     summary: str = ""
     query: tuple[tuple[str, str], ...] = field(default=())
+    paged: bool = False
 
     @property
     def idempotent(self) -> bool:

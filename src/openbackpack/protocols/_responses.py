@@ -56,11 +56,16 @@ __all__ = [
     "error_from_response",
     "interpret",
     "issuer_from_badgr",
+    "next_page_url",
     "parse_retry_after",
     "retry_after_from",
 ]
 
 _MAX_TEXT = 300
+# One entry of a Link header: the URL between angle brackets, then its ;-parameters (a
+# comma inside the URL does not split it).
+_LINK_ENTRY = re.compile(r"<([^>]*)>([^<]*)")
+_LINK_REL = re.compile(r';\s*rel\s*=\s*("[^"]*"|[^;,\s]*)', re.IGNORECASE)
 _DUPLICATE = "DUPLICATE_BADGE"
 
 
@@ -135,6 +140,18 @@ def retry_after_from(
         expires = body.get("expires")
         if isinstance(expires, int | float) and not isinstance(expires, bool) and expires >= 0:
             return float(expires)
+    return None
+
+
+def next_page_url(headers: Mapping[str, str] | None) -> str | None:
+    """The ``rel="next"`` URL of a ``Link`` header (Badgr's paged lists), or None.
+
+    Entries are ``<URL>; rel="next"``, joined by commas; the URL is absolute.
+    """
+    for target, params in _LINK_ENTRY.findall(_header(headers, "link") or ""):
+        relations = _LINK_REL.search(params)
+        if relations and "next" in relations.group(1).strip('"').lower().split():
+            return str(target).strip() or None
     return None
 
 

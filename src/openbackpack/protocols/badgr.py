@@ -57,7 +57,7 @@ _ROUTES: tuple[Endpoint, ...] = (
     _r("issuers.update", "PUT", "/issuers/{issuer}", "Update an issuer"),
     _r("issuers.delete", "DELETE", "/issuers/{issuer}", "Delete an issuer with no awards"),
     # §4.2 badge classes
-    _r("badgeclasses.list", "GET", "/badgeclasses", "List badge classes", many=True),
+    _r("badgeclasses.list", "GET", "/badgeclasses", "List badge classes", many=True, paged=True),
     _r("badgeclasses.create", "POST", "/badgeclasses", "Create a badge class (issuer in body)"),
     _r(
         "issuer.badgeclasses.list",
@@ -65,6 +65,7 @@ _ROUTES: tuple[Endpoint, ...] = (
         "/issuers/{issuer}/badgeclasses",
         "List an issuer's badge classes",
         many=True,
+        paged=True,
     ),
     _r(
         "issuer.badgeclasses.create",
@@ -87,6 +88,7 @@ _ROUTES: tuple[Endpoint, ...] = (
         "/badgeclasses/{badgeclass}/assertions",
         "List a badge class's awards",
         many=True,
+        paged=True,
     ),
     _r(
         "badgeclass.assertions.create",
@@ -107,6 +109,7 @@ _ROUTES: tuple[Endpoint, ...] = (
         "/issuers/{issuer}/assertions",
         "List an issuer's awards",
         many=True,
+        paged=True,
     ),
     _r(
         "issuer.assertions.create",

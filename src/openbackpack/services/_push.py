@@ -23,8 +23,8 @@ from typing import Any, Final, Literal
 from openbackpack._exceptions import BackpackError, DuplicateBadgeError, InvalidInputError
 from openbackpack.api import BackpackApi
 from openbackpack.client import BackpackClient
-from openbackpack.issuer import IssuerDocuments, IssuerUrls
-from openbackpack.models import ApiVersion
+from openbackpack.issuer import IssuerDocuments, IssuerUrls, build_assertion
+from openbackpack.models import ApiVersion, ob2
 from openbackpack.protocols import badgr
 from openbackpack.services._collections import account_of
 from openbackpack.services._connect import import_key_prefix
@@ -35,6 +35,7 @@ from openbackpack.store import (
     IdentifierKind,
     Provider,
     Store,
+    Transaction,
 )
 
 __all__ = [
@@ -104,31 +105,86 @@ def _data_uri(image: bytes | None, image_type: str | None) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class _Documents:
-    """The JSON the site push sends for one award, built from the registry."""
+    """The award and the assertion JSON the site push sends for it, built from the registry.
+
+    The issuer's and badge class's JSON are built only if they must be created remotely.
+    """
 
     award: Award
-    issuer_key: str
-    issuer: dict[str, Any]
-    badge_key: str
-    badge: dict[str, Any]
+    issuer_id: int
     assertion: dict[str, Any]
     hosted_url: str
 
+    @property
+    def issuer_key(self) -> str:
+        """The issuer's key in the remote-id mappings."""
+        return f"issuer:{self.issuer_id}"
 
-def _documents(store: Store, award_hash: str, urls: IssuerUrls) -> _Documents:
-    with store.transaction() as tx:
+    @property
+    def badge_key(self) -> str:
+        """The badge class's key in the remote-id mappings."""
+        return f"badgeclass:{self.award.badge_class_id}"
+
+
+class _Session:
+    """What the pushes of one call share, so that each award costs only its own work.
+
+    The primary site backpack and one site API over it (one token for every push; a
+    ``BackpackApi``'s only mutable state is that token, renewed under a lock), the remote ids
+    of issuers and badge classes once known, and each badge class's document as first read
+    in this call (embedded in every assertion of that badge).
+    """
+
+    def __init__(self, store: Store, issuer_base_url: str, client: BackpackClient | None) -> None:
+        self.store = store
+        self.urls = IssuerUrls(issuer_base_url)
+        self.client = client
+        self.primary = _primary_for_push(store)
+        self.site = (
+            BackpackApi(self.primary, store=store, client=client)
+            if self.primary is not None
+            else None
+        )
+        self._badges: dict[int, tuple[int, ob2.BadgeClass]] = {}
+        self._remote: dict[tuple[IdentifierKind, str], str] = {}
+        self._lock = threading.Lock()
+
+    def badge(self, tx: Transaction, badge_class_id: int) -> tuple[int, ob2.BadgeClass]:
+        """The badge class's issuer id and embedded document, read once per call."""
+        with self._lock:
+            known = self._badges.get(badge_class_id)
+        if known is None:
+            issuer_id = tx.badge_classes.get(badge_class_id).issuer_id
+            document = IssuerDocuments(tx, self.urls).badge_class(badge_class_id, embedded=True)
+            known = (issuer_id, document)
+            with self._lock:
+                self._badges[badge_class_id] = known
+        return known
+
+    def remote_id(self, kind: IdentifierKind, key: str, create: Callable[[], str]) -> str:
+        """The remote id of an issuer or badge class, created (once) if there is none yet."""
+        assert self.primary is not None
+        with self._lock:
+            known = self._remote.get((kind, key))
+        if known is None:
+            known = _ensure(self.store, self.primary.id, kind, key, create)
+            with self._lock:
+                self._remote[(kind, key)] = known
+        return known
+
+    def close(self) -> None:
+        """Close the site API (and the client it created, if it created one)."""
+        if self.site is not None:
+            self.site.close()
+
+
+def _documents(session: _Session, award_hash: str) -> _Documents:
+    with session.store.transaction() as tx:
         award = tx.awards.get(award_hash)
-        badge_class = tx.badge_classes.get(award.badge_class_id)
-        issuer = tx.issuers.get(badge_class.issuer_id)
-        documents = IssuerDocuments(tx, urls)
-        issuer_json = documents.issuer(issuer.id).to_json()
-        badge_json = documents.badge_class(badge_class.id).to_json()
-        assertion_json = documents.assertion(award_hash, hashed=False).to_json()
+        issuer_id, badge = session.badge(tx, award.badge_class_id)
+        assertion_json = build_assertion(award, badge, session.urls, hashed=False).to_json()
     if award.revoked:
         raise InvalidInputError(f"award {award_hash!r} is revoked; it cannot be pushed")
-    # Badgr ignores image URLs and needs the picture itself, as a data URI.
-    issuer_json["image"] = _data_uri(issuer.image, issuer.image_type)
-    badge_json["image"] = _data_uri(badge_class.image, badge_class.image_type)
     # Badgr validates the plain address and hashes it itself when publishing.
     assertion_json["recipient"] = {
         "identity": award.recipient_email,
@@ -137,13 +193,27 @@ def _documents(store: Store, award_hash: str, urls: IssuerUrls) -> _Documents:
     }
     return _Documents(
         award=award,
-        issuer_key=f"issuer:{issuer.id}",
-        issuer=issuer_json,
-        badge_key=f"badgeclass:{badge_class.id}",
-        badge=badge_json,
+        issuer_id=issuer_id,
         assertion=assertion_json,
-        hosted_url=urls.assertion(award_hash),
+        hosted_url=session.urls.assertion(award_hash),
     )
+
+
+def _issuer_json(session: _Session, issuer_id: int) -> dict[str, Any]:
+    with session.store.transaction() as tx:
+        issuer = tx.issuers.get(issuer_id)
+        document = IssuerDocuments(tx, session.urls).issuer(issuer_id).to_json()
+    # Badgr ignores image URLs and needs the picture itself, as a data URI.
+    document["image"] = _data_uri(issuer.image, issuer.image_type)
+    return document
+
+
+def _badge_json(session: _Session, badge_class_id: int) -> dict[str, Any]:
+    with session.store.transaction() as tx:
+        badge_class = tx.badge_classes.get(badge_class_id)
+        document = IssuerDocuments(tx, session.urls).badge_class(badge_class_id).to_json()
+    document["image"] = _data_uri(badge_class.image, badge_class.image_type)
+    return document
 
 
 def _mapped(store: Store, provider_id: int, kind: IdentifierKind, key: str) -> str | None:
@@ -175,32 +245,28 @@ def _ensure(
     return found
 
 
-def _site_push(
-    store: Store, primary: Provider, docs: _Documents, client: BackpackClient | None
-) -> tuple[str, bool]:
+def _site_push(session: _Session, docs: _Documents) -> tuple[str, bool]:
     """Push issuer, badge class and assertion; return the assertion's id and if it is new."""
-    with BackpackApi(primary, store=store, client=client) as site:
-        issuer_id = _ensure(
-            store,
-            primary.id,
-            IdentifierKind.ISSUER,
-            docs.issuer_key,
-            lambda: site.put_issuer(docs.issuer).id,
-        )
-        badge_id = _ensure(
-            store,
-            primary.id,
-            IdentifierKind.BADGE_CLASS,
-            docs.badge_key,
-            lambda: site.put_badgeclass(issuer_id, docs.badge).id,
-        )
-        existing = _mapped(store, primary.id, IdentifierKind.ASSERTION, docs.award.hash)
-        if existing is not None:
-            site.update_assertion(existing, docs.assertion)
-            return existing, False
-        created = site.put_badgeclass_assertion(badge_id, docs.assertion).id
-        _remember(store, primary.id, IdentifierKind.ASSERTION, docs.award.hash, created)
-        return created, True
+    site, primary = session.site, session.primary
+    assert site is not None
+    assert primary is not None
+    issuer_id = session.remote_id(
+        IdentifierKind.ISSUER,
+        docs.issuer_key,
+        lambda: site.put_issuer(_issuer_json(session, docs.issuer_id)).id,
+    )
+    badge_id = session.remote_id(
+        IdentifierKind.BADGE_CLASS,
+        docs.badge_key,
+        lambda: site.put_badgeclass(issuer_id, _badge_json(session, docs.award.badge_class_id)).id,
+    )
+    existing = _mapped(session.store, primary.id, IdentifierKind.ASSERTION, docs.award.hash)
+    if existing is not None:
+        site.update_assertion(existing, docs.assertion)
+        return existing, False
+    created = site.put_badgeclass_assertion(badge_id, docs.assertion).id
+    _remember(session.store, primary.id, IdentifierKind.ASSERTION, docs.award.hash, created)
+    return created, True
 
 
 def _primary_for_push(store: Store) -> Provider | None:
@@ -260,14 +326,23 @@ def push_award(
         InvalidInputError: the award is revoked, or nothing can be imported from anywhere.
         BackpackError: whatever the backpacks answered (typed, see :mod:`openbackpack`).
     """
-    urls = IssuerUrls(issuer_base_url)
-    docs = _documents(store, award_hash, urls)
+    session = _Session(store, issuer_base_url, client)
+    try:
+        return _push_one(session, owner, award_hash, provider_id)
+    finally:
+        session.close()
+
+
+def _push_one(
+    session: _Session, owner: str | None, award_hash: str, provider_id: int | None
+) -> PushResult:
+    store, primary, client = session.store, session.primary, session.client
+    docs = _documents(session, award_hash)
     target = _target(store, owner, provider_id, docs.award) if owner is not None else None
-    primary = _primary_for_push(store)
     site_id: str | None = None
     created = False
     if primary is not None:
-        site_id, created = _site_push(store, primary, docs, client)
+        site_id, created = _site_push(session, docs)
     if target is None:
         if primary is None:
             raise NotConnectedError("no Badgr primary site backpack with a site account to push to")
@@ -331,17 +406,11 @@ def push_awards(
     hashes: Sequence[str] = list(dict.fromkeys(award_hashes))
     own = client is None
     shared = client if client is not None else BackpackClient()
+    session = _Session(store, issuer_base_url, shared)
 
     def one(award_hash: str) -> PushResult | PushFailure:
         try:
-            outcome: PushResult | PushFailure = push_award(
-                store,
-                owner,
-                award_hash,
-                provider_id=provider_id,
-                issuer_base_url=issuer_base_url,
-                client=shared,
-            )
+            outcome: PushResult | PushFailure = _push_one(session, owner, award_hash, provider_id)
         except BackpackError as exc:
             outcome = PushFailure(award_hash, exc)
         if on_done is not None:
@@ -352,6 +421,7 @@ def push_awards(
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
             outcomes = list(pool.map(one, hashes))
     finally:
+        session.close()
         if own:
             shared.close()
     report = BulkPushReport()

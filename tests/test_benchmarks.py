@@ -1,0 +1,155 @@
+"""The benchmarks' helpers do what they say (correctness only: nothing here is timed)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from pathlib import Path
+
+import pytest
+from benchmarks.__main__ import main
+from benchmarks._load import LoadRequest, read_response, run_load
+from benchmarks._processes import host_process, process_cpu_seconds
+from benchmarks._report import Result, rounded, speedup
+from benchmarks._seed import (
+    ISSUER_EMAIL,
+    ISSUER_PASSWORD,
+    add_host_users,
+    create_issuer_and_badge,
+    insert_awards,
+)
+from fastapi import FastAPI
+from sqlalchemy import func, select
+
+from openbackpack._serve import serve_in_thread
+from openbackpack.client import BackpackClient
+from openbackpack.host import HostDatabase
+from openbackpack.host import _schema as host_tables
+from openbackpack.protocols import Base, Endpoint, badgr
+
+STATIC = Endpoint("static", "GET", "/static", base=Base.ROOT, auth=False)
+
+
+def test_rounded_keeps_four_significant_digits_everywhere() -> None:
+    """Floats are cut to significant digits, inside dicts and lists too; the rest is kept."""
+    assert rounded(123.456789) == 123.5
+    assert rounded(0.000123456) == 0.0001235
+    assert rounded({"a": [1.23456789, 2], "b": True, "c": None}) == {
+        "a": [1.235, 2],
+        "b": True,
+        "c": None,
+    }
+    assert rounded(0.0) == 0.0
+
+
+def test_result_prints_the_documented_fields_first() -> None:
+    """One JSON line: name, openbackpack, baseline, unit, ratio, target, met, then extras."""
+    result = Result("x", 1.0, 20.0, "s", speedup(20.0, 1.0), "fast", True, {"floor_s": 0.5})
+    line = result.to_json()
+    assert "\n" not in line
+    assert list(json.loads(line)) == [
+        "name", "openbackpack", "baseline", "unit", "ratio", "target", "met", "floor_s",
+    ]  # fmt: skip
+    assert json.loads(line)["ratio"] == 20.0
+
+
+def test_result_refuses_extras_that_hide_a_field() -> None:
+    """An extra field may not overwrite a documented one."""
+    with pytest.raises(ValueError, match="may not replace"):
+        Result("x", 1.0, 1.0, "s", 1.0, "t", True, {"ratio": 3}).as_dict()
+
+
+def test_speedup_needs_a_positive_measurement() -> None:
+    """A zero measurement cannot be compared."""
+    with pytest.raises(ValueError, match="greater than 0"):
+        speedup(1.0, 0.0)
+
+
+def test_load_request_bytes() -> None:
+    """A request is a request line, Host, Content-Length, the headers, a blank line, the body."""
+    raw = LoadRequest("POST", "/o/token", {"X-A": "1"}, b"a=b").encode("127.0.0.1:80")
+    assert raw == (
+        b"POST /o/token HTTP/1.1\r\nHost: 127.0.0.1:80\r\nContent-Length: 3\r\nX-A: 1\r\n\r\na=b"
+    )
+
+
+def test_read_response_reads_exactly_one_answer() -> None:
+    """The status comes back, the body is consumed, and the next answer is left in place."""
+
+    async def read_two() -> tuple[int, int, bytes]:
+        reader = asyncio.StreamReader()
+        reader.feed_data(b"HTTP/1.1 201 Created\r\ncontent-length: 2\r\n\r\nokHTTP/1.1 404 ")
+        reader.feed_data(b"Not Found\r\nContent-Length: 0\r\n\r\nrest")
+        reader.feed_eof()
+        return await read_response(reader), await read_response(reader), await reader.read()
+
+    assert asyncio.run(read_two()) == (201, 404, b"rest")
+
+
+def test_load_is_bounded_by_count() -> None:
+    """run_load sends exactly max_requests when time allows, over keep-alive connections."""
+    app = FastAPI()
+    seen: list[str] = []
+
+    @app.get("/ping")
+    def ping() -> dict[str, str]:
+        seen.append("ping")
+        return {"pong": "yes"}
+
+    with serve_in_thread(app) as url:
+        result = run_load(
+            url, LoadRequest("GET", "/ping"), connections=3, max_requests=40, max_seconds=30
+        )
+    assert result.requests == 40
+    assert result.statuses == {200: 40}
+    assert len(seen) == 40
+
+
+def test_load_refuses_unbounded_runs() -> None:
+    """No connections, no requests or no time is a ValueError."""
+    with pytest.raises(ValueError, match="positive"):
+        run_load("http://127.0.0.1:9", LoadRequest("GET", "/"), connections=1, max_requests=1,
+                 max_seconds=0)  # fmt: skip
+
+
+def test_process_cpu_seconds_reads_this_process() -> None:
+    """The CPU time read from /proc grows as this process works."""
+    before = process_cpu_seconds(os.getpid())
+    sum(n * n for n in range(2_000_000))
+    assert process_cpu_seconds(os.getpid()) > before
+
+
+def test_insert_awards_seeds_the_badge_class(tmp_path: Path) -> None:
+    """Direct inserts add the asked number of awards to the badge class, ids all distinct."""
+    db = f"sqlite:///{tmp_path / 'h.sqlite3'}"
+    add_host_users(db, (ISSUER_EMAIL, ISSUER_PASSWORD))
+    with (
+        host_process(db, tmp_path / "host.log", "--static-path", "/static") as host,
+        BackpackClient() as client,
+    ):
+        assert client.fetch(STATIC, host.api_url).json()["result"] == []
+        remote = create_issuer_and_badge(client, host.api_url)
+        insert_awards(db, remote.badgeclass_id, 1200)
+        listed = client.fetch(
+            badgr.route("badgeclass.assertions.list"),
+            host.api_url,
+            params={"badgeclass": remote.badgeclass_id},
+            token=remote.token,
+        ).json()["result"]
+    assert len({item["entityId"] for item in listed}) == 1200
+    database = HostDatabase.open(db)
+    try:
+        with database.begin() as connection:
+            count = connection.scalar(select(func.count()).select_from(host_tables.assertions))
+    finally:
+        database.close()
+    assert count == 1200
+
+
+def test_an_unknown_benchmark_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """python -m benchmarks with an unknown name exits 2 and names the choices."""
+    with pytest.raises(SystemExit) as exited:
+        main(["nope"])
+    assert exited.value.code == 2
+    assert "bulk_push" in capsys.readouterr().err
