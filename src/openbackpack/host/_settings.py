@@ -101,6 +101,13 @@ class HostSettings:
         public_client_id: the OAuth client id Moodle-style password grants run under.
         migrate: create and upgrade the host's tables when the app is created.
         faults: fault injection (off by default).
+        badgr_quirks: serve Badge Connect as Badgr does (``/bcv1`` apiBase, ``results``
+            lists, ``error`` arrays, a 302 to the manifest, ...) instead of as the 1EdTech
+            specification says, so clients can be tested against both.
+        allow_loopback_redirects: accept ``http`` loopback URLs (127.0.0.1, ::1, localhost)
+            in Badge Connect client registrations, as native apps and tests need (RFC 8252).
+            Also on when ``allow_private_fetch`` is.
+        auth_code_lifetime: seconds an authorization code stays redeemable.
     """
 
     db_url: str | None = None
@@ -114,6 +121,9 @@ class HostSettings:
     public_client_id: str = "public"
     migrate: bool = True
     faults: FaultSettings = field(default_factory=FaultSettings)
+    badgr_quirks: bool = False
+    allow_loopback_redirects: bool = False
+    auth_code_lifetime: int = 60
 
     def __post_init__(self) -> None:
         _check(self.token_lifetime > 0, "token_lifetime must be > 0")
@@ -121,9 +131,15 @@ class HostSettings:
         _check(self.fetch_max_bytes > 0, "fetch_max_bytes must be > 0")
         _check(self.max_body_bytes > 0, "max_body_bytes must be > 0")
         _check(self.login_backoff_max >= 0, "login_backoff_max must be >= 0")
+        _check(self.auth_code_lifetime > 0, "auth_code_lifetime must be > 0")
         if self.public_url is not None:
             url = self.public_url.strip()
             _check(url.startswith(("http://", "https://")), "public_url must be http(s)")
+
+    @property
+    def loopback_redirects(self) -> bool:
+        """Whether registrations may use ``http`` loopback URLs."""
+        return self.allow_loopback_redirects or self.allow_private_fetch
 
     @property
     def database_url(self) -> str:
