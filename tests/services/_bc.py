@@ -33,8 +33,8 @@ def new_learner(host: RunningHost) -> str:
     return email
 
 
-def consent(url: str, email: str, *, answer: str = "allow") -> dict[str, str]:
-    """Act as the user's browser: open the page, fill in the form, return the redirect's query.
+def consent_location(url: str, email: str, *, answer: str = "allow") -> str:
+    """Act as the user's browser: open the page, fill in the form; return where it redirects.
 
     Only what the page itself holds is sent back (its hidden fields and its form action).
     """
@@ -47,7 +47,12 @@ def consent(url: str, email: str, *, answer: str = "allow") -> dict[str, str]:
         form = {**fields, "email": email, "password": PASSWORD, "consent": answer}
         sent = browser.post(urljoin(url, html.unescape(action.group(1))), data=form)
     assert sent.status_code == 302, sent.text
-    location = sent.headers["location"]
+    return str(sent.headers["location"])
+
+
+def consent(url: str, email: str, *, answer: str = "allow") -> dict[str, str]:
+    """Like :func:`consent_location`, returning the redirect's query."""
+    location = consent_location(url, email, answer=answer)
     return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx2
@@ -17,7 +16,7 @@ from openbackpack import (
     ReauthorizationRequiredError,
 )
 from openbackpack.client import BackpackClient
-from openbackpack.host import HostSettings, RunningHost, run_host_in_thread
+from openbackpack.host import RunningHost
 from openbackpack.protocols import badgeconnect as bc
 from openbackpack.services import (
     AuthorizationDeniedError,
@@ -34,30 +33,6 @@ from openbackpack.store._types import utcnow
 from tests.services._bc import Counting, Site, badge_connect_site, consent, new_learner
 
 REDIRECT = "http://127.0.0.1:8/callback"  # the browser never follows it: consent() reads it
-
-
-def _host(directory: Path, name: str, **options: object) -> HostSettings:
-    return HostSettings(
-        db_url=f"sqlite:///{directory / f'{name}.sqlite3'}",
-        allow_private_fetch=True,
-        login_backoff_max=0,
-        **options,  # type: ignore[arg-type]
-    )
-
-
-@pytest.fixture(scope="module")
-def bc_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHost]:
-    """A Badge Connect host answering as the specification says."""
-    with run_host_in_thread(_host(tmp_path_factory.mktemp("bc"), "spec")) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def badgr_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHost]:
-    """A Badge Connect host answering as Badgr does."""
-    settings = _host(tmp_path_factory.mktemp("bc"), "badgr", badgr_quirks=True)
-    with run_host_in_thread(settings) as running:
-        yield running
 
 
 @pytest.fixture
