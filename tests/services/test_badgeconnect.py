@@ -296,3 +296,18 @@ def test_the_same_flow_against_badgrs_quirks(
         assert [b.name for b in shown.badges] == ["Python basics"]
         assert shown.badges[0].recipient_verified is True
         assert disconnect(store, "42", site.provider_id, acting_user="42", client=client) is False
+
+
+def test_a_client_stored_by_hand_is_used_as_it_is(
+    site: Site, client: BackpackClient, transport: Counting
+) -> None:
+    """A client configured without dynamic registration is never replaced by a registration."""
+    with site.store.transaction() as tx:
+        tx.oauth_clients.save(
+            site.provider_id, "by-hand", "secret", scope=bc.Scope.ASSERTION_READONLY
+        )
+    url, _ = begin_oauth_connection(site.store, "42", site.provider_id, REDIRECT, client=client)
+    query = parse_qs(urlsplit(url).query)
+    assert query["client_id"] == ["by-hand"]
+    assert query["scope"] == [bc.Scope.ASSERTION_READONLY.value]
+    assert transport.paths("POST", "/o/register") == 0

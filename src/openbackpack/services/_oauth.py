@@ -152,6 +152,9 @@ def _client_for(
 ) -> OAuthClient:
     with store.transaction() as tx:
         registered = tx.oauth_clients.get(provider_id)
+    if registered is not None and not registered.registration:
+        # Stored by hand (a host without dynamic registration): it is what the site has.
+        return registered
     if registered is not None and _covers(registered_redirects(registered), redirect_uri):
         return registered
     # A new redirect URI (or none yet): register again, keeping the earlier URIs allowed.
