@@ -22,6 +22,7 @@ from openbackpack.services import (
     AuthorizationDeniedError,
     OAuthStateError,
     begin_oauth_connection,
+    check_backpack_connection,
     complete_oauth_connection,
     disconnect,
     discover_badge_connect,
@@ -311,3 +312,11 @@ def test_a_client_stored_by_hand_is_used_as_it_is(
     assert query["client_id"] == ["by-hand"]
     assert query["scope"] == [bc.Scope.ASSERTION_READONLY.value]
     assert transport.paths("POST", "/o/register") == 0
+
+
+def test_testing_a_2p1_backpack_reads_its_manifest(site: Site, client: BackpackClient) -> None:
+    """backpacks test on a 2.1 backpack runs discovery and names the host and its apiBase."""
+    result = check_backpack_connection(site.store, site.provider_id, client=client)
+    assert result.ok
+    assert "openbackpack reference host" in result.message
+    assert "/ims/ob/v2p1" in result.message
