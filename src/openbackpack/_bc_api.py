@@ -113,13 +113,17 @@ class BadgeConnectApi:
     # --- reading and writing ------------------------------------------------------------
 
     def iter_assertion_pages(
-        self, *, limit: int | None = None, since: datetime | None = None
+        self,
+        *,
+        limit: int | None = None,
+        offset: int | None = None,
+        since: datetime | None = None,
     ) -> Iterator[list[dict[str, Any]]]:
         """Yield the account's assertions a page at a time, following ``Link: rel="next"``.
 
-        The next URL is whatever the host says (offsets are never computed here, the
-        specification forbids it); it must stay on the apiBase's origin, since the token is
-        sent to it.
+        ``limit``, ``offset`` and ``since`` go into the first request only. The next URL is
+        whatever the host says (offsets are never computed here, the specification forbids
+        it); it must stay on the apiBase's origin, since the token is sent to it.
 
         Raises:
             InvalidResponseError: a ``next`` link leads elsewhere, or pages never end.
@@ -127,6 +131,8 @@ class BadgeConnectApi:
         query: list[tuple[str, str]] = []
         if limit is not None:
             query.append(("limit", str(limit)))
+        if offset is not None:
+            query.append(("offset", str(offset)))
         if since is not None:
             query.append(("since", since.isoformat()))
         endpoint = bc.route("assertions.list")
@@ -145,12 +151,15 @@ class BadgeConnectApi:
             raise InvalidResponseError(f"more than {MAX_PAGES} pages of assertions")
 
     def get_assertions(
-        self, *, limit: int | None = None, since: datetime | None = None
+        self,
+        *,
+        limit: int | None = None,
+        offset: int | None = None,
+        since: datetime | None = None,
     ) -> list[dict[str, Any]]:
         """Every assertion of the account (all pages), newest first as the host orders them."""
-        return [
-            item for page in self.iter_assertion_pages(limit=limit, since=since) for item in page
-        ]
+        pages = self.iter_assertion_pages(limit=limit, offset=offset, since=since)
+        return [item for page in pages for item in page]
 
     def put_assertion(self, assertion: Mapping[str, Any]) -> StatusInfo:
         """Push an Open Badges 2.0 assertion: ``POST {"assertion": ...}`` (Moodle's export).

@@ -117,6 +117,7 @@ def test_whole_flow_from_registration_to_revocation(
         assert [len(page) for page in pages] == [2, 1]
         assert transport.paths("GET", "/assertions") == 2
         assert {item["id"] for page in pages for item in page} == {r.import_url for r in results}
+        assert len(api.get_assertions(limit=2, offset=2)) == 1
         old = api.access_token()
         with site.store.transaction() as tx:
             stored = tx.oauth_tokens.get(account.id)
@@ -146,7 +147,7 @@ def test_whole_flow_from_registration_to_revocation(
 def test_external_badges_lists_badge_connect_badges_with_the_recipient_check(
     site: Site, bc_host: RunningHost, client: BackpackClient
 ) -> None:
-    """A 2.1 account's badges show like v2 ones (W14): name, issuer, recipient verified."""
+    """A 2.1 account's badges show like v2 ones (W14), and a push refreshes what is shown."""
     email = new_learner(bc_host)
     _connect(site, email, client)
     award_hash = site.award(email)
@@ -160,6 +161,11 @@ def test_external_badges_lists_badge_connect_badges_with_the_recipient_check(
     assert badge.assertion_id.endswith(award_hash)
     assert shown.total_collections == 0
     assert external_badges(site.store, "42", client=client).from_cache is True
+    second = site.award(email)
+    push_award(site.store, "42", second, issuer_base_url=site.issuer_url, client=client)
+    after = external_badges(site.store, "42", client=client)
+    assert after.from_cache is False  # a push to a 2.1 account drops its cached badges
+    assert len(after.badges) == 2
 
 
 def test_state_is_checked_expires_and_is_single_use(

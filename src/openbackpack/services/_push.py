@@ -334,6 +334,9 @@ def _push_badge_connect(
         except DuplicateBadgeError:
             status = "already in backpack"
     _remember(store, provider.id, IdentifierKind.ASSERTION, key, hosted)
+    with store.transaction() as tx:
+        # A 2.1 account shows all its badges, so what was cached is now one short.
+        tx.badge_cache.delete(account.id)
     return PushResult(award_hash, status, None, hosted)
 
 
