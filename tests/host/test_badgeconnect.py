@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx2
 import pytest
 from sqlalchemy import update
 
-from openbackpack.host import RunningHost
+from openbackpack.host import HostSettings, RunningHost, run_host_in_thread
 from openbackpack.host import _schema as t
 from openbackpack.protocols import Body, Endpoint, build_url
 from openbackpack.protocols import badgeconnect as bc
@@ -451,3 +452,16 @@ def test_every_api_route_of_the_table_needs_a_token(
     assert valid("getprofile-400-401-404-405-500-responsepayload", answer.json())
     assert answer.json()["status"]["statusText"] == "UNAUTHENTICATED"
     assert answer.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_loopback_redirects_need_the_hosts_permission(http: httpx2.Client, tmp_path: Path) -> None:
+    """A host started without loopback permission refuses http://127.0.0.1 registrations."""
+    settings = HostSettings(db_url=f"sqlite:///{tmp_path / 'strict.sqlite3'}")
+    with run_host_in_thread(settings) as strict:
+        https = metadata("https://lms.example/callback")
+        loopback = {**https, "redirect_uris": [REDIRECT]}
+        refused = http.post(strict.base_url + "/o/register", json=loopback)
+        accepted = http.post(strict.base_url + "/o/register", json=https)
+    assert refused.status_code == 400
+    assert refused.json()["error"] == "invalid_redirect_uri"
+    assert accepted.status_code == 201

@@ -14,12 +14,14 @@ from openbackpack import (
     AuthenticationError,
     BadgeConnectApi,
     ReauthorizationRequiredError,
+    UnsupportedActionError,
 )
 from openbackpack.client import BackpackClient
 from openbackpack.host import RunningHost
 from openbackpack.protocols import badgeconnect as bc
 from openbackpack.services import (
     AuthorizationDeniedError,
+    ExternalBackpacksDisabledError,
     OAuthStateError,
     begin_oauth_connection,
     check_backpack_connection,
@@ -326,3 +328,15 @@ def test_testing_a_2p1_backpack_reads_its_manifest(site: Site, client: BackpackC
     assert result.ok
     assert "openbackpack reference host" in result.message
     assert "/ims/ob/v2p1" in result.message
+
+
+def test_only_2p1_backpacks_connect_with_oauth(store: Store) -> None:
+    """begin_oauth_connection refuses a Badgr backpack, and any backpack when they are off."""
+    with store.transaction() as tx:
+        provider = tx.providers.create("https://api.badgr.example/v2", "https://badgr.example", "2")
+    with pytest.raises(UnsupportedActionError, match="OAuth 2"):
+        begin_oauth_connection(store, "42", provider.id, REDIRECT)
+    with store.transaction() as tx:
+        tx.settings.update(allow_external_backpacks=False)
+    with pytest.raises(ExternalBackpacksDisabledError):
+        begin_oauth_connection(store, "42", provider.id, REDIRECT)

@@ -127,9 +127,11 @@ class _Problems:
     items: list[tuple[str, str, str]]
 
     def add(self, field: str, message: str, code: str = "invalid_client_metadata") -> None:
+        """Record one problem."""
         self.items.append((field, message, code))
 
     def error(self, badgr: bool) -> OAuthError:
+        """The 400 answer naming every problem (Badgr: its message style)."""
         code = self.items[0][2]
         described = [f"{f}: {m}" for f, m, _ in self.items]
         if badgr:

@@ -163,6 +163,15 @@ def _client_for(
     return register_oauth_client(store, provider_id, uris, metadata, client=client)
 
 
+def _check_badge_connect(store: Store, provider_id: int) -> None:
+    with store.transaction() as tx:
+        if not tx.settings.get().allow_external_backpacks:
+            raise ExternalBackpacksDisabledError("external backpacks are switched off on this site")
+        version = tx.providers.get(provider_id).api_version
+    if version is not ApiVersion.V2P1:
+        raise UnsupportedActionError("OAuth 2 connection", version.value, "user")
+
+
 def begin_oauth_connection(
     store: Store,
     owner: str,
@@ -190,12 +199,7 @@ def begin_oauth_connection(
     """
     owner = check_owner(owner)
     email = check_email(email) if email else None
-    with store.transaction() as tx:
-        if not tx.settings.get().allow_external_backpacks:
-            raise ExternalBackpacksDisabledError("external backpacks are switched off on this site")
-        version = tx.providers.get(provider_id).api_version
-    if version is not ApiVersion.V2P1:
-        raise UnsupportedActionError("OAuth 2 connection", version.value, "user")
+    _check_badge_connect(store, provider_id)
     manifest = discover_manifest(store, provider_id, client=client)
     registered = _client_for(store, provider_id, redirect_uri, metadata, client)
     chosen = bc.requested_scopes(
