@@ -339,6 +339,13 @@ class BadgeConnectApi:
         try:
             grant = self._client.token_grant(self._client.send(outgoing), "refresh")
         except AuthenticationError as exc:
+            # Another process may have rotated the refresh token a moment ago (the lock only
+            # spans this one): its fresh token in the store is as good as ours would be.
+            current = self._stored_token()
+            if current.access_token != token.access_token and not needs_refresh(
+                current, utcnow(), self._leeway
+            ):
+                return current
             raise ReauthorizationRequiredError(
                 f"the backpack refused to refresh the token ({exc.error or exc.status_code}); "
                 "connect again",

@@ -209,3 +209,19 @@ def test_only_badge_connect_providers(store: Store) -> None:
         account = tx.accounts.create(provider.id, "42", "a@b.example", "pw")
     with pytest.raises(UnsupportedActionError):
         BadgeConnectApi(provider, account, store=store)
+
+
+def test_a_refresh_lost_to_another_process_uses_the_winners_token(store: Store) -> None:
+    """When another process rotated the refresh token first, its stored token is used."""
+    holder: list[BadgeConnectApi] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        # The other process: it refreshed and stored its token while this request was out.
+        with store.transaction() as tx:
+            tx.oauth_tokens.save(
+                holder[0].account.id, "winner", "r2", utcnow() + timedelta(hours=1), "a"
+            )
+        return httpx2.Response(400, json={"error": "invalid_grant"})
+
+    holder.append(_api(store, handler))
+    assert holder[0].access_token() == "winner"
