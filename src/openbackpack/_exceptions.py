@@ -19,6 +19,7 @@ The tree, split by who is at fault::
     │   ├── InvalidImageError       a badge or issuer image that is neither PNG nor SVG
     │   └── InvalidCriteriaError    badge criteria with neither a URL nor a narrative
     ├── UnsupportedActionError      the backpack's API has no such action (raised before any I/O)
+    ├── ReauthorizationRequiredError an OAuth token expired or was refused and cannot be renewed
     ├── TransportError              no usable HTTP exchange: connect/read failure, closed connection
     │   └── RequestTimeoutError     a connect, read or write timeout
     ├── InvalidResponseError        a 2xx answer whose body is not what the protocol promises
@@ -60,6 +61,7 @@ __all__ = [
     "PermissionDeniedError",
     "PrimaryBackpackError",
     "RateLimitError",
+    "ReauthorizationRequiredError",
     "RecordNotFoundError",
     "RemoteValidationError",
     "RequestTimeoutError",
@@ -155,6 +157,17 @@ class UnsupportedActionError(BackpackError):
         self.action = action
         self.api_version = api_version
         self.mode = mode
+
+
+class ReauthorizationRequiredError(BackpackError):
+    """An OAuth 2 (Badge Connect) token expired or was refused, and cannot be renewed.
+
+    There was no refresh token, or the host refused it: the user must connect again.
+    """
+
+    def __init__(self, message: str, *, provider_id: int | None = None) -> None:
+        super().__init__(message)
+        self.provider_id = provider_id
 
 
 class TransportError(BackpackError):

@@ -7,6 +7,8 @@ tokens cached in the store per (provider, account) and refreshed (W2, W5), an au
 error that belongs to the instance (W6), and bounded concurrent reads (W8).
 
 :class:`AsyncBackpackApi` is the same class for ``async`` code; both share one pure core.
+:class:`BadgeConnectApi` is Moodle's ``backpack_api2p1`` for Badge Connect (2.1) backpacks,
+which these classes refuse rather than fall into the v1 rows as Moodle 4.1 did (W14).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from openbackpack._api_core import (
     next_token_step,
     now_utc,
 )
+from openbackpack._bc_api import BadgeConnectApi
 from openbackpack._exceptions import (
     APIStatusError,
     AuthenticationError,
@@ -76,6 +79,7 @@ __all__ = [
     "AsyncBackpackApi",
     "Authentication",
     "BackpackApi",
+    "BadgeConnectApi",
     "BadgeFailure",
     "CollectionBadges",
     "CollectionRef",

@@ -90,3 +90,36 @@ def test_serve_rejects_impossible_fault_settings() -> None:
     result = _run("host", "serve", "--failure-rate", "2")
     assert result.returncode == 1
     assert "failure_rate must be between 0 and 1" in result.stderr
+
+
+def test_serve_with_badgr_quirks_and_loopback_redirects(tmp_path: Path) -> None:
+    """--badgr-quirks serves Badgr's Badge Connect; --allow-loopback-redirects registers them."""
+    db = f"sqlite:///{tmp_path / 'host.sqlite3'}"
+    command = [
+        sys.executable, "-m", "openbackpack", "host", "serve", "--port", "0", "--db", db,
+        "--no-issuer", "--badgr-quirks", "--allow-loopback-redirects",
+    ]  # fmt: skip
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as process:
+        try:
+            assert process.stdout is not None
+            base_url = process.stdout.readline().split()[4]
+            announced = process.stdout.readline()
+            assert f"apiBase {base_url}/bcv1" in announced
+            manifest = httpx2.get(f"{base_url}/.well-known/badgeconnect.json")
+            assert manifest.status_code == 302
+            loopback = "http://127.0.0.1:1"
+            registration = httpx2.post(
+                f"{base_url}/o/register",
+                json={
+                    "client_name": "c", "client_uri": loopback + "/", "logo_uri": loopback + "/l",
+                    "tos_uri": loopback + "/", "policy_uri": loopback + "/", "software_id": "s",
+                    "software_version": "1", "redirect_uris": [loopback + "/callback"],
+                },
+            )  # fmt: skip
+            assert registration.status_code == 201, registration.text
+        finally:
+            process.send_signal(signal.SIGINT)
+            process.communicate(timeout=20)
+    assert process.returncode == 0

@@ -11,7 +11,7 @@ from fastapi.routing import APIRoute
 
 from openbackpack import InvalidInputError
 from openbackpack.host import HostSettings, RunningHost, run_host_in_thread, served_routes
-from openbackpack.protocols import Base, Body, Endpoint, badgr, build_url, displayer
+from openbackpack.protocols import Base, Body, Endpoint, badgeconnect, badgr, build_url, displayer
 from tests.host._helpers import create_issuer, new_account
 
 _DOCS = {
@@ -22,9 +22,13 @@ _DOCS = {
 }
 
 
-def _expected() -> set[tuple[str, str]]:
+def _expected(badge_connect_api: str = badgeconnect.API_PATH) -> set[tuple[str, str]]:
     routes = {
         (e.method, ("/v2" if e.base is Base.API else "") + e.path) for e in badgr.ROUTES.values()
+    }
+    routes |= {
+        (e.method, (badge_connect_api if e.base is Base.API else "") + e.path)
+        for e in badgeconnect.ROUTES.values()
     }
     return routes | {(e.method, e.path) for e in displayer.ROUTES.values()}
 

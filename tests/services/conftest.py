@@ -145,3 +145,27 @@ def collection(
         token=token,
     )
     return str(created["entityId"])
+
+
+def _bc_host_settings(directory: Path, name: str, **options: object) -> HostSettings:
+    return HostSettings(
+        db_url=f"sqlite:///{directory / f'{name}.sqlite3'}",
+        allow_private_fetch=True,
+        login_backoff_max=0,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture(scope="module")
+def bc_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHost]:
+    """A Badge Connect host answering as the specification says."""
+    with run_host_in_thread(_bc_host_settings(tmp_path_factory.mktemp("bc"), "spec")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def badgr_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHost]:
+    """A Badge Connect host answering as Badgr does."""
+    settings = _bc_host_settings(tmp_path_factory.mktemp("bc"), "badgr", badgr_quirks=True)
+    with run_host_in_thread(settings) as running:
+        yield running

@@ -10,8 +10,10 @@ import typer
 from rich.progress import Progress
 
 from openbackpack._settings import data_dir
+from openbackpack.cli._badgeconnect import ConnectTimeoutError, connect_in_browser
 from openbackpack.cli._context import open_store
-from openbackpack.cli._output import out, print_json, print_table
+from openbackpack.cli._output import err, out, print_json, print_table
+from openbackpack.models import ApiVersion
 from openbackpack.services import (
     MaildirMailer,
     Mailer,
@@ -28,6 +30,7 @@ from openbackpack.services import (
     start_connection,
     verify_connection,
 )
+from openbackpack.store import Store
 
 __all__ = ["collections_app", "register"]
 
@@ -81,27 +84,77 @@ def connect_command(
     ctx: typer.Context,
     user: UserOption,
     backpack: Annotated[int, typer.Option("--backpack", help="The site backpack id.")],
-    email: Annotated[str, typer.Option("--email", help="The backpack account's email.")],
+    email: Annotated[
+        str | None,
+        typer.Option(
+            "--email",
+            help="The backpack account's email (v1/v2: required; 2.1: used when the "
+            "backpack does not share the profile).",
+        ),
+    ] = None,
     password: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--password",
             envvar="OPENBACKPACK_BACKPACK_PASSWORD",
-            prompt=True,
-            hide_input=True,
-            help="The backpack account's password (prompted for when not given).",
+            help="The backpack account's password (v1/v2; prompted for when not given).",
         ),
-    ],
+    ] = None,
+    no_browser: Annotated[
+        bool, typer.Option("--no-browser", help="2.1: only print the address to open.")
+    ] = False,
+    timeout: Annotated[
+        float,
+        typer.Option("--timeout", min=1, help="2.1: seconds to wait for the browser."),
+    ] = 300.0,
 ) -> None:
-    """Connect a user's backpack: check the login now, then mail a verification code."""
-    mailer, where = mailer_from_environment()
+    """Connect a user's backpack.
+
+    v1/v2: check the login now, then mail a verification code. Badge Connect (2.1): print the
+    address where the user logs in to the backpack and allows the connection (and open it
+    unless --no-browser), wait for the browser to come back to a loopback listener, and
+    connect.
+    """
     with open_store(ctx) as store:
+        with store.transaction() as tx:
+            version = tx.providers.get(backpack).api_version
+        if version is ApiVersion.V2P1:
+            _connect_badge_connect(store, user, backpack, email, not no_browser, timeout)
+            return
+        if not email:
+            raise typer.BadParameter(
+                "--email is required for v1 and v2 backpacks", param_hint="--email"
+            )
+        if password is None:
+            password = typer.prompt("Password", hide_input=True)
+        mailer, where = mailer_from_environment()
         pending = start_connection(
             store, user, backpack, email, password, mailer=mailer, sender=_sender(),
             verify_hint=f"Enter it with: openbackpack verify --user {user} CODE",
         )  # fmt: skip
     out.print(f"verification code sent to {pending.email}; {where}", markup=False)
     out.print(f"finish with: openbackpack verify --user {user} CODE", markup=False)
+
+
+def _line(text: str) -> None:
+    # print() with flush, not rich: the address must reach a pipe whole and at once.
+    print(text, flush=True)
+
+
+def _connect_badge_connect(
+    store: Store, user: str, backpack: int, email: str | None, browser: bool, timeout: float
+) -> None:
+    try:
+        account = connect_in_browser(
+            store, user, backpack, email=email, open_browser=browser, timeout=timeout, show=_line
+        )
+    except ConnectTimeoutError as exc:
+        err.print(f"error: {exc}; nothing was connected", markup=False)
+        raise typer.Exit(1) from None
+    out.print(
+        f"connected {account.email} on backpack {account.provider_id} (account {account.id})",
+        markup=False,
+    )
 
 
 def verify_command(
@@ -233,10 +286,14 @@ def disconnect_command(
     user: UserOption,
     backpack: Annotated[int, typer.Option("--backpack", help="The site backpack id.")],
 ) -> None:
-    """Disconnect the user's account on one backpack (their other backpacks stay)."""
+    """Disconnect the user's account on one backpack (their other backpacks stay).
+
+    On a Badge Connect (2.1) backpack that offers revocation, its tokens are revoked there.
+    """
     with open_store(ctx) as store:
-        disconnect(store, user, backpack, acting_user=user)
-    out.print(f"disconnected {user} from backpack {backpack}", markup=False)
+        revoked = disconnect(store, user, backpack, acting_user=user)
+    suffix = "; the backpack revoked its tokens" if revoked else ""
+    out.print(f"disconnected {user} from backpack {backpack}{suffix}", markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -20,7 +20,9 @@ from openbackpack.host import (
     create_app,
     default_host_database_url,
 )
+from openbackpack.host._badgeconnect import api_prefix
 from openbackpack.issuer import create_issuer_app
+from openbackpack.protocols.badgeconnect import WELL_KNOWN_PATH
 
 __all__ = ["ISSUER_MOUNT", "host_app"]
 
@@ -28,7 +30,8 @@ ISSUER_MOUNT = "/issuer"
 """Where ``host serve`` mounts the store's hosted Open Badges documents."""
 
 host_app = typer.Typer(
-    help="Run the reference backpack host (Badgr v2, Displayer) and manage its accounts.",
+    help="Run the reference backpack host (Badgr v2, Badge Connect, Displayer) and manage "
+    "its accounts.",
     no_args_is_help=True,
 )
 out = Console(highlight=False, soft_wrap=True)
@@ -69,6 +72,21 @@ def serve(
     login_backoff_max: Annotated[
         int, typer.Option(help="Cap of the failed-login backoff, seconds; 0 disables it.")
     ] = 3600,
+    badgr_quirks: Annotated[
+        bool,
+        typer.Option(
+            "--badgr-quirks",
+            help="Serve Badge Connect as Badgr does (/bcv1, results, error arrays, a 302 "
+            "manifest, ...) instead of as the specification says.",
+        ),
+    ] = False,
+    allow_loopback_redirects: Annotated[
+        bool,
+        typer.Option(
+            "--allow-loopback-redirects",
+            help="Accept http://127.0.0.1 redirect URIs in Badge Connect registrations.",
+        ),
+    ] = False,
     latency: Annotated[
         float, typer.Option(help="Seconds added to every answer.", rich_help_panel=_FAULTS)
     ] = 0.0,
@@ -131,6 +149,8 @@ def serve(
         login_backoff_max=login_backoff_max,
         faults=faults,
         static_path=static_path,
+        badgr_quirks=badgr_quirks,
+        allow_loopback_redirects=allow_loopback_redirects,
     )
     # Bind first, so the printed URL is the real one even with --port 0, and the issuer's
     # hosted documents know their public base URL.
@@ -142,6 +162,8 @@ def serve(
         mounts[ISSUER_MOUNT] = create_issuer_app(store, base_url + ISSUER_MOUNT)
     app = create_app(settings, mounts=mounts)
     out.print(f"openbackpack host listening on {base_url} (Badgr API: {base_url}/v2)")
+    api_base = base_url + api_prefix(badgr_quirks)
+    out.print(f"Badge Connect: {base_url}{WELL_KNOWN_PATH} (apiBase {api_base})")
     if issuer:
         out.print(f"issuer documents of the store served under {base_url}{ISSUER_MOUNT}")
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))

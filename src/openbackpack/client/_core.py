@@ -181,6 +181,38 @@ class _BaseClient:
             content=content,
         )
 
+    def outgoing_to(
+        self,
+        endpoint: Endpoint,
+        url: str,
+        *,
+        data: Any = None,
+        token: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        action: str | None = None,
+    ) -> Outgoing:
+        """Build the request for one endpoint sent to an absolute ``url``, as it is.
+
+        For URLs a host announces instead of the table's templates: Badge Connect's manifest
+        names the token, registration and revocation URLs, and ``Link`` headers name the
+        next page. ``headers`` are added (client authentication, ``If-None-Match``).
+        """
+        content, content_type = _encode(endpoint.body, data)
+        merged = {**self.headers, **(headers or {})}
+        if content_type:
+            merged["Content-Type"] = content_type
+        if endpoint.auth and token:
+            merged["Authorization"] = f"Bearer {token}"
+        return Outgoing(
+            action=action or endpoint.name,
+            method=endpoint.method,
+            url=url,
+            idempotent=endpoint.idempotent,
+            token_endpoint=endpoint.shape is Shape.TOKEN,
+            headers=merged,
+            content=content,
+        )
+
     def for_mapping(
         self,
         mapping: ActionMapping,

@@ -30,6 +30,7 @@ __all__ = [
     "SCOPE",
     "HostUser",
     "IssuedToken",
+    "TokenUse",
     "add_email",
     "add_user",
     "check_password",
@@ -39,7 +40,9 @@ __all__ = [
     "locked_for",
     "normalise_email",
     "record_failure",
+    "revoke_client_token",
     "rotate_refresh_token",
+    "token_use",
     "user_for_token",
 ]
 
@@ -73,16 +76,30 @@ class HostUser:
 
 @dataclass(frozen=True, slots=True)
 class IssuedToken:
-    """A token pair just issued; the only moment the plain values exist."""
+    """A token pair just issued; the only moment the plain values exist.
+
+    ``refresh_token`` is None when the client may not refresh (a Badge Connect client that
+    did not register the refresh grant, or was not granted ``offline_access``).
+    """
 
     access_token: str
-    refresh_token: str
+    refresh_token: str | None
     expires_in: int
     scope: str
+    token_id: int = 0
 
     def __repr__(self) -> str:
         # Credentials never show in a log line or a traceback.
         return f"IssuedToken(expires_in={self.expires_in}, scope={self.scope!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class TokenUse:
+    """Who an access token speaks for, with which scopes, through which client."""
+
+    user: HostUser
+    scopes: frozenset[str]
+    client_id: int | None
 
 
 def normalise_email(email: str) -> str:
@@ -197,57 +214,129 @@ def check_password(connection: Connection, username: str, password: str) -> Host
     return load_user(connection, row.id)
 
 
-def issue_token(connection: Connection, user_id: int, lifetime: int) -> IssuedToken:
-    """Issue an access token living ``lifetime`` seconds and a refresh token."""
+def issue_token(
+    connection: Connection,
+    user_id: int,
+    lifetime: int,
+    *,
+    scope: str = SCOPE,
+    client_id: int | None = None,
+    refreshable: bool = True,
+) -> IssuedToken:
+    """Issue an access token living ``lifetime`` seconds and a refresh token.
+
+    ``client_id`` is the row id of a Badge Connect client (None: Badgr's public client);
+    without ``refreshable`` the refresh token is stored but never handed out, so it is
+    useless.
+    """
     access, refresh, now = _token(), _token(), utcnow()
-    connection.execute(
+    token_id = insert_id(
+        connection,
         insert(t.tokens).values(
             user_id=user_id,
             access_hash=_digest(access),
             refresh_hash=_digest(refresh),
-            scope=SCOPE,
+            scope=scope,
             expires_at=now + timedelta(seconds=lifetime),
             created_at=now,
-        )
+            client_id=client_id,
+            refreshable=refreshable,
+        ),
     )
-    return IssuedToken(access, refresh, lifetime, SCOPE)
+    return IssuedToken(access, refresh if refreshable else None, lifetime, scope, token_id)
 
 
 def rotate_refresh_token(
-    connection: Connection, refresh_token: str, lifetime: int
+    connection: Connection,
+    refresh_token: str,
+    lifetime: int,
+    *,
+    client_id: int | None = None,
+    scope: str | None = None,
 ) -> IssuedToken | None:
-    """Swap a refresh token for a new pair; the old pair stops working. ``None`` if unknown."""
+    """Swap a refresh token for a new pair; the old pair stops working. ``None`` if unknown.
+
+    Only a token issued to ``client_id`` (None: the public client) can be swapped, and only
+    one that was handed out. ``scope`` narrows the new token's scope; it must be a subset.
+    """
+    owner = (
+        t.tokens.c.client_id.is_(None) if client_id is None else t.tokens.c.client_id == client_id
+    )
     row = connection.execute(
-        delete(t.tokens)
-        .where(t.tokens.c.refresh_hash == _digest(refresh_token))
-        .returning(t.tokens.c.user_id)
+        select(t.tokens.c.id, t.tokens.c.user_id, t.tokens.c.scope).where(
+            t.tokens.c.refresh_hash == _digest(refresh_token),
+            t.tokens.c.refreshable.is_(True),
+            owner,
+        )
     ).one_or_none()
     if row is None:
         return None
-    return issue_token(connection, row.user_id, lifetime)
+    granted = set(row.scope.split())
+    wanted = set(scope.split()) if scope else granted
+    if not wanted <= granted:
+        return None
+    connection.execute(delete(t.tokens).where(t.tokens.c.id == row.id))
+    narrowed = " ".join(s for s in row.scope.split() if s in wanted)
+    return issue_token(connection, row.user_id, lifetime, scope=narrowed, client_id=client_id)
 
 
-def user_for_token(connection: Connection, access_token: str, lifetime: int) -> HostUser | None:
-    """Return the user an unexpired access token belongs to, or ``None``.
+def token_use(connection: Connection, access_token: str, lifetime: int) -> TokenUse | None:
+    """Return who an unexpired access token belongs to, its scopes and client, or ``None``.
 
-    As Badgr does, a token used in the second half of its life is extended to a full
-    ``lifetime`` from now (sliding expiry), so a client in steady use keeps its token.
+    As Badgr does, a password-grant token used in the second half of its life is extended to
+    a full ``lifetime`` from now (sliding expiry), so a client in steady use keeps its token.
+    Badge Connect tokens expire when they said they would (their clients refresh).
     """
     row = connection.execute(
-        select(t.tokens.c.id, t.tokens.c.user_id, t.tokens.c.expires_at).where(
-            t.tokens.c.access_hash == _digest(access_token)
-        )
+        select(
+            t.tokens.c.id,
+            t.tokens.c.user_id,
+            t.tokens.c.expires_at,
+            t.tokens.c.scope,
+            t.tokens.c.client_id,
+        ).where(t.tokens.c.access_hash == _digest(access_token))
     ).one_or_none()
     now = utcnow()
     if row is None or row.expires_at <= now:
         return None
-    if (row.expires_at - now).total_seconds() < lifetime / 2:
+    if row.client_id is None and (row.expires_at - now).total_seconds() < lifetime / 2:
         connection.execute(
             update(t.tokens)
             .where(t.tokens.c.id == row.id)
             .values(expires_at=now + timedelta(seconds=lifetime))
         )
-    return load_user(connection, row.user_id)
+    user = load_user(connection, row.user_id)
+    if user is None:  # pragma: no cover - the foreign key cascades
+        return None
+    return TokenUse(user, frozenset(row.scope.split()), row.client_id)
+
+
+def user_for_token(connection: Connection, access_token: str, lifetime: int) -> HostUser | None:
+    """Return the user a Badgr (password-grant) access token belongs to, or ``None``.
+
+    Tokens of Badge Connect clients are refused here: they carry Badge Connect scopes only,
+    and must not reach the whole v2 API.
+    """
+    use = token_use(connection, access_token, lifetime)
+    if use is None or use.client_id is not None:
+        return None
+    return use.user
+
+
+def revoke_client_token(connection: Connection, client_id: int, token: str) -> bool:
+    """Revoke the token pair of a Badge Connect client that ``token`` is either half of.
+
+    RFC 7009: revoking a refresh token also revokes its access token; revoking an access
+    token here revokes its refresh token too (they live and die together).
+    """
+    digest = _digest(token)
+    result = connection.execute(
+        delete(t.tokens).where(
+            t.tokens.c.client_id == client_id,
+            (t.tokens.c.access_hash == digest) | (t.tokens.c.refresh_hash == digest),
+        )
+    )
+    return result.rowcount > 0
 
 
 def locked_for(connection: Connection, key: str, now: datetime | None = None) -> int:

@@ -14,15 +14,25 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from openbackpack.host import _backpack_api, _displayer, _issuer_api, _oauth, _public
+from openbackpack.host import (
+    _authorize,
+    _backpack_api,
+    _badgeconnect,
+    _displayer,
+    _issuer_api,
+    _oauth,
+    _public,
+)
+from openbackpack.host._badgeconnect import api_prefix, badgeconnect_response
 from openbackpack.host._db import HostDatabase
 from openbackpack.host._faults import FaultInjector, FaultMiddleware
 from openbackpack.host._fetch import Fetcher
 from openbackpack.host._openapi import request_body
-from openbackpack.host._registry import BADGR, DISPLAYER
+from openbackpack.host._registry import BADGECONNECT, BADGR, DISPLAYER
 from openbackpack.host._settings import HostSettings
 from openbackpack.host._state import API_PREFIX, HostState
 from openbackpack.host._wire import (
+    BadgeConnectError,
     BadgrError,
     DisplayerError,
     OAuthError,
@@ -32,21 +42,37 @@ from openbackpack.host._wire import (
     not_found,
     protocol_of,
 )
-from openbackpack.protocols import Base, Endpoint, badgr, displayer
+from openbackpack.protocols import Base, Endpoint, badgeconnect, badgr, displayer
 
 __all__ = ["RejectNul", "create_app", "served_routes"]
 
-_HANDLER_MODULES: Final = (_backpack_api, _displayer, _issuer_api, _oauth, _public)
+_HANDLER_MODULES: Final = (
+    _authorize,
+    _backpack_api,
+    _badgeconnect,
+    _displayer,
+    _issuer_api,
+    _oauth,
+    _public,
+)
 _log = logging.getLogger("openbackpack.host")
 
 
-def served_routes() -> list[tuple[str, str, Endpoint]]:
-    """Every (method, path, endpoint) the host serves, straight from the protocol tables."""
+def served_routes(*, badgr_quirks: bool = False) -> list[tuple[str, str, Endpoint]]:
+    """Every (method, path, endpoint) the host serves, straight from the protocol tables.
+
+    Badge Connect's API routes sit under ``/ims/ob/v2p1``, or ``/bcv1`` in Badgr mode.
+    """
     routes: list[tuple[str, str, Endpoint]] = [
         (e.method, (API_PREFIX if e.base is Base.API else "") + e.path, e)
         for e in badgr.ROUTES.values()
     ]
     routes += [(e.method, e.path, e) for e in displayer.ROUTES.values()]
+    prefix = api_prefix(badgr_quirks)
+    routes += [
+        (e.method, (prefix if e.base is Base.API else "") + e.path, e)
+        for e in badgeconnect.ROUTES.values()
+    ]
     return routes
 
 
@@ -94,7 +120,7 @@ def create_app(
         redirect_slashes=False,
     )
     app.state.host = state
-    _add_routes(app)
+    _add_routes(app, settings.badgr_quirks)
     if settings.static_path is not None:
         app.add_api_route(settings.static_path, _static, methods=["GET"], include_in_schema=False)
     _add_error_handlers(app)
@@ -147,13 +173,16 @@ def _nul_response(path: str) -> Response:
         return Response(
             dumps({"status": "invalid", "error": message}), 400, media_type="application/json"
         )
+    if protocol == "badgeconnect":
+        body = {"status": {"error": message, "statusCode": 400, "statusText": "BAD_REQUEST"}}
+        return Response(dumps(body), 400, media_type="application/json")
     body = badgr_error_body(BadgrError(400, "bad request", validation_errors=[message]))
     return Response(dumps(body), 400, media_type="application/json")
 
 
-def _add_routes(app: FastAPI) -> None:
-    handlers = {**BADGR, **DISPLAYER}
-    for method, path, endpoint in served_routes():
+def _add_routes(app: FastAPI, badgr_quirks: bool) -> None:
+    handlers = {**BADGR, **DISPLAYER, **BADGECONNECT}
+    for method, path, endpoint in served_routes(badgr_quirks=badgr_quirks):
         body = request_body(endpoint.name)
         app.add_api_route(
             path,
@@ -163,13 +192,22 @@ def _add_routes(app: FastAPI) -> None:
             summary=endpoint.summary,
             status_code=endpoint.success,
             response_model=None,
-            tags=["displayer" if endpoint.name in DISPLAYER else _tag(endpoint)],
+            tags=[_tag(endpoint)],
             openapi_extra={"requestBody": body} if body else None,
         )
 
 
 def _tag(endpoint: Endpoint) -> str:
+    if endpoint.name in DISPLAYER:
+        return "displayer"
+    if endpoint.name in BADGECONNECT:
+        return "badgeconnect"
     return endpoint.name.split(".", 1)[0] if "." in endpoint.name else "oauth"
+
+
+def _badgr_mode(request: Request) -> bool:
+    state: HostState = request.app.state.host
+    return state.settings.badgr_quirks
 
 
 def _oauth_response(error: OAuthError) -> Response:
@@ -188,9 +226,29 @@ def _badgr_response(request: Request, error: BadgrError) -> Response:
     )
 
 
+def _badgeconnect_http_error(request: Request, status: int) -> Response:
+    badgr_mode = _badgr_mode(request)
+    if badgr_mode:
+        # Badgr: the scope check runs before the method check; everything else is a 400.
+        error = (
+            BadgeConnectError(401, "PERMISSION_DENIED")
+            if status == 405
+            else BadgeConnectError(400, "BAD_REQUEST")
+        )
+    elif status == 405:
+        error = BadgeConnectError(
+            405, "METHOD_NOT_ALLOWED", f'Method "{request.method}" not allowed.'
+        )
+    else:
+        error = BadgeConnectError(404, "NOT_FOUND", "No such resource.")
+    return badgeconnect_response(error, badgr_mode)
+
+
 def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     protocol = protocol_of(request.url.path)
+    if protocol == "badgeconnect":
+        return _badgeconnect_http_error(request, exc.status_code)
     if protocol == "oauth":
         return Response(status_code=exc.status_code)
     if protocol == "displayer":
@@ -211,6 +269,9 @@ def _validation_error(request: Request, exc: Exception) -> Response:
     protocol = protocol_of(request.url.path)
     if protocol == "oauth":
         return _oauth_response(OAuthError(400, {"error": "invalid_request"}))
+    if protocol == "badgeconnect":
+        error = BadgeConnectError(400, "BAD_REQUEST", "The request is malformed.")
+        return badgeconnect_response(error, _badgr_mode(request))
     if protocol == "displayer":
         return Response(
             dumps({"httpStatus": 404, "status": "missing"}), 404, media_type="application/json"
@@ -227,6 +288,12 @@ def _unexpected(request: Request, exc: Exception) -> Response:
     protocol = protocol_of(request.url.path)
     if protocol == "oauth":
         return _oauth_response(OAuthError(500, {"error": "server_error"}))
+    if protocol == "badgeconnect":
+        badgr_mode = _badgr_mode(request)
+        # Badgr turns every unexpected failure into a 400 BAD_REQUEST.
+        status = 400 if badgr_mode else 500
+        error = BadgeConnectError(status, "BAD_REQUEST" if badgr_mode else "", "Server error.")
+        return badgeconnect_response(error, badgr_mode)
     if protocol == "displayer":
         return Response(
             dumps({"status": "error", "error": "server error"}), 500, media_type="application/json"
@@ -236,6 +303,7 @@ def _unexpected(request: Request, exc: Exception) -> Response:
 
 def _add_error_handlers(app: FastAPI) -> None:
     handlers: dict[Any, Callable[[Request, Any], Response]] = {
+        BadgeConnectError: lambda request, exc: badgeconnect_response(exc, _badgr_mode(request)),
         BadgrError: _badgr_response,
         OAuthError: lambda _request, exc: _oauth_response(exc),
         DisplayerError: lambda _request, exc: Response(

@@ -120,6 +120,8 @@ def error_payload(path: str, status: int, retry_after: int) -> tuple[bytes, str]
             }
     elif protocol == "displayer":
         body = {"httpStatus": status, "status": "error", "error": description}
+    elif protocol == "badgeconnect":
+        body = {"status": {"error": description, "statusCode": status}}
     else:
         body = {
             "status": {"success": False, "description": "miscellaneous error"},

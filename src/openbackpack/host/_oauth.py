@@ -1,9 +1,13 @@
-"""``POST /o/token``: Badgr's password and refresh-token grants, errors and login throttle.
+"""``POST /o/token``: Badgr's password and refresh-token grants, and Badge Connect's grants.
 
 Moodle posts ``username`` and ``password`` as multipart with no ``grant_type`` and no
 ``client_id``; that runs under the public client with the grant forced to ``password``.
 Unlike Badgr, a JSON body is read too (Badgr silently ignores it and answers
 ``invalid_request``).
+
+A request whose client credentials name a registered Badge Connect client runs the
+authorization-code or refresh grant of that client instead (as Badgr's one token endpoint
+does); those requests are authenticated by the client secret and are not login-throttled.
 """
 
 from __future__ import annotations
@@ -27,6 +31,16 @@ from openbackpack.host._accounts import (
     rotate_refresh_token,
 )
 from openbackpack.host._body import BodyError, read_body
+from openbackpack.host._clients import (
+    CodeReplayError,
+    Credentials,
+    authenticate_client,
+    client_credentials,
+    find_client,
+    grant_code,
+    refresh,
+    revoke_replayed,
+)
 from openbackpack.host._registry import BADGR, handles
 from openbackpack.host._state import Ctx, HostState, context
 from openbackpack.host._wire import OAuthError, dumps
@@ -116,13 +130,14 @@ def _throttle_key(request: Request, form: dict[str, str]) -> str:
 
 
 def _token_response(issued: IssuedToken) -> Response:
-    body = {
+    body: dict[str, Any] = {
         "access_token": issued.access_token,
         "expires_in": issued.expires_in,
         "token_type": "Bearer",
         "scope": issued.scope,
-        "refresh_token": issued.refresh_token,
     }
+    if issued.refresh_token is not None:
+        body["refresh_token"] = issued.refresh_token
     return Response(
         dumps(body, compact=False),
         media_type="application/json",
@@ -131,6 +146,33 @@ def _token_response(issued: IssuedToken) -> Response:
 
 
 OAuthForm = Annotated[dict[str, str], Depends(oauth_form)]
+
+
+def _registered(ctx: Ctx, form: dict[str, str]) -> Credentials | None:
+    """The credentials sent, when they name a registered Badge Connect client."""
+    credentials = client_credentials(ctx.request, form)
+    if credentials is None or credentials.client_id == ctx.settings.public_client_id:
+        return None
+    with ctx.tx() as connection:
+        return credentials if find_client(connection, credentials.client_id) else None
+
+
+def _client_grant(ctx: Ctx, form: dict[str, str], credentials: Credentials) -> Response:
+    grant_type = form.get("grant_type")
+    try:
+        with ctx.tx() as connection:
+            client = authenticate_client(connection, credentials)
+            if grant_type == "authorization_code":
+                issued = grant_code(connection, client, form, ctx.settings)
+            elif grant_type == "refresh_token":
+                issued = refresh(connection, client, form, ctx.settings)
+            else:
+                raise OAuthError(400, {"error": "unsupported_grant_type"})
+    except CodeReplayError as replay:
+        with ctx.tx() as connection:
+            revoke_replayed(connection, replay)
+        raise
+    return _token_response(issued)
 
 
 @handles(BADGR, "token")
@@ -142,6 +184,9 @@ def token(ctx: Annotated[Ctx, Depends(context)], form: OAuthForm) -> Response:
             {"error": "Token grant parameters must be sent in post body, not query parameters"},
             html=True,
         )
+    credentials = _registered(ctx, form)
+    if credentials is not None:
+        return _client_grant(ctx, form, credentials)
     cap = ctx.settings.login_backoff_max
     key = _throttle_key(ctx.request, form)
     if cap:

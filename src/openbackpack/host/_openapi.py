@@ -97,15 +97,66 @@ _COLLECTION: Final = {
 _TOKEN: Final = {
     "type": "object",
     "properties": {
-        "grant_type": {"enum": ["password", "refresh_token"]},
+        "grant_type": {"enum": ["password", "refresh_token", "authorization_code"]},
         "username": _STR,
         "password": _STR,
         "refresh_token": _STR,
         "client_id": _STR,
+        "code": _STR,
+        "redirect_uri": _URL,
+        "code_verifier": _STR,
+        "scope": _STR,
     },
 }
 
+_REGISTRATION: Final = {
+    "type": "object",
+    "properties": {
+        "client_name": _STR,
+        "client_uri": _URL,
+        "logo_uri": _URL,
+        "tos_uri": _URL,
+        "policy_uri": _URL,
+        "software_id": _STR,
+        "software_version": _STR,
+        "redirect_uris": {"type": "array", "items": _URL},
+        "token_endpoint_auth_method": {"enum": ["client_secret_basic"]},
+        "grant_types": {
+            "type": "array",
+            "items": {"enum": ["authorization_code", "refresh_token"]},
+        },
+        "response_types": {"type": "array", "items": {"enum": ["code"]}},
+        "scope": _STR,
+    },
+    "required": [
+        "client_name",
+        "client_uri",
+        "logo_uri",
+        "tos_uri",
+        "policy_uri",
+        "software_id",
+        "software_version",
+        "redirect_uris",
+    ],
+}
+
 _JSON_BODIES: Final[dict[str, dict[str, Any]]] = {
+    "register": _REGISTRATION,
+    "assertions.create": {
+        "type": "object",
+        "properties": {
+            "assertion": {
+                "type": "object",
+                "properties": {"id": _URL, "type": _STR},
+                "required": ["id", "type"],
+            },
+            "signedAssertion": _STR,
+        },
+    },
+    "profile.update": {
+        "type": "object",
+        "properties": {"name": _STR, "email": {"type": "string", "format": "email"}},
+    },
     "issuers.create": _ISSUER,
     "issuers.update": _ISSUER,
     "badgeclasses.create": _BADGECLASS,
@@ -145,6 +196,32 @@ _JSON_BODIES: Final[dict[str, dict[str, Any]]] = {
 }
 _FORM_BODIES: Final[dict[str, dict[str, Any]]] = {
     "token": _TOKEN,
+    "authorize.submit": {
+        "type": "object",
+        "properties": {
+            "response_type": {"enum": ["code"]},
+            "client_id": _STR,
+            "redirect_uri": _URL,
+            "scope": _STR,
+            "state": _STR,
+            "code_challenge": _STR,
+            "code_challenge_method": {"enum": ["S256"]},
+            "email": {"type": "string", "format": "email"},
+            "password": _STR,
+            "consent": {"enum": ["allow", "deny"]},
+        },
+        "required": ["client_id", "redirect_uri", "consent"],
+    },
+    "revoke": {
+        "type": "object",
+        "properties": {
+            "token": _STR,
+            "token_type_hint": {"enum": ["access_token", "refresh_token"]},
+            "client_id": _STR,
+            "client_secret": _STR,
+        },
+        "required": ["token"],
+    },
     "convert_email": {
         "type": "object",
         "properties": {"email": {"type": "string", "format": "email"}},

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-__all__ = ["BADGR", "DISPLAYER", "handles"]
+__all__ = ["BADGECONNECT", "BADGR", "DISPLAYER", "handles"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -13,6 +13,8 @@ BADGR: dict[str, Callable[..., Any]] = {}
 """Handlers of ``openbackpack.protocols.badgr.ROUTES``, by endpoint name."""
 DISPLAYER: dict[str, Callable[..., Any]] = {}
 """Handlers of ``openbackpack.protocols.displayer.ROUTES``, by endpoint name."""
+BADGECONNECT: dict[str, Callable[..., Any]] = {}
+"""Handlers of ``openbackpack.protocols.badgeconnect.ROUTES``, by endpoint name."""
 
 
 def handles(table: dict[str, Callable[..., Any]], name: str) -> Callable[[F], F]:

@@ -12,11 +12,13 @@ from starlette.types import ASGIApp
 from openbackpack._serve import serve_in_thread
 from openbackpack.host._accounts import HostUser
 from openbackpack.host._app import create_app
+from openbackpack.host._badgeconnect import api_prefix
 from openbackpack.host._db import HostDatabase
 from openbackpack.host._faults import FaultInjector
 from openbackpack.host._settings import HostSettings
 from openbackpack.host._state import API_PREFIX, HostState
 from openbackpack.host._users import add_user
+from openbackpack.protocols.badgeconnect import WELL_KNOWN_PATH
 
 __all__ = ["RunningHost", "run_host_in_thread"]
 
@@ -28,7 +30,8 @@ class RunningHost:
     Attributes:
         base_url: the origin, e.g. ``http://127.0.0.1:49152`` (token endpoint, public pages,
             Displayer).
-        api_url: the Badgr v2 API URL, ``base_url + "/v2"``.
+        api_url: the Badgr v2 API URL, ``base_url + "/v2"``; :attr:`manifest_url` and
+            :attr:`badgeconnect_api_url` locate Badge Connect.
         app: the ASGI app.
         database: the host's database.
         faults: the live fault injector (``fail_next``, ``drop_next``).
@@ -39,6 +42,17 @@ class RunningHost:
     app: FastAPI
     database: HostDatabase
     faults: FaultInjector
+
+    @property
+    def manifest_url(self) -> str:
+        """The Badge Connect manifest URL, ``base_url + "/.well-known/badgeconnect.json"``."""
+        return self.base_url + WELL_KNOWN_PATH
+
+    @property
+    def badgeconnect_api_url(self) -> str:
+        """The Badge Connect ``apiBase``: ``/ims/ob/v2p1``, or ``/bcv1`` in Badgr mode."""
+        state: HostState = self.app.state.host
+        return self.base_url + api_prefix(state.settings.badgr_quirks)
 
     def add_user(self, email: str, password: str, *, verified: bool = True) -> HostUser:
         """Create a user on this host (see :func:`openbackpack.host.add_user`)."""

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    true,
 )
 
 from openbackpack.store._types import UTCDateTime
@@ -34,6 +35,8 @@ __all__ = [
     "issuers",
     "login_failures",
     "metadata",
+    "oauth_clients",
+    "oauth_codes",
     "tokens",
     "users",
 ]
@@ -82,6 +85,21 @@ emails = Table(
     Column("is_primary", Boolean, nullable=False),
 )
 
+# Badge Connect clients registered dynamically (RFC 7591); the secret is kept as a digest.
+oauth_clients = Table(
+    "host_oauth_clients",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("client_id", String(64), nullable=False, unique=True),
+    Column("secret_hash", String(64), nullable=False),
+    Column("auth_method", String(32), nullable=False),
+    Column("redirect_uris", Text, nullable=False),
+    Column("grant_types", Text, nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("metadata", Text, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
 tokens = Table(
     "host_tokens",
     metadata,
@@ -89,9 +107,38 @@ tokens = Table(
     _fk("user_id", "host_users"),
     Column("access_hash", String(64), nullable=False, unique=True),
     Column("refresh_hash", String(64), nullable=False, unique=True),
-    Column("scope", String(255), nullable=False),
+    # Text: five Badge Connect scope URLs do not fit in 255 characters.
+    Column("scope", Text, nullable=False),
     Column("expires_at", UTCDateTime(), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+    # NULL for Badgr password-grant tokens (the public client); else the Badge Connect client.
+    Column(
+        "client_id",
+        Integer,
+        ForeignKey("host_oauth_clients.id", ondelete="CASCADE"),
+        nullable=True,
+        index=True,
+    ),
+    # Whether the refresh token was handed out (Badge Connect: only with offline_access).
+    Column("refreshable", Boolean, nullable=False, server_default=true()),
+)
+
+# Authorization codes: digest only, single use, bound to client, redirect URI and PKCE
+# challenge. A used code keeps its row, so a replay can revoke what it was traded for.
+oauth_codes = Table(
+    "host_oauth_codes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code_hash", String(64), nullable=False, unique=True),
+    _fk("client_id", "host_oauth_clients"),
+    _fk("user_id", "host_users"),
+    Column("redirect_uri", Text, nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("challenge", String(128), nullable=True),
+    Column("challenge_method", String(8), nullable=True),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("used_at", UTCDateTime(), nullable=True),
+    Column("token_id", Integer, nullable=True),
 )
 
 login_failures = Table(

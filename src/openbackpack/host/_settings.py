@@ -104,6 +104,13 @@ class HostSettings:
         static_path: also answer ``GET`` at this path with a fixed empty Badgr envelope,
             through the same middleware and worker threads as every route but doing no
             work: the ceiling benchmarks measure the real routes against. Off by default.
+        badgr_quirks: serve Badge Connect as Badgr does (``/bcv1`` apiBase, ``results``
+            lists, ``error`` arrays, a 302 to the manifest, ...) instead of as the 1EdTech
+            specification says, so clients can be tested against both.
+        allow_loopback_redirects: accept ``http`` loopback URLs (127.0.0.1, ::1, localhost)
+            in Badge Connect client registrations, as native apps and tests need (RFC 8252).
+            Also on when ``allow_private_fetch`` is.
+        auth_code_lifetime: seconds an authorization code stays redeemable.
     """
 
     db_url: str | None = None
@@ -118,6 +125,9 @@ class HostSettings:
     migrate: bool = True
     faults: FaultSettings = field(default_factory=FaultSettings)
     static_path: str | None = None
+    badgr_quirks: bool = False
+    allow_loopback_redirects: bool = False
+    auth_code_lifetime: int = 60
 
     def __post_init__(self) -> None:
         _check(self.token_lifetime > 0, "token_lifetime must be > 0")
@@ -125,11 +135,17 @@ class HostSettings:
         _check(self.fetch_max_bytes > 0, "fetch_max_bytes must be > 0")
         _check(self.max_body_bytes > 0, "max_body_bytes must be > 0")
         _check(self.login_backoff_max >= 0, "login_backoff_max must be >= 0")
+        _check(self.auth_code_lifetime > 0, "auth_code_lifetime must be > 0")
         if self.public_url is not None:
             url = self.public_url.strip()
             _check(url.startswith(("http://", "https://")), "public_url must be http(s)")
         if self.static_path is not None:
             _check(self.static_path.startswith("/"), "static_path must start with /")
+
+    @property
+    def loopback_redirects(self) -> bool:
+        """Whether registrations may use ``http`` loopback URLs."""
+        return self.allow_loopback_redirects or self.allow_private_fetch
 
     @property
     def database_url(self) -> str:

@@ -33,6 +33,7 @@ __all__ = [
     "Open",
     "authenticated",
     "badgr_body",
+    "bearer_token",
     "context",
 ]
 
@@ -93,7 +94,8 @@ def context(request: Request) -> Ctx:
     return Ctx(state, request, _origin(request, state.settings))
 
 
-def _bearer(request: Request) -> str | None:
+def bearer_token(request: Request) -> str | None:
+    """The access token a request carries (Bearer header, or ``access_token`` query)."""
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
@@ -110,7 +112,7 @@ def authenticated(request: Request) -> Ctx:
             e-mail (Badgr denies, and v2 turns a denial into 404).
     """
     ctx = context(request)
-    token = _bearer(request)
+    token = bearer_token(request)
     user = None
     if token is not None:
         with ctx.state.database.begin() as connection:

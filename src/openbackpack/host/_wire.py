@@ -18,11 +18,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 __all__ = [
+    "BC_PREFIXES",
     "NOT_FOUND",
+    "BadgeConnectError",
     "BadgrError",
     "DisplayerError",
     "OAuthError",
     "bad_request",
+    "badgeconnect_body",
     "badgr_error_body",
     "dumps",
     "envelope",
@@ -35,6 +38,8 @@ __all__ = [
 ]
 
 NOT_FOUND: Final = "entity not found or insufficient privileges"
+BC_PREFIXES: Final = ("/ims/ob/v2p1", "/bcv1/")
+"""Where Badge Connect API paths start (the specification's apiBase, and Badgr's)."""
 _LD_JSON: Final = "application/ld+json"
 _JSON: Final = "application/json"
 
@@ -183,10 +188,51 @@ class DisplayerError(Exception):
         self.body = dict(body)
 
 
+class BadgeConnectError(Exception):
+    """A Badge Connect API failure, answered with the ``{"status": ...}`` envelope.
+
+    ``error`` is a string for the specification's shape; in Badgr mode it may be a list or
+    an object, as Badgr sends.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        status_text: str,
+        error: Any = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(status_text)
+        self.status = status
+        self.status_text = status_text
+        self.error = error
+        self.headers = dict(headers or {})
+
+
+def badgeconnect_body(
+    status: int, status_text: str, error: Any = None, *, badgr: bool = False
+) -> dict[str, Any]:
+    """The status envelope of every Badge Connect answer.
+
+    ``error`` is left out when there is none (the official schema wants a string there);
+    Badgr always sends it, ``null`` on success.
+    """
+    inner: dict[str, Any] = {}
+    if badgr or error is not None:
+        inner["error"] = error
+    inner["statusCode"] = status
+    if status_text:
+        inner["statusText"] = status_text
+    return {"status": inner}
+
+
 def protocol_of(path: str) -> str:
-    """Which protocol a path belongs to: ``oauth``, ``displayer`` or ``badgr``."""
+    """Which protocol a path belongs to: ``oauth``, ``displayer``, ``badgeconnect`` or ``badgr``."""
     if path.startswith("/o/"):
         return "oauth"
     if path.startswith("/displayer"):
         return "displayer"
+    if path.startswith(BC_PREFIXES) and not path.startswith("/bcv1/manifest/"):
+        return "badgeconnect"
     return "badgr"

@@ -1,8 +1,8 @@
 """Sans-I/O protocol tables: one module per backpack API generation.
 
-``openbackpack.protocols.badgr`` (v2) and ``openbackpack.protocols.displayer`` (v1) list every
-route as :class:`Endpoint` data; the client builds requests from them and the reference host
-mounts them, so the two cannot drift.
+``openbackpack.protocols.badgr`` (v2), ``openbackpack.protocols.displayer`` (v1) and
+``openbackpack.protocols.badgeconnect`` (2.1) list every route as :class:`Endpoint` data; the
+client builds requests from them and the reference host mounts them, so the two cannot drift.
 ``MAPPINGS`` is Moodle's action table over those routes. Everything here is pure.
 """
 
@@ -22,6 +22,7 @@ from openbackpack.protocols._endpoint import (
     Shape,
     api_root,
     build_url,
+    origin_of,
 )
 from openbackpack.protocols._mappings import (
     MAPPINGS,
@@ -78,6 +79,7 @@ __all__ = [
     "issuer_body",
     "issuer_from_badgr",
     "next_page_url",
+    "origin_of",
     "parse_retry_after",
     "redact",
     "retry_after_from",

@@ -18,6 +18,7 @@ __all__ = [
     "Shape",
     "api_root",
     "build_url",
+    "origin_of",
 ]
 
 HttpMethod = Literal["GET", "POST", "PUT", "DELETE"]
@@ -36,6 +37,11 @@ class Base(enum.StrEnum):
 
     Badgr serves ``/o/token`` and ``/public/...`` there. Unlike Moodle, the port and any
     path prefix before the version segment are kept (W7).
+    """
+    ORIGIN = "origin"
+    """The scheme, host and port of the given URL, e.g. ``https://badgr.io``.
+
+    Well-known URIs live there (RFC 8615): Badge Connect's ``/.well-known/badgeconnect.json``.
     """
 
 
@@ -60,6 +66,10 @@ class Shape(enum.StrEnum):
     """No body (204)."""
     IMAGE = "image"
     """Image bytes (PNG or SVG), or a redirect to them."""
+    STATUS = "status"
+    """Badge Connect's ``{"status": {"statusCode", "statusText", "error"}, ...}``."""
+    HTML = "html"
+    """A page for a person's browser (an OAuth authorization page), or a redirect."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +122,12 @@ class Endpoint:
         return self.path.format(**values)
 
 
+def origin_of(url: str) -> str:
+    """Return the origin of ``url``: scheme, host and port, with no path or trailing slash."""
+    parts = urlsplit(url.strip())
+    return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
+
+
 def api_root(api_url: str) -> str:
     """Return the API URL without a final version segment (``/v2``, ``/v2p1``), slash-free.
 
@@ -137,7 +153,12 @@ def build_url(
     Slashes between the base and the path are normalised (no ``//``), path parameters are
     percent-encoded, and the endpoint's fixed query (e.g. Badgr's ``expand``) comes first.
     """
-    base = api_root(api_url) if endpoint.base is Base.ROOT else api_url.strip().rstrip("/")
+    if endpoint.base is Base.ROOT:
+        base = api_root(api_url)
+    elif endpoint.base is Base.ORIGIN:
+        base = origin_of(api_url)
+    else:
+        base = api_url.strip().rstrip("/")
     url = base + "/" + endpoint.render_path(params or {}).lstrip("/")
     pairs = [*endpoint.query, *query]
     return f"{url}?{urlencode(pairs)}" if pairs else url

@@ -1,5 +1,9 @@
 """The flows around the backpack API: site backpacks, connecting, collections, badges, pushing.
 
+Badge Connect (2.1) backpacks connect with OAuth 2 (:func:`begin_oauth_connection`,
+:func:`complete_oauth_connection`); listing, pushing and disconnecting work for them as for
+Badgr backpacks.
+
 Each flow is a plain function over a :class:`~openbackpack.store.Store` (and, where it talks to
 a backpack, an optional shared :class:`~openbackpack.client.BackpackClient`); the command line
 is a thin shell over them.
@@ -37,10 +41,12 @@ from openbackpack.services._connect import (
     verify_connection,
 )
 from openbackpack.services._errors import (
+    AuthorizationDeniedError,
     ExternalBackpacksDisabledError,
     NotConnectedError,
     NotOwnerError,
     NotYourAwardError,
+    OAuthStateError,
     VerificationError,
 )
 from openbackpack.services._mail import (
@@ -49,6 +55,15 @@ from openbackpack.services._mail import (
     Mailer,
     SmtpMailer,
     compose,
+)
+from openbackpack.services._oauth import (
+    DEFAULT_STATE_TTL,
+    begin_oauth_connection,
+    cancel_oauth_connection,
+    complete_oauth_connection,
+    default_client_metadata,
+    discover_badge_connect,
+    register_oauth_client,
 )
 from openbackpack.services._push import (
     DEFAULT_PUSH_CONCURRENCY,
@@ -63,6 +78,8 @@ from openbackpack.services._push import (
 __all__ = [
     "DEFAULT_BADGE_TTL",
     "DEFAULT_PUSH_CONCURRENCY",
+    "DEFAULT_STATE_TTL",
+    "AuthorizationDeniedError",
     "BulkPushReport",
     "CollectionChoice",
     "ConnectionTest",
@@ -75,6 +92,7 @@ __all__ = [
     "NotConnectedError",
     "NotOwnerError",
     "NotYourAwardError",
+    "OAuthStateError",
     "PendingConnection",
     "PushFailure",
     "PushResult",
@@ -84,11 +102,16 @@ __all__ = [
     "VerificationError",
     "account_of",
     "add_backpack",
+    "begin_oauth_connection",
     "cancel_connection",
+    "cancel_oauth_connection",
     "check_backpack_connection",
     "check_login",
+    "complete_oauth_connection",
     "compose",
+    "default_client_metadata",
     "disconnect",
+    "discover_badge_connect",
     "edit_backpack",
     "external_badges",
     "list_backpacks",
@@ -96,6 +119,7 @@ __all__ = [
     "move_backpack",
     "push_award",
     "push_awards",
+    "register_oauth_client",
     "remove_backpack",
     "resend_verification",
     "select_collections",

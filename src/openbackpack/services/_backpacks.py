@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from openbackpack._bc_setup import discover_manifest
 from openbackpack._exceptions import BackpackError, InvalidInputError
 from openbackpack.api import BackpackApi
 from openbackpack.client import BackpackClient
@@ -166,6 +167,19 @@ class ConnectionTest:
     message: str
 
 
+def _check_discovery(
+    store: Store, provider_id: int, client: BackpackClient | None
+) -> ConnectionTest:
+    try:
+        manifest = discover_manifest(store, provider_id, client=client, force=True)
+    except BackpackError as exc:
+        return ConnectionTest(False, f"the Badge Connect manifest cannot be read: {exc}")
+    return ConnectionTest(
+        True,
+        f"Badge Connect manifest read: {manifest.name or 'unnamed'}, apiBase {manifest.api_base}",
+    )
+
+
 def check_backpack_connection(
     store: Store, provider_id: int, *, client: BackpackClient | None = None
 ) -> ConnectionTest:
@@ -173,13 +187,14 @@ def check_backpack_connection(
 
     The cached token is dropped first, so the credentials themselves are checked. On failure
     the message carries the backpack's own explanation. Only the login is tested, not the
-    account's rights to issue.
+    account's rights to issue. A Badge Connect (2.1) backpack has no site account: its
+    manifest is read again instead (discovery, which also stores what it says).
     """
     with store.transaction() as tx:
         provider = tx.providers.get(provider_id)
         account = tx.accounts.site_account(provider_id)
     if provider.api_version is ApiVersion.V2P1:
-        return ConnectionTest(False, "Badge Connect (2.1) backpacks have no site account to test")
+        return _check_discovery(store, provider_id, client)
     if account is None:
         return ConnectionTest(
             False, "this backpack has no site account: add its email and password"

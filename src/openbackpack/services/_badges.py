@@ -4,7 +4,8 @@ Read through a per-account cache with a time to live (default 3600 s) and an exp
 (Moodle refreshed on every "Manage badges" view, W8). Each badge is identified by its
 assertion (Moodle used the md5 of the badge *class* URL, so two awards of one class collided),
 keeps v2 field names, and carries the result of the recipient check (Moodle dropped the
-recipient, so v2 badges could never be verified, W20).
+recipient, so v2 badges could never be verified, W20). Badge Connect (2.1) accounts show every
+badge they hold, read with ``GET /assertions`` (Moodle never read them back, W14).
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from typing import Any, Final
 from pydantic import BaseModel, ConfigDict
 
 from openbackpack._exceptions import BackpackError
-from openbackpack.api import BackpackApi, CollectionBadges, ExternalBadge
+from openbackpack.api import BackpackApi, BadgeConnectApi, CollectionBadges, ExternalBadge
 from openbackpack.client import BackpackClient
-from openbackpack.models import DisplayerBadge, RemoteIssuer, match_recipient
+from openbackpack.models import ApiVersion, DisplayerBadge, RemoteIssuer, match_recipient
+from openbackpack.services._bc_badges import badge_connect_views
 from openbackpack.store import BackpackAccount, Provider, SelectedCollection, Store
 from openbackpack.store._types import utcnow
 
@@ -194,7 +196,9 @@ def external_badges(
 ) -> ExternalBadges:
     """Return the badges of every collection the user chose, on every backpack they connected.
 
-    Each account's result is cached for ``ttl``; ``refresh=True`` reads the backpacks again.
+    A Badge Connect (2.1) account has no collections: all its (unrevoked) badges are shown,
+    with ``collection_id`` empty. Each account's result is cached for ``ttl``;
+    ``refresh=True`` reads the backpacks again.
     A collection or assertion that cannot be read is listed in ``failures`` and the rest is
     still shown; nothing is cached for an account whose login failed.
     """
@@ -224,6 +228,18 @@ def external_badges(
     )
 
 
+def _read_badge_connect(
+    store: Store, provider: Provider, account: BackpackAccount, client: BackpackClient | None
+) -> _AccountBadges:
+    with BadgeConnectApi(provider, account, store=store, client=client) as api:
+        views, failures = badge_connect_views(api, provider, account)
+    return _AccountBadges(
+        total_collections=0,
+        badges=[ExternalBadgeView.model_validate(view) for view in views],
+        failures=[f"backpack {provider.web_url}: {failure}" for failure in failures],
+    )
+
+
 def _account_badges(
     store: Store,
     provider: Provider,
@@ -233,15 +249,20 @@ def _account_badges(
     ttl: timedelta,
     client: BackpackClient | None,
 ) -> tuple[_AccountBadges, bool]:
-    if not chosen:
+    # Badge Connect has no collections: every badge of the account is shown.
+    badge_connect = provider.api_version is ApiVersion.V2P1
+    if not chosen and not badge_connect:
         return _AccountBadges(total_collections=0, badges=[], failures=[]), True
     with store.transaction() as tx:
         cached = tx.badge_cache.get(account.id)
     if cached is not None and not refresh and utcnow() - cached[1] < ttl:
         return _AccountBadges.model_validate_json(cached[0]), True
     try:
-        with BackpackApi(provider, account, store=store, client=client) as api:
-            part = _read_account(api, provider, account, chosen)
+        if badge_connect:
+            part = _read_badge_connect(store, provider, account, client)
+        else:
+            with BackpackApi(provider, account, store=store, client=client) as api:
+                part = _read_account(api, provider, account, chosen)
     except BackpackError as exc:
         message = f"backpack {provider.web_url}: {exc}"
         return _AccountBadges(total_collections=len(chosen), badges=[], failures=[message]), False

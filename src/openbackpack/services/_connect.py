@@ -9,12 +9,13 @@ expire and are compared in constant time, and no password sits in user preferenc
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from openbackpack._exceptions import UnsupportedActionError
-from openbackpack.api import BackpackApi
+from openbackpack._exceptions import BackpackError, UnsupportedActionError
+from openbackpack.api import BackpackApi, BadgeConnectApi
 from openbackpack.client import BackpackClient
 from openbackpack.models import ApiVersion
 from openbackpack.protocols import Action, Mode, find_mapping
@@ -46,6 +47,8 @@ __all__ = [
     "verify_connection",
 ]
 
+_log = logging.getLogger("openbackpack.services")
+
 VERIFICATION_TTL: Final = timedelta(hours=24)
 DEFAULT_SENDER: Final = "openbackpack@localhost"
 
@@ -71,7 +74,9 @@ def check_login(
     """
     if provider.api_version is ApiVersion.V2P1:
         raise UnsupportedActionError(
-            "email and password connection", "2.1", "user (Badge Connect connects with OAuth 2)"
+            "email and password connection",
+            "2.1",
+            "user (Badge Connect connects with OAuth 2: begin_oauth_connection)",
         )
     own = client is None
     http = client if client is not None else BackpackClient()
@@ -231,11 +236,24 @@ def _save_account(
     )
 
 
-def disconnect(store: Store, owner: str, provider_id: int, *, acting_user: str) -> None:
+def disconnect(
+    store: Store,
+    owner: str,
+    provider_id: int,
+    *,
+    acting_user: str,
+    client: BackpackClient | None = None,
+) -> bool:
     """Disconnect a user's backpack: only the user themself may (W18).
 
     The account goes with its selected collections, its tokens, its cached badges and the
     record of what was imported into it; the user's accounts on other backpacks stay (W19).
+    On a Badge Connect (2.1) backpack that offers revocation, the tokens are revoked there
+    first (Moodle only forgot them); a host that cannot be reached does not stop the
+    disconnection, which is logged.
+
+    Returns:
+        whether the backpack revoked the account's tokens.
 
     Raises:
         NotOwnerError: ``acting_user`` is not ``owner``.
@@ -245,10 +263,31 @@ def disconnect(store: Store, owner: str, provider_id: int, *, acting_user: str) 
         raise NotOwnerError("only the owner of a backpack connection may disconnect it")
     with store.transaction() as tx:
         account = tx.accounts.find(owner, provider_id)
-        if account is None:
-            raise NotConnectedError(f"user {owner!r} has no account on backpack {provider_id}")
+        provider = tx.providers.get(provider_id)
+    if account is None:
+        raise NotConnectedError(f"user {owner!r} has no account on backpack {provider_id}")
+    revoked = False
+    if provider.api_version is ApiVersion.V2P1:
+        revoked = _revoke(store, provider, account, client)
+    with store.transaction() as tx:
         tx.identifiers.delete_prefix(provider_id, import_key_prefix(account.id))
+        for pending in tx.oauth_states.find(owner, provider_id):
+            tx.oauth_states.delete(pending.id)
         tx.accounts.delete(account.id)
+    return revoked
+
+
+def _revoke(
+    store: Store, provider: Provider, account: BackpackAccount, client: BackpackClient | None
+) -> bool:
+    try:
+        with BadgeConnectApi(provider, account, store=store, client=client) as api:
+            return api.revoke()
+    except BackpackError as exc:
+        # The user asked to be disconnected: forgetting the tokens here must not wait on a
+        # host that is down. The token dies at the host when it expires.
+        _log.warning("backpack %s: token revocation failed: %s", provider.id, exc)
+        return False
 
 
 def import_key_prefix(account_id: int) -> str:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from openbackpack._exceptions import BackpackError, InvalidInputError
 
 __all__ = [
+    "AuthorizationDeniedError",
     "ExternalBackpacksDisabledError",
     "NotConnectedError",
     "NotOwnerError",
     "NotYourAwardError",
+    "OAuthStateError",
     "VerificationError",
 ]
 
@@ -31,3 +33,22 @@ class ExternalBackpacksDisabledError(BackpackError):
 
 class NotOwnerError(BackpackError, PermissionError):
     """Someone other than the owner tried to act on a user's backpack connection."""
+
+
+class OAuthStateError(BackpackError):
+    """A Badge Connect redirect came back with a ``state`` that is unknown, used or expired.
+
+    Each state is good for one redirect within ten minutes; start the connection again.
+    """
+
+
+class AuthorizationDeniedError(BackpackError):
+    """The backpack sent the user back with an OAuth error (``access_denied``, ...)."""
+
+    def __init__(self, error: str, description: str = "") -> None:
+        super().__init__(
+            f"the backpack refused the connection: {error}"
+            + (f" ({description})" if description else "")
+        )
+        self.error = error
+        self.description = description

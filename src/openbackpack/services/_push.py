@@ -1,4 +1,6 @@
-"""Add to backpack, for Badgr (v2) backpacks (Moodle's ``backpack-add.php``), one or many.
+"""Add to backpack, for Badgr (v2) and Badge Connect (2.1) backpacks, one or many.
+
+Moodle's ``backpack-add.php`` (v2) and ``backpack-export.php`` (2.1).
 
 For each award: the site push (issuer, badge class, assertion, each created once on the
 primary site backpack and remembered in the store's remote-id mappings; an assertion already
@@ -21,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 from openbackpack._exceptions import BackpackError, DuplicateBadgeError, InvalidInputError
-from openbackpack.api import BackpackApi
+from openbackpack.api import BackpackApi, BadgeConnectApi
 from openbackpack.client import BackpackClient
 from openbackpack.issuer import IssuerDocuments, IssuerUrls, build_assertion
 from openbackpack.models import ApiVersion, ob2
@@ -308,7 +310,12 @@ def push_award(
     provider_id: int | None = None,
     client: BackpackClient | None = None,
 ) -> PushResult:
-    """Put one award into a user's Badgr backpack (or, with ``owner=None``, only site-push it).
+    """Put one award into a user's backpack (or, with ``owner=None``, only site-push it).
+
+    A Badgr (v2) backpack gets the site push and an import; a Badge Connect (2.1) backpack
+    gets the assertion itself, ``POST {"assertion": ...}`` with a hashed recipient, which the
+    host verifies by fetching its ``id`` (this site's hosted URL, which must be reachable
+    from the host, as in Moodle).
 
     Args:
         store: the store with the registry, the providers, accounts and mappings.
@@ -322,7 +329,7 @@ def push_award(
 
     Raises:
         NotYourAwardError: the award was made to another email than the user's account.
-        NotConnectedError: the user has no (v2) backpack account.
+        NotConnectedError: the user has no v2 or 2.1 backpack account.
         InvalidInputError: the award is revoked, or nothing can be imported from anywhere.
         BackpackError: whatever the backpacks answered (typed, see :mod:`openbackpack`).
     """
@@ -339,6 +346,8 @@ def _push_one(
     store, primary, client = session.store, session.primary, session.client
     docs = _documents(session, award_hash)
     target = _target(store, owner, provider_id, docs.award) if owner is not None else None
+    if target is not None and target[0].api_version is ApiVersion.V2P1:
+        return _push_badge_connect(store, target[0], target[1], award_hash, session.urls, client)
     site_id: str | None = None
     created = False
     if primary is not None:
@@ -365,16 +374,45 @@ def _target(
     store: Store, owner: str, provider_id: int | None, award: Award
 ) -> tuple[Provider, BackpackAccount]:
     provider, account = account_of(store, owner, provider_id)
-    if provider.api_version is not ApiVersion.V2:
+    if provider.api_version is ApiVersion.V1:
         raise NotConnectedError(
             f"backpack {provider.web_url} speaks API {provider.api_version.value}; "
-            "adding badges needs a Badgr (v2) backpack"
+            "adding badges needs a Badgr (v2) or Badge Connect (2.1) backpack"
         )
     if award.recipient_email.casefold() != account.email.casefold():
         raise NotYourAwardError(
             f"award {award.hash!r} was made to another address than {owner!r}'s backpack email"
         )
     return provider, account
+
+
+def _push_badge_connect(
+    store: Store,
+    provider: Provider,
+    account: BackpackAccount,
+    award_hash: str,
+    urls: IssuerUrls,
+    client: BackpackClient | None,
+) -> PushResult:
+    """Moodle's ``put_assertions``: POST the hashed assertion; remember it was added."""
+    key = import_key_prefix(account.id) + award_hash
+    hosted = urls.assertion(award_hash)
+    if _mapped(store, provider.id, IdentifierKind.ASSERTION, key) is not None:
+        return PushResult(award_hash, "already in backpack", None, hosted)
+    with store.transaction() as tx:
+        # Moodle's defaults: the badge embedded, the recipient hashed with the site's salt.
+        assertion = IssuerDocuments(tx, urls).assertion(award_hash, hashed=True).to_json()
+    with BadgeConnectApi(provider, account, store=store, client=client) as api:
+        try:
+            api.put_assertion(assertion)
+            status: PushStatus = "added"
+        except DuplicateBadgeError:
+            status = "already in backpack"
+    _remember(store, provider.id, IdentifierKind.ASSERTION, key, hosted)
+    with store.transaction() as tx:
+        # A 2.1 account shows all its badges, so what was cached is now one short.
+        tx.badge_cache.delete(account.id)
+    return PushResult(award_hash, status, None, hosted)
 
 
 def _import_url(primary: Provider | None, site_id: str | None, docs: _Documents) -> str:

@@ -13,11 +13,13 @@ from openbackpack.store._crypto import Secret
 __all__ = [
     "SITE_OWNER",
     "BackpackAccount",
+    "BadgeConnectManifest",
     "CachedToken",
     "ExternalIdentifier",
     "IdentifierKind",
     "OAuthClient",
     "OAuthToken",
+    "PendingAuthorization",
     "PendingVerification",
     "Provider",
     "SelectedCollection",
@@ -161,3 +163,43 @@ class SiteSettings:
     default_issuer_contact: str
     badge_salt: str
     allow_external_backpacks: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PendingAuthorization:
+    """A Badge Connect authorization waiting for its redirect back, one per ``state``.
+
+    Only a digest of the ``state`` is stored; the PKCE verifier is sealed. ``email`` is the
+    address the platform knows the user by, used when the host offers no profile.
+    """
+
+    id: int
+    provider_id: int
+    owner: str
+    code_verifier: Secret = field(repr=False)
+    redirect_uri: str
+    scope: str
+    email: str | None
+    created_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class BadgeConnectManifest:
+    """What discovery read from a Badge Connect host's manifest, and how long it stays fresh."""
+
+    provider_id: int
+    manifest_url: str
+    etag: str | None
+    fetched_at: datetime
+    fresh_until: datetime
+    name: str
+    image: str | None
+    api_base: str
+    version: str
+    authorization_url: str
+    token_url: str
+    registration_url: str | None
+    revocation_url: str | None
+    scopes_offered: tuple[str, ...]
+    document: str = field(repr=False)

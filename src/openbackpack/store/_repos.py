@@ -22,16 +22,19 @@ from openbackpack._exceptions import (
     RecordNotFoundError,
 )
 from openbackpack.models import ApiVersion
+from openbackpack.models.badgeconnect import ManifestEntry
 from openbackpack.store import _schema as t
 from openbackpack.store._crypto import Secret, SecretBox, hash_secret
 from openbackpack.store._records import (
     SITE_OWNER,
     BackpackAccount,
+    BadgeConnectManifest,
     CachedToken,
     ExternalIdentifier,
     IdentifierKind,
     OAuthClient,
     OAuthToken,
+    PendingAuthorization,
     PendingVerification,
     Provider,
     SelectedCollection,
@@ -45,7 +48,9 @@ __all__ = [
     "BadgeCache",
     "Collections",
     "Identifiers",
+    "Manifests",
     "OAuthClients",
+    "OAuthStates",
     "OAuthTokens",
     "Providers",
     "Settings",
@@ -162,6 +167,8 @@ class Providers(_Repository):
             t.external_identifiers,
             t.pending_verifications,
             t.oauth_clients,
+            t.oauth_states,
+            t.badgeconnect_manifests,
         ):
             self._conn.execute(delete(table).where(table.c.provider_id == provider_id))
         self._conn.execute(delete(t.providers).where(t.providers.c.id == provider_id))
@@ -653,6 +660,187 @@ class TokenCache(_AccountTokens):
             expires_at=row.expires_at,
             modified_at=row.modified_at,
         )
+
+
+class OAuthStates(_Repository):
+    """Pending Badge Connect authorizations: one per ``state``, single use, short-lived."""
+
+    def create(
+        self,
+        provider_id: int,
+        owner: str,
+        state: str,
+        code_verifier: str,
+        redirect_uri: str,
+        scope: str,
+        *,
+        email: str | None = None,
+        ttl: timedelta = timedelta(minutes=10),
+    ) -> PendingAuthorization:
+        """Remember an authorization the user was just sent to; returns it.
+
+        The ``state`` is stored only as a digest, the verifier sealed. Several may be pending
+        at once, even for one user (Moodle kept one verifier per session, W12).
+        """
+        owner = check_owner(owner)
+        Providers(self._conn, self._box).get(provider_id)
+        if not state or not code_verifier:
+            raise InvalidInputError("a pending authorization needs a state and a verifier")
+        now = utcnow()
+        result = self._conn.execute(
+            insert(t.oauth_states).values(
+                provider_id=provider_id,
+                owner=owner,
+                state_hash=hash_secret(state),
+                code_verifier=self._box.seal(code_verifier),
+                redirect_uri=redirect_uri,
+                scope=scope,
+                email=check_email(email) if email else None,
+                created_at=now,
+                expires_at=now + ttl,
+            )
+        )
+        return self._get(_new_id(result))
+
+    def consume(self, state: str) -> PendingAuthorization | None:
+        """Take the authorization of ``state`` out of the store (single use), expired or not.
+
+        Returns None for a state that was never issued or was already used; the caller
+        checks ``expires_at``.
+        """
+        row = self._conn.execute(
+            select(t.oauth_states).where(t.oauth_states.c.state_hash == hash_secret(state))
+        ).first()
+        if row is None:
+            return None
+        deleted = self._conn.execute(delete(t.oauth_states).where(t.oauth_states.c.id == row.id))
+        # Two callbacks racing with one state: only the one whose delete took the row wins.
+        return self._pending(row) if deleted.rowcount else None
+
+    def find(self, owner: str, provider_id: int | None = None) -> list[PendingAuthorization]:
+        """Return an owner's pending authorizations, oldest first."""
+        query = select(t.oauth_states).where(t.oauth_states.c.owner == owner)
+        if provider_id is not None:
+            query = query.where(t.oauth_states.c.provider_id == provider_id)
+        rows = self._conn.execute(query.order_by(t.oauth_states.c.id))
+        return [self._pending(row) for row in rows]
+
+    def delete(self, pending_id: int) -> bool:
+        """Forget one pending authorization; returns whether there was one."""
+        result = self._conn.execute(delete(t.oauth_states).where(t.oauth_states.c.id == pending_id))
+        return result.rowcount > 0
+
+    def purge_expired(self, now: datetime | None = None) -> int:
+        """Delete every expired pending authorization; returns how many."""
+        moment = now or utcnow()
+        result = self._conn.execute(
+            delete(t.oauth_states).where(t.oauth_states.c.expires_at <= moment)
+        )
+        return result.rowcount
+
+    def _get(self, pending_id: int) -> PendingAuthorization:
+        row = self._conn.execute(
+            select(t.oauth_states).where(t.oauth_states.c.id == pending_id)
+        ).one()
+        return self._pending(row)
+
+    def _pending(self, row: Row[Any]) -> PendingAuthorization:
+        return PendingAuthorization(
+            id=row.id,
+            provider_id=row.provider_id,
+            owner=row.owner,
+            code_verifier=Secret(self._box.open(row.code_verifier)),
+            redirect_uri=row.redirect_uri,
+            scope=row.scope,
+            email=row.email,
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+        )
+
+
+class Manifests(_Repository):
+    """Badge Connect manifests read by discovery, one per provider."""
+
+    def save(
+        self,
+        provider_id: int,
+        *,
+        manifest_url: str,
+        entry: ManifestEntry,
+        document: str,
+        etag: str | None,
+        fresh_until: datetime,
+    ) -> BadgeConnectManifest:
+        """Store (or replace) what a provider's manifest says."""
+        Providers(self._conn, self._box).get(provider_id)
+        now = utcnow()
+        values: dict[str, object] = {
+            "manifest_url": manifest_url,
+            "etag": etag,
+            "fetched_at": now,
+            "fresh_until": fresh_until,
+            "name": entry.name,
+            "image": entry.image,
+            "api_base": entry.api_base,
+            "version": entry.version[:32],
+            "authorization_url": entry.authorization_url,
+            "token_url": entry.token_url,
+            "registration_url": entry.registration_url,
+            "revocation_url": entry.token_revocation_url,
+            "scopes_offered": " ".join(entry.scopes_offered),
+            "document": document,
+        }
+        self.delete(provider_id)
+        self._conn.execute(
+            insert(t.badgeconnect_manifests).values(provider_id=provider_id, **values)
+        )
+        found = self.get(provider_id)
+        assert found is not None
+        return found
+
+    def refresh(
+        self, provider_id: int, fresh_until: datetime, etag: str | None = None
+    ) -> BadgeConnectManifest:
+        """Mark a stored manifest as confirmed (a 304 answer) until ``fresh_until``."""
+        values: dict[str, object] = {"fetched_at": utcnow(), "fresh_until": fresh_until}
+        if etag:
+            values["etag"] = etag
+        table = t.badgeconnect_manifests
+        self._conn.execute(update(table).where(table.c.provider_id == provider_id).values(values))
+        found = self.get(provider_id)
+        if found is None:
+            raise RecordNotFoundError("Badge Connect manifest", provider_id)
+        return found
+
+    def get(self, provider_id: int) -> BadgeConnectManifest | None:
+        """Return the provider's stored manifest, fresh or not, if any."""
+        table = t.badgeconnect_manifests
+        row = self._conn.execute(select(table).where(table.c.provider_id == provider_id)).first()
+        if row is None:
+            return None
+        return BadgeConnectManifest(
+            provider_id=row.provider_id,
+            manifest_url=row.manifest_url,
+            etag=row.etag,
+            fetched_at=row.fetched_at,
+            fresh_until=row.fresh_until,
+            name=row.name,
+            image=row.image,
+            api_base=row.api_base,
+            version=row.version,
+            authorization_url=row.authorization_url,
+            token_url=row.token_url,
+            registration_url=row.registration_url,
+            revocation_url=row.revocation_url,
+            scopes_offered=tuple(row.scopes_offered.split()),
+            document=row.document,
+        )
+
+    def delete(self, provider_id: int) -> bool:
+        """Forget the provider's manifest; returns whether there was one."""
+        table = t.badgeconnect_manifests
+        result = self._conn.execute(delete(table).where(table.c.provider_id == provider_id))
+        return result.rowcount > 0
 
 
 class Verifications(_Repository):

@@ -36,11 +36,13 @@ __all__ = [
     "badge_cache",
     "badge_class_relations",
     "badge_classes",
+    "badgeconnect_manifests",
     "endorsements",
     "external_identifiers",
     "issuers",
     "metadata",
     "oauth_clients",
+    "oauth_states",
     "oauth_tokens",
     "pending_verifications",
     "providers",
@@ -205,6 +207,50 @@ badge_cache = Table(
     _account_fk(primary_key=True),
     Column("payload", Text, nullable=False),
     Column("fetched_at", UTCDateTime, nullable=False),
+)
+
+# Badge Connect (2.1). A pending authorization keeps its ``state`` only as a SHA-256 digest and
+# its PKCE verifier sealed; one row per ``state``, deleted when it is used (W12).
+oauth_states = Table(
+    "oauth_states",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _provider_fk(),
+    Column("owner", String(255), nullable=False),
+    Column("state_hash", String(64), nullable=False, unique=True),
+    Column("code_verifier", Text, nullable=False),
+    Column("redirect_uri", Text, nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("email", String(320), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
+
+# What discovery read from a provider's manifest, with what is needed to ask again cheaply
+# (ETag for If-None-Match, and how long the answer stays fresh).
+badgeconnect_manifests = Table(
+    "badgeconnect_manifests",
+    metadata,
+    Column(
+        "provider_id",
+        Integer,
+        ForeignKey("providers.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("manifest_url", Text, nullable=False),
+    Column("etag", Text, nullable=True),
+    Column("fetched_at", UTCDateTime, nullable=False),
+    Column("fresh_until", UTCDateTime, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("image", Text, nullable=True),
+    Column("api_base", Text, nullable=False),
+    Column("version", String(32), nullable=False),
+    Column("authorization_url", Text, nullable=False),
+    Column("token_url", Text, nullable=False),
+    Column("registration_url", Text, nullable=True),
+    Column("revocation_url", Text, nullable=True),
+    Column("scopes_offered", Text, nullable=False),
+    Column("document", Text, nullable=False),
 )
 
 store_meta = Table(

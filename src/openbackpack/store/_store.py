@@ -76,6 +76,16 @@ class Transaction:
         return _repos.OAuthTokens(self.connection, self._box)
 
     @cached_property
+    def oauth_states(self) -> _repos.OAuthStates:
+        """Pending Badge Connect authorizations, by state."""
+        return _repos.OAuthStates(self.connection, self._box)
+
+    @cached_property
+    def manifests(self) -> _repos.Manifests:
+        """Badge Connect manifests read by discovery."""
+        return _repos.Manifests(self.connection, self._box)
+
+    @cached_property
     def token_cache(self) -> _repos.TokenCache:
         """Badgr password-grant tokens per account."""
         return _repos.TokenCache(self.connection, self._box)

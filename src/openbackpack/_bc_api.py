@@ -1,0 +1,367 @@
+"""``BadgeConnectApi``: one user's Badge Connect (Open Badges 2.1) backpack, blocking.
+
+Moodle's ``backpack_api2p1`` only pushes (``POST /assertions``), never reads back, and keeps
+tokens in plain text refreshed with the secret in the body (W12, W14). This class also reads
+assertions (following ``Link`` headers, never computing offsets) and the profile, keeps tokens
+sealed in the store, refreshes them 60 s before they expire with the client authentication
+the registration chose, lets concurrent callers refresh once, and revokes them (RFC 7009).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Hashable, Iterator, Mapping
+from datetime import datetime, timedelta
+from typing import Any, Final
+from urllib.parse import urljoin
+
+from openbackpack._bc_setup import DOCUMENT, client_headers, discover_manifest
+from openbackpack._exceptions import (
+    AuthenticationError,
+    ConfigurationError,
+    InvalidInputError,
+    InvalidResponseError,
+    ReauthorizationRequiredError,
+    UnsupportedActionError,
+)
+from openbackpack.client import Answer, BackpackClient
+from openbackpack.models import ApiVersion, TokenGrant
+from openbackpack.models.badgeconnect import BadgeConnectProfile, StatusInfo
+from openbackpack.protocols import Endpoint, build_url, decode_json, origin_of
+from openbackpack.protocols import badgeconnect as bc
+from openbackpack.store import (
+    BackpackAccount,
+    BadgeConnectManifest,
+    OAuthClient,
+    OAuthToken,
+    Provider,
+    Store,
+)
+from openbackpack.store._types import utcnow
+
+__all__ = ["REFRESH_LEEWAY", "BadgeConnectApi", "expiry_of", "needs_refresh"]
+
+REFRESH_LEEWAY: Final = timedelta(seconds=60)
+"""A token this close to its expiry is refreshed before use."""
+
+MAX_PAGES: Final = 10_000
+"""A bound on the pages of one listing, against a host whose ``next`` links never end."""
+
+_locks: dict[Hashable, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def expiry_of(grant: TokenGrant, now: datetime) -> datetime | None:
+    """When a granted token expires, or None when the host did not say (``expires_in``)."""
+    if grant.expires_in is None:
+        return None
+    return now + timedelta(seconds=max(0, grant.expires_in))
+
+
+def needs_refresh(token: OAuthToken, now: datetime, leeway: timedelta = REFRESH_LEEWAY) -> bool:
+    """Whether a stored token expires within ``leeway`` (a token with no expiry never does)."""
+    return token.expires_at is not None and token.expires_at - leeway <= now
+
+
+def _lock(store: Store, provider_id: int, account_id: int) -> threading.Lock:
+    key = (store.engine.url.render_as_string(hide_password=True), provider_id, account_id)
+    with _locks_guard:
+        return _locks.setdefault(key, threading.Lock())
+
+
+class BadgeConnectApi:
+    """A user's account on a Badge Connect (2.1) backpack.
+
+    Args:
+        provider: a 2.1 site backpack; its manifest is read (or taken from the store).
+        account: the user's account on it, connected with
+            :func:`openbackpack.services.complete_oauth_connection`.
+        store: where the manifest, the client registration and the tokens are.
+        client: a :class:`~openbackpack.client.BackpackClient` to share; by default one is
+            created and closed by :meth:`close`.
+        leeway: refresh a token that expires within this much time.
+
+    Raises:
+        UnsupportedActionError: the provider is not a 2.1 backpack.
+        InvalidInputError: the account belongs to another provider.
+
+    Every call raises :class:`~openbackpack.ReauthorizationRequiredError` when the token
+    expired (or was refused) and cannot be refreshed, and the typed errors of the client.
+    """
+
+    def __init__(
+        self,
+        provider: Provider,
+        account: BackpackAccount,
+        *,
+        store: Store,
+        client: BackpackClient | None = None,
+        leeway: timedelta = REFRESH_LEEWAY,
+    ) -> None:
+        if provider.api_version is not ApiVersion.V2P1:
+            raise UnsupportedActionError("Badge Connect", provider.api_version.value, "user")
+        if account.provider_id != provider.id:
+            raise InvalidInputError(f"account {account.id} is not on provider {provider.id}")
+        self.provider = provider
+        self.account = account
+        self._store = store
+        self._owns_client = client is None
+        self._client = client if client is not None else BackpackClient()
+        self._leeway = leeway
+        self._manifest: BadgeConnectManifest | None = None
+
+    # --- reading and writing ------------------------------------------------------------
+
+    def iter_assertion_pages(
+        self,
+        *,
+        limit: int | None = None,
+        offset: int | None = None,
+        since: datetime | None = None,
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Yield the account's assertions a page at a time, following ``Link: rel="next"``.
+
+        ``limit``, ``offset`` and ``since`` go into the first request only. The next URL is
+        whatever the host says (offsets are never computed here, the specification forbids
+        it); it must stay on the apiBase's origin, since the token is sent to it.
+
+        Raises:
+            InvalidResponseError: a ``next`` link leads elsewhere, or pages never end.
+        """
+        query: list[tuple[str, str]] = []
+        if limit is not None:
+            query.append(("limit", str(limit)))
+        if offset is not None:
+            query.append(("offset", str(offset)))
+        if since is not None:
+            query.append(("since", since.isoformat()))
+        endpoint = bc.route("assertions.list")
+        url: str | None = build_url(endpoint, self.api_base, query=query)
+        seen: set[str] = set()
+        while url is not None and len(seen) < MAX_PAGES:
+            seen.add(url)
+            answer = self._authorized(endpoint, url)
+            if not answer.is_success:
+                raise bc.error_of(
+                    answer.status_code, answer.content, answer.headers, action=endpoint.name
+                )
+            yield bc.assertions_of(answer.content)
+            url = self._next(url, answer, seen)
+        if url is not None:
+            raise InvalidResponseError(f"more than {MAX_PAGES} pages of assertions")
+
+    def get_assertions(
+        self,
+        *,
+        limit: int | None = None,
+        offset: int | None = None,
+        since: datetime | None = None,
+    ) -> list[dict[str, Any]]:
+        """Every assertion of the account (all pages), newest first as the host orders them."""
+        pages = self.iter_assertion_pages(limit=limit, offset=offset, since=since)
+        return [item for page in pages for item in page]
+
+    def put_assertion(self, assertion: Mapping[str, Any]) -> StatusInfo:
+        """Push an Open Badges 2.0 assertion: ``POST {"assertion": ...}`` (Moodle's export).
+
+        Returns:
+            the answer's status, whose ``statusCode`` is 200 (HTTP 200 or Badgr's 201).
+
+        Raises:
+            DuplicateBadgeError: Badgr's ``DUPLICATE_BADGE``.
+            RemoteValidationError: the host refused it; ``validation_errors`` holds
+                ``status.error`` whether it came as a string or a list.
+        """
+        endpoint = bc.route("assertions.create")
+        url = build_url(endpoint, self.api_base)
+        answer = self._authorized(endpoint, url, {"assertion": dict(assertion)})
+        return bc.push_result(answer.status_code, answer.content, answer.headers)
+
+    def get_profile(self) -> BadgeConnectProfile:
+        """The account's profile (``profile``, or Badgr's ``results[0]``)."""
+        return self._profile(bc.route("profile.get"), None)
+
+    def update_profile(self, changes: Mapping[str, Any]) -> BadgeConnectProfile:
+        """Send new profile properties (``name``, ``email``...); returns the profile after."""
+        return self._profile(bc.route("profile.update"), dict(changes))
+
+    def fetch_document(self, url: str) -> dict[str, Any]:
+        """GET an Open Badges document an assertion names (a badge class, an issuer).
+
+        No token is sent: these are public, and may live on any host.
+
+        Raises:
+            InvalidResponseError: the answer is not a JSON object.
+        """
+        if not url.startswith(("http://", "https://")):
+            raise InvalidResponseError(f"not an http(s) URL: {url[:200]!r}")
+        headers = {"Accept": "application/ld+json, application/json"}
+        outgoing = self._client.outgoing_to(DOCUMENT, url, headers=headers)
+        answer = self._client.checked(outgoing, self._client.send(outgoing))
+        document = decode_json(answer.content)
+        if not isinstance(document, dict):
+            raise InvalidResponseError(f"{url} did not answer a JSON object")
+        return document
+
+    # --- tokens ----------------------------------------------------------------------------
+
+    @property
+    def manifest(self) -> BadgeConnectManifest:
+        """The provider's manifest (read once per instance, from the store while fresh)."""
+        if self._manifest is None:
+            self._manifest = discover_manifest(self._store, self.provider.id, client=self._client)
+        return self._manifest
+
+    @property
+    def api_base(self) -> str:
+        """The host's apiBase."""
+        return self.manifest.api_base
+
+    def access_token(self, rejected: str | None = None) -> str:
+        """A usable access token, refreshed first when it expires within the leeway.
+
+        ``rejected`` is a token the host just refused: unless another caller already replaced
+        it, it is refreshed whatever its expiry says. Concurrent callers refresh once: the
+        lock is per (database, provider, account) and the store is read again inside it.
+
+        Raises:
+            ReauthorizationRequiredError: no token, no refresh token, or a refused refresh.
+        """
+        token = self._stored_token()
+        if rejected is None and not needs_refresh(token, utcnow(), self._leeway):
+            return token.access_token.reveal()
+        with _lock(self._store, self.provider.id, self.account.id):
+            token = self._stored_token()
+            current = token.access_token.reveal()
+            stale = needs_refresh(token, utcnow(), self._leeway)
+            if (rejected is None and not stale) or (rejected is not None and current != rejected):
+                return current
+            return self._refresh(token).access_token.reveal()
+
+    def revoke(self) -> bool:
+        """Revoke the account's tokens at the host (RFC 7009), when it offers revocation.
+
+        The refresh token goes first (a host revokes its access tokens with it), then the
+        access token. Returns False, doing nothing, when the manifest has no revocation URL or
+        there is no token.
+
+        Raises:
+            APIStatusError, TransportError: the host failed to answer 200.
+        """
+        url = self.manifest.revocation_url
+        with self._store.transaction() as tx:
+            token = tx.oauth_tokens.get(self.account.id)
+        if url is None or token is None:
+            return False
+        headers, extra = client_headers(self._oauth_client())
+        pairs = [(token.refresh_token, "refresh_token"), (token.access_token, "access_token")]
+        for secret, hint in pairs:
+            if secret is None:
+                continue
+            form = {**bc.revocation_form(secret.reveal(), hint), **extra}
+            outgoing = self._client.outgoing_to(bc.route("revoke"), url, data=form, headers=headers)
+            self._client.checked(outgoing, self._client.send(outgoing))
+        return True
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the HTTP client, if this API created it."""
+        if self._owns_client:
+            self._client.close()
+
+    def __enter__(self) -> BadgeConnectApi:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # --- internals -----------------------------------------------------------------------
+
+    def _authorized(self, endpoint: Endpoint, url: str, data: Any = None) -> Answer:
+        """Send with the token; on a 401, refresh once and send again."""
+        token = self.access_token()
+        answer = self._client.send(self._client.outgoing_to(endpoint, url, data=data, token=token))
+        if answer.status_code != 401:
+            return answer
+        token = self.access_token(rejected=token)
+        return self._client.send(self._client.outgoing_to(endpoint, url, data=data, token=token))
+
+    def _next(self, url: str, answer: Answer, seen: set[str]) -> str | None:
+        target = bc.parse_links(answer.headers.get("link")).get("next")
+        if not target:
+            return None
+        target = urljoin(url, target)
+        if origin_of(target) != origin_of(self.api_base):
+            raise InvalidResponseError(
+                f"the next page is on another origin ({origin_of(target)}); not following it"
+            )
+        # A host that links a page to itself (or back) would loop: stop there.
+        return None if target in seen else target
+
+    def _profile(self, endpoint: Endpoint, data: Any) -> BadgeConnectProfile:
+        answer = self._authorized(endpoint, build_url(endpoint, self.api_base), data)
+        if not answer.is_success:
+            raise bc.error_of(
+                answer.status_code, answer.content, answer.headers, action=endpoint.name
+            )
+        return bc.profile_of(answer.content)
+
+    def _stored_token(self) -> OAuthToken:
+        with self._store.transaction() as tx:
+            token = tx.oauth_tokens.get(self.account.id)
+        if token is None:
+            raise ReauthorizationRequiredError(
+                f"account {self.account.id} holds no token for backpack {self.provider.id}; "
+                "connect it again",
+                provider_id=self.provider.id,
+            )
+        return token
+
+    def _oauth_client(self) -> OAuthClient:
+        with self._store.transaction() as tx:
+            registered = tx.oauth_clients.get(self.provider.id)
+        if registered is None:
+            raise ConfigurationError(f"backpack {self.provider.id} has no registered client")
+        return registered
+
+    def _refresh(self, token: OAuthToken) -> OAuthToken:
+        if token.refresh_token is None:
+            raise ReauthorizationRequiredError(
+                "the access token expired and the backpack gave no refresh token; connect again",
+                provider_id=self.provider.id,
+            )
+        headers, extra = client_headers(self._oauth_client())
+        form = {**bc.refresh_form(token.refresh_token.reveal()), **extra}
+        outgoing = self._client.outgoing_to(
+            bc.TOKEN, self.manifest.token_url, data=form, headers=headers, action="refresh"
+        )
+        try:
+            grant = self._client.token_grant(self._client.send(outgoing), "refresh")
+        except AuthenticationError as exc:
+            # Another process may have rotated the refresh token a moment ago (the lock only
+            # spans this one): its fresh token in the store is as good as ours would be.
+            current = self._stored_token()
+            if current.access_token != token.access_token and not needs_refresh(
+                current, utcnow(), self._leeway
+            ):
+                return current
+            raise ReauthorizationRequiredError(
+                f"the backpack refused to refresh the token ({exc.error or exc.status_code}); "
+                "connect again",
+                provider_id=self.provider.id,
+            ) from exc
+        return self._save(grant, token)
+
+    def _save(self, grant: TokenGrant, previous: OAuthToken) -> OAuthToken:
+        # RFC 6749 §5.1/§6: an answer may leave out scope (unchanged) and refresh_token
+        # (the old one stays valid); Moodle failed on a missing scope (W12).
+        refresh = grant.refresh_token or previous.refresh_token
+        with self._store.transaction() as tx:
+            return tx.oauth_tokens.save(
+                self.account.id,
+                grant.access_token,
+                refresh,
+                expiry_of(grant, utcnow()),
+                grant.scope or previous.scope,
+            )

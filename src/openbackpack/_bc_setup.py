@@ -1,0 +1,222 @@
+"""Setting up a Badge Connect provider: discovery, dynamic registration, the code exchange.
+
+Discovery reads ``/.well-known/badgeconnect.json`` at the provider's web URL (following
+redirects, as Badgr needs), keeps the manifest in the store with its ETag and freshness, and
+asks again with ``If-None-Match`` once it is stale (a 304 costs no body). As Moodle does, the
+manifest's ``apiBase`` becomes the provider's API URL. Registration (RFC 7591) sends Moodle's
+payload; the client id and the sealed secret go to ``tx.oauth_clients``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from openbackpack._exceptions import ConfigurationError, UnsupportedActionError
+from openbackpack.client import Answer, BackpackClient
+from openbackpack.models import ApiVersion, TokenGrant
+from openbackpack.protocols import Endpoint, Shape, error_from_response
+from openbackpack.protocols import badgeconnect as bc
+from openbackpack.store import BadgeConnectManifest, OAuthClient, Store, Transaction
+from openbackpack.store._types import utcnow
+
+__all__ = [
+    "DEFAULT_MANIFEST_TTL",
+    "DOCUMENT",
+    "client_headers",
+    "discover_manifest",
+    "exchange_code",
+    "register_client",
+    "registered_redirects",
+    "using",
+]
+
+_log = logging.getLogger("openbackpack.badgeconnect")
+
+DEFAULT_MANIFEST_TTL: Final = timedelta(hours=1)
+"""How long a manifest is trusted when its answer carried no cache headers."""
+
+DOCUMENT: Final = Endpoint(
+    name="document",
+    method="GET",
+    path="",
+    auth=False,
+    shape=Shape.DOCUMENT,
+    summary="An Open Badges document at a URL a host gave",
+)
+"""A bare GET of a URL a host named (badge classes and issuers of listed assertions)."""
+
+
+@contextmanager
+def using(client: BackpackClient | None) -> Iterator[BackpackClient]:
+    """Use the given client, or a new one closed on exit."""
+    http = client if client is not None else BackpackClient()
+    try:
+        yield http
+    finally:
+        if client is None:
+            http.close()
+
+
+def _checked_provider(tx: Transaction, provider_id: int) -> None:
+    provider = tx.providers.get(provider_id)
+    if provider.api_version is not ApiVersion.V2P1:
+        raise UnsupportedActionError(
+            "Badge Connect discovery", provider.api_version.value, "(only 2.1 backpacks)"
+        )
+
+
+def _fresh_until(answer: Answer, now: datetime) -> datetime:
+    return now + (bc.freshness(answer.headers, now) or DEFAULT_MANIFEST_TTL)
+
+
+def discover_manifest(
+    store: Store,
+    provider_id: int,
+    *,
+    client: BackpackClient | None = None,
+    force: bool = False,
+) -> BadgeConnectManifest:
+    """The provider's manifest: the stored one while fresh, else read (or revalidated) now.
+
+    Raises:
+        UnsupportedActionError: the provider is not a Badge Connect (2.1) backpack.
+        InvalidResponseError: the answer is not a manifest.
+        APIStatusError, TransportError: the host could not be asked.
+    """
+    with store.transaction() as tx:
+        _checked_provider(tx, provider_id)
+        provider = tx.providers.get(provider_id)
+        cached = tx.manifests.get(provider_id)
+    now = utcnow()
+    if cached is not None and not force and cached.fresh_until > now:
+        return cached
+    url = cached.manifest_url if cached is not None else bc.manifest_url(provider.web_url)
+    headers = {"If-None-Match": cached.etag} if cached is not None and cached.etag else {}
+    with using(client) as http:
+        answer = http.send(http.outgoing_to(bc.route("manifest"), url, headers=headers))
+    if answer.status_code == 304 and cached is not None:
+        with store.transaction() as tx:
+            return tx.manifests.refresh(
+                provider_id, _fresh_until(answer, now), answer.headers.get("etag")
+            )
+    if not answer.is_success:
+        raise error_from_response(
+            answer.status_code, answer.content, answer.headers, action="manifest"
+        )
+    entry = bc.manifest_of(answer.content).entry()
+    with store.transaction() as tx:
+        saved = tx.manifests.save(
+            provider_id,
+            manifest_url=url,
+            entry=entry,
+            document=answer.content.decode("utf-8", "replace"),
+            etag=answer.headers.get("etag"),
+            fresh_until=_fresh_until(answer, now),
+        )
+        if tx.providers.get(provider_id).api_url != entry.api_base:
+            # Moodle copies apiBase into the backpack's API URL (4.3+); so do we.
+            tx.providers.update(provider_id, api_url=entry.api_base)
+    _log.info("discovered Badge Connect host %s at %s", entry.name, entry.api_base)
+    return saved
+
+
+def registered_redirects(client: OAuthClient) -> list[str]:
+    """The redirect URIs a stored registration was made with (as sent, not as echoed).
+
+    Badgr garbles the echo of several URIs (``[" "]``), so what was sent is what counts.
+    """
+    if not client.registration:
+        return []
+    try:
+        stored = json.loads(client.registration)
+    except ValueError:
+        return []
+    request = stored.get("request", {}) if isinstance(stored, dict) else {}
+    uris = request.get("redirect_uris", []) if isinstance(request, dict) else []
+    return [str(uri) for uri in uris if isinstance(uri, str)]
+
+
+def register_client(
+    store: Store,
+    provider_id: int,
+    redirect_uris: Sequence[str],
+    metadata: bc.ClientMetadata,
+    *,
+    client: BackpackClient | None = None,
+) -> OAuthClient:
+    """Register this site as a client of the provider (RFC 7591); store id and sealed secret.
+
+    Asks for every offered scope but OpenID Connect's (the host may grant fewer; the echoed
+    ``scope`` is stored), the code and refresh grants, and ``client_secret_basic``.
+
+    Raises:
+        ConfigurationError: the manifest has no registration URL, or the host chose a client
+            authentication method this client cannot use.
+        APIStatusError: the host refused the registration (its RFC 7591 error is the message).
+    """
+    manifest = discover_manifest(store, provider_id, client=client)
+    if manifest.registration_url is None:
+        raise ConfigurationError(
+            f"backpack {provider_id} offers no dynamic registration; "
+            "store a client for it with tx.oauth_clients.save(...)"
+        )
+    scopes = bc.requested_scopes(manifest.scopes_offered)
+    payload = bc.registration_payload(metadata, redirect_uris, scopes)
+    with using(client) as http:
+        outgoing = http.outgoing_to(bc.route("register"), manifest.registration_url, data=payload)
+        answer = http.send(outgoing)
+    if answer.status_code not in (200, 201):
+        raise error_from_response(
+            answer.status_code, answer.content, answer.headers, action="register"
+        )
+    registration = bc.registration_of(answer.content)
+    method = registration.token_endpoint_auth_method or "client_secret_basic"
+    if method not in bc.AUTH_METHODS:
+        raise ConfigurationError(f"the host chose the unsupported client method {method!r}")
+    stored: dict[str, Any] = {"request": payload, "response": registration.public()}
+    with store.transaction() as tx:
+        return tx.oauth_clients.save(
+            provider_id,
+            registration.client_id,
+            registration.client_secret,
+            token_endpoint_auth_method=method,
+            scope=registration.scope or " ".join(scopes),
+            registration=json.dumps(stored, sort_keys=True),
+        )
+
+
+def client_headers(oauth_client: OAuthClient) -> tuple[dict[str, str], dict[str, str]]:
+    """Headers and form fields that authenticate the client, by its registered method."""
+    secret = oauth_client.client_secret.reveal() if oauth_client.client_secret else None
+    return bc.client_authentication(
+        oauth_client.token_endpoint_auth_method, oauth_client.client_id, secret
+    )
+
+
+def exchange_code(
+    http: BackpackClient,
+    manifest: BadgeConnectManifest,
+    oauth_client: OAuthClient,
+    *,
+    code: str,
+    redirect_uri: str,
+    verifier: str,
+    scopes: Sequence[str],
+) -> TokenGrant:
+    """Trade an authorization code for tokens, the client authenticated as registered.
+
+    Raises:
+        AuthenticationError: the host refused (``invalid_grant`` for a wrong or reused code
+            or verifier).
+    """
+    headers, extra = client_headers(oauth_client)
+    form = {**bc.code_grant_form(code, redirect_uri, verifier, scopes), **extra}
+    outgoing = http.outgoing_to(
+        bc.TOKEN, manifest.token_url, data=form, headers=headers, action="token"
+    )
+    return http.token_grant(http.send(outgoing), "token")

@@ -1,0 +1,144 @@
+"""Connecting a Badge Connect (2.1) backpack from the command line: a loopback redirect listener.
+
+The command binds 127.0.0.1 (on the port its registration used before, else any free port),
+registers ``http://127.0.0.1:PORT/callback`` as the redirect URI when the stored client does
+not allow it yet, prints the authorization URL (and opens it unless ``--no-browser``), waits
+for the browser to come back, and finishes the connection. RFC 8252 §7.3 asks hosts to accept
+a loopback redirect on any port; trying the registered port first also suits hosts that
+compare redirect URIs exactly.
+"""
+
+from __future__ import annotations
+
+import html
+import socket
+import threading
+import webbrowser
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Final
+from urllib.parse import urlsplit
+
+from fastapi import FastAPI, Request
+from starlette.responses import HTMLResponse
+
+from openbackpack._bc_setup import registered_redirects
+from openbackpack._serve import bind_socket, serve_in_thread
+from openbackpack.services import (
+    begin_oauth_connection,
+    cancel_oauth_connection,
+    complete_oauth_connection,
+    default_client_metadata,
+)
+from openbackpack.store import BackpackAccount, Store
+
+__all__ = ["CALLBACK_PATH", "ConnectTimeoutError", "connect_in_browser"]
+
+CALLBACK_PATH: Final = "/callback"
+_PAGE: Final = (
+    "<!doctype html><html lang=en><head><meta charset=utf-8><title>openbackpack</title></head>"
+    "<body><h1>{}</h1><p>You can close this window and go back to the terminal.</p></body></html>"
+)
+
+
+class ConnectTimeoutError(Exception):
+    """The browser did not come back within the time allowed."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Callback:
+    state: str
+    code: str | None
+    error: str | None
+    error_description: str | None
+
+
+class _Listener:
+    """Takes the first redirect to ``/callback`` and remembers its query."""
+
+    def __init__(self) -> None:
+        self.received: _Callback | None = None
+        self.done = threading.Event()
+        self.app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+        self.app.add_api_route(CALLBACK_PATH, self._callback, methods=["GET"])
+
+    def _callback(self, request: Request) -> HTMLResponse:
+        query = request.query_params
+        if not self.done.is_set():
+            self.received = _Callback(
+                state=query.get("state", ""),
+                code=query.get("code"),
+                error=query.get("error"),
+                error_description=query.get("error_description"),
+            )
+            self.done.set()
+        title = "Connection refused" if query.get("error") else "Backpack connected"
+        return HTMLResponse(_PAGE.format(html.escape(title)))
+
+
+def _preferred_port(store: Store, provider_id: int) -> int:
+    with store.transaction() as tx:
+        registered = tx.oauth_clients.get(provider_id)
+    for uri in registered_redirects(registered) if registered is not None else []:
+        parts = urlsplit(uri)
+        if parts.scheme == "http" and parts.hostname == "127.0.0.1" and parts.port:
+            return parts.port
+    return 0
+
+
+def _bind(port: int) -> socket.socket:
+    try:
+        return bind_socket("127.0.0.1", port)
+    except OSError:
+        # The registered port is taken: any port will do for hosts that follow RFC 8252.
+        return bind_socket("127.0.0.1", 0)
+
+
+@contextmanager
+def _listening(store: Store, provider_id: int) -> Iterator[tuple[_Listener, str]]:
+    listener = _Listener()
+    sock = _bind(_preferred_port(store, provider_id))
+    with serve_in_thread(listener.app, sock=sock) as base_url:
+        yield listener, base_url
+
+
+def connect_in_browser(
+    store: Store,
+    owner: str,
+    provider_id: int,
+    *,
+    email: str | None,
+    open_browser: bool,
+    timeout: float,
+    show: Callable[[str], None],
+) -> BackpackAccount:
+    """Run the whole OAuth connection with a loopback listener; ``show`` prints a line.
+
+    Raises:
+        ConnectTimeoutError: no redirect came back within ``timeout`` seconds (the pending
+            authorization is forgotten).
+        OAuthStateError, AuthorizationDeniedError, AuthenticationError: as
+            :func:`~openbackpack.services.complete_oauth_connection`.
+    """
+    with _listening(store, provider_id) as (listener, base_url):
+        metadata = default_client_metadata(base_url, "openbackpack command line")
+        url, state = begin_oauth_connection(
+            store, owner, provider_id, base_url + CALLBACK_PATH, email=email, metadata=metadata
+        )
+        show("Open this address in a browser, log in to the backpack and allow the connection:")
+        show(url)
+        if open_browser:
+            webbrowser.open(url)
+        arrived = listener.done.wait(timeout)
+    if not arrived or listener.received is None:
+        cancel_oauth_connection(store, state)
+        raise ConnectTimeoutError(f"no answer from the browser within {timeout:g} seconds")
+    back = listener.received
+    return complete_oauth_connection(
+        store,
+        back.state,
+        back.code,
+        error=back.error,
+        error_description=back.error_description,
+    )

@@ -1,0 +1,346 @@
+"""Connecting a user's Badge Connect (2.1) backpack: OAuth 2 authorization code with PKCE.
+
+:func:`begin_oauth_connection` discovers the host (manifest cached with its ETag), registers
+this site as a client when needed (RFC 7591), remembers a pending authorization under a fresh
+``state`` (stored hashed, PKCE verifier sealed, ten minutes, single use) and returns the URL to
+send the user's browser to. :func:`complete_oauth_connection` takes the ``state`` and ``code``
+the browser comes back with, trades the code (HTTP Basic, PKCE verifier), stores the tokens
+sealed and the account. Any web server can drive it; the CLI runs it on a loopback listener.
+
+Fixed from Moodle (moodle-backpack.md §5.2): the first offered scope is never dropped (W11);
+one verifier per ``state`` instead of per session, states expire and are checked, a missing
+``scope`` or ``refresh_token`` in the token answer is no failure, refreshes authenticate as the
+registration says (W12).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Final
+from urllib.parse import urlsplit
+
+from openbackpack._bc_setup import (
+    discover_manifest,
+    exchange_code,
+    register_client,
+    registered_redirects,
+    using,
+)
+from openbackpack._exceptions import (
+    BackpackError,
+    ConfigurationError,
+    InvalidInputError,
+    UnsupportedActionError,
+)
+from openbackpack.client import BackpackClient
+from openbackpack.models import ApiVersion, TokenGrant
+from openbackpack.protocols import badgeconnect as bc
+from openbackpack.protocols import build_url
+from openbackpack.services._errors import (
+    AuthorizationDeniedError,
+    ExternalBackpacksDisabledError,
+    OAuthStateError,
+)
+from openbackpack.store import (
+    BackpackAccount,
+    BadgeConnectManifest,
+    OAuthClient,
+    PendingAuthorization,
+    Store,
+)
+from openbackpack.store._types import utcnow
+from openbackpack.store._validate import check_email, check_owner
+
+__all__ = [
+    "DEFAULT_STATE_TTL",
+    "begin_oauth_connection",
+    "cancel_oauth_connection",
+    "complete_oauth_connection",
+    "default_client_metadata",
+    "discover_badge_connect",
+    "register_oauth_client",
+]
+
+DEFAULT_STATE_TTL: Final = timedelta(minutes=10)
+"""How long the user has to log in and consent at the host."""
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("openbackpack")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - never installed
+        return "0.0.0"
+
+
+def default_client_metadata(site_url: str, name: str = "openbackpack") -> bc.ClientMetadata:
+    """The registration metadata of a site at ``site_url``, as Moodle builds it (§5.1).
+
+    ``client_uri``, ``tos_uri`` and ``policy_uri`` are the site's URL and ``logo_uri`` a
+    ``logo.png`` under it; Badge Connect hosts want them all on the redirect URI's host.
+    """
+    base = site_url.rstrip("/")
+    return bc.ClientMetadata(
+        client_name=name,
+        client_uri=base + "/",
+        logo_uri=base + "/logo.png",
+        tos_uri=base + "/",
+        policy_uri=base + "/",
+        software_id="openbackpack",
+        software_version=_version(),
+    )
+
+
+def _site_of(redirect_uri: str) -> str:
+    parts = urlsplit(redirect_uri)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _covers(registered: Sequence[str], redirect_uri: str) -> bool:
+    """Whether a registration allows ``redirect_uri`` (loopback IP URIs on any port)."""
+    if redirect_uri in registered:
+        return True
+    wanted = urlsplit(redirect_uri)
+    if wanted.scheme != "http" or wanted.hostname not in ("127.0.0.1", "::1"):
+        return False
+    return any(
+        (known.scheme, known.hostname, known.path) == ("http", wanted.hostname, wanted.path)
+        for known in map(urlsplit, registered)
+    )
+
+
+def discover_badge_connect(
+    store: Store, provider_id: int, *, client: BackpackClient | None = None, force: bool = False
+) -> BadgeConnectManifest:
+    """Read (or revalidate) a Badge Connect backpack's manifest and store what it says.
+
+    The endpoints, apiBase, scopes, name and image are kept with the manifest's ETag and
+    freshness (``Cache-Control``/``Expires``, else an hour); a stale one is asked for again
+    with ``If-None-Match``. The provider's API URL becomes the manifest's ``apiBase``, as in
+    Moodle. ``force`` asks the host even while the stored manifest is fresh.
+    """
+    return discover_manifest(store, provider_id, client=client, force=force)
+
+
+def register_oauth_client(
+    store: Store,
+    provider_id: int,
+    redirect_uris: Sequence[str],
+    metadata: bc.ClientMetadata | None = None,
+    *,
+    client: BackpackClient | None = None,
+) -> OAuthClient:
+    """Register this site with a Badge Connect backpack (RFC 7591), replacing any earlier client.
+
+    ``metadata`` defaults to :func:`default_client_metadata` of the first redirect URI's
+    origin. Accounts connected through an earlier client keep their tokens until a refresh
+    fails; they then need to connect again.
+    """
+    if not redirect_uris:
+        raise InvalidInputError("a registration needs at least one redirect URI")
+    chosen = metadata or default_client_metadata(_site_of(redirect_uris[0]))
+    return register_client(store, provider_id, list(redirect_uris), chosen, client=client)
+
+
+def _client_for(
+    store: Store,
+    provider_id: int,
+    redirect_uri: str,
+    metadata: bc.ClientMetadata | None,
+    client: BackpackClient | None,
+) -> OAuthClient:
+    with store.transaction() as tx:
+        registered = tx.oauth_clients.get(provider_id)
+    if registered is not None and not registered.registration:
+        # Stored by hand (a host without dynamic registration): it is what the site has.
+        return registered
+    if registered is not None and _covers(registered_redirects(registered), redirect_uri):
+        return registered
+    # A new redirect URI (or none yet): register again, keeping the earlier URIs allowed.
+    earlier = registered_redirects(registered) if registered is not None else []
+    uris = [*dict.fromkeys([*earlier, redirect_uri])]
+    return register_oauth_client(store, provider_id, uris, metadata, client=client)
+
+
+def _check_badge_connect(store: Store, provider_id: int) -> None:
+    with store.transaction() as tx:
+        if not tx.settings.get().allow_external_backpacks:
+            raise ExternalBackpacksDisabledError("external backpacks are switched off on this site")
+        version = tx.providers.get(provider_id).api_version
+    if version is not ApiVersion.V2P1:
+        raise UnsupportedActionError("OAuth 2 connection", version.value, "user")
+
+
+def begin_oauth_connection(
+    store: Store,
+    owner: str,
+    provider_id: int,
+    redirect_uri: str,
+    *,
+    email: str | None = None,
+    scopes: Sequence[str] | None = None,
+    metadata: bc.ClientMetadata | None = None,
+    client: BackpackClient | None = None,
+    ttl: timedelta = DEFAULT_STATE_TTL,
+) -> tuple[str, str]:
+    """Start connecting ``owner``'s Badge Connect backpack; return (authorization URL, state).
+
+    Send the user's browser to the URL. The host redirects it back to ``redirect_uri`` with
+    ``code`` and ``state`` (or ``error``); hand those to :func:`complete_oauth_connection`
+    within ``ttl``. ``email`` is the address the platform knows the user by, used when the
+    host grants no profile access. ``scopes`` narrows what is asked for (default: every
+    offered scope the registration allows, OpenID Connect's excepted).
+
+    Raises:
+        UnsupportedActionError: the backpack is not a 2.1 backpack.
+        ExternalBackpacksDisabledError: the site switched external backpacks off.
+        ConfigurationError: nothing is left to ask for, or registration is impossible.
+    """
+    owner = check_owner(owner)
+    email = check_email(email) if email else None
+    _check_badge_connect(store, provider_id)
+    manifest = discover_manifest(store, provider_id, client=client)
+    registered = _client_for(store, provider_id, redirect_uri, metadata, client)
+    chosen = bc.requested_scopes(
+        manifest.scopes_offered, registered=registered.scope.split(), wanted=scopes
+    )
+    if not chosen:
+        raise ConfigurationError(f"backpack {provider_id}: no offered scope is left to ask for")
+    state, verifier = bc.new_state(), bc.new_code_verifier()
+    with store.transaction() as tx:
+        tx.oauth_states.purge_expired()
+        tx.oauth_states.create(
+            provider_id,
+            owner,
+            state,
+            verifier,
+            redirect_uri,
+            " ".join(chosen),
+            email=email,
+            ttl=ttl,
+        )
+    url = bc.authorization_url(
+        manifest.authorization_url,
+        client_id=registered.client_id,
+        redirect_uri=redirect_uri,
+        scopes=chosen,
+        state=state,
+        challenge=bc.code_challenge(verifier),
+    )
+    return url, state
+
+
+def cancel_oauth_connection(store: Store, state: str) -> bool:
+    """Forget a pending authorization (the user gave up); returns whether it existed."""
+    with store.transaction() as tx:
+        return tx.oauth_states.consume(state) is not None
+
+
+def _pending(store: Store, state: str) -> PendingAuthorization:
+    with store.transaction() as tx:
+        pending = tx.oauth_states.consume(state) if state else None
+    if pending is None:
+        raise OAuthStateError("unknown or already used state: start the connection again")
+    if pending.expires_at <= utcnow():
+        raise OAuthStateError("the authorization took too long: start the connection again")
+    return pending
+
+
+def _profile_email(
+    http: BackpackClient, manifest: BadgeConnectManifest, grant: TokenGrant
+) -> str | None:
+    """The account's email from ``GET /profile``, when the token may read it."""
+    endpoint = bc.route("profile.get")
+    outgoing = http.outgoing_to(
+        endpoint, build_url(endpoint, manifest.api_base), token=grant.access_token
+    )
+    try:
+        answer = http.send(outgoing)
+        profile = bc.profile_of(answer.content) if answer.is_success else None
+    except BackpackError:
+        return None
+    if profile is None or not profile.email:
+        return None
+    try:
+        return check_email(profile.email)
+    except InvalidInputError:
+        return None
+
+
+def complete_oauth_connection(
+    store: Store,
+    state: str,
+    code: str | None,
+    *,
+    error: str | None = None,
+    error_description: str | None = None,
+    client: BackpackClient | None = None,
+) -> BackpackAccount:
+    """Finish a connection with what the host sent back to the redirect URI.
+
+    The ``state`` is checked first and used up whatever happens next. Then an ``error`` from
+    the host (the user denied, say) is raised; otherwise the code is traded with the pending
+    PKCE verifier, the account is created (or updated) with the profile's email (else the one
+    given to :func:`begin_oauth_connection`) and its tokens stored sealed.
+
+    Raises:
+        OAuthStateError: an unknown, used or expired state, or no code.
+        AuthorizationDeniedError: the host sent back an error.
+        AuthenticationError: the host refused the code (``invalid_grant``).
+        InvalidInputError: neither the host nor the platform said who the user is.
+    """
+    pending = _pending(store, state)
+    if error:
+        raise AuthorizationDeniedError(error, error_description or "")
+    if not code:
+        raise OAuthStateError("the host sent back neither a code nor an error")
+    manifest = discover_manifest(store, pending.provider_id, client=client)
+    with store.transaction() as tx:
+        registered = tx.oauth_clients.get(pending.provider_id)
+    if registered is None:
+        raise OAuthStateError("the backpack's client registration is gone: start again")
+    scopes = pending.scope.split()
+    with using(client) as http:
+        grant = exchange_code(
+            http,
+            manifest,
+            registered,
+            code=code,
+            redirect_uri=pending.redirect_uri,
+            verifier=pending.code_verifier.reveal(),
+            scopes=scopes,
+        )
+        scope = grant.scope or pending.scope
+        email = _profile_email(http, manifest, grant) if _can_read_profile(scope) else None
+    return _save_account(store, pending, grant, scope, email or pending.email)
+
+
+def _can_read_profile(scope: str) -> bool:
+    return bool(
+        {bc.Scope.PROFILE_READONLY.value, bc.Scope.PROFILE_UPDATE.value} & set(scope.split())
+    )
+
+
+def _save_account(
+    store: Store,
+    pending: PendingAuthorization,
+    grant: TokenGrant,
+    scope: str,
+    email: str | None,
+) -> BackpackAccount:
+    if not email:
+        raise InvalidInputError(
+            "the backpack did not say the account's email and none was given: "
+            "pass email= to begin_oauth_connection, or grant profile access"
+        )
+    expires = None if grant.expires_in is None else utcnow() + timedelta(seconds=grant.expires_in)
+    with store.transaction() as tx:
+        account = tx.accounts.find(pending.owner, pending.provider_id)
+        if account is None:
+            account = tx.accounts.create(pending.provider_id, pending.owner, email)
+        else:
+            account = tx.accounts.update(account.id, email=email)
+            tx.badge_cache.delete(account.id)
+        tx.oauth_tokens.save(account.id, grant.access_token, grant.refresh_token, expires, scope)
+    return account
