@@ -96,14 +96,13 @@ def test_cut_off_answers_break_the_connection(http: httpx2.Client, quiet_host: R
 
 
 def test_token_bucket_limits_the_rate(http: httpx2.Client, tmp_path: Path) -> None:
-    """Beyond the burst, requests get 429 with Retry-After until tokens come back."""
-    with run_host_in_thread(_host(tmp_path, rate_limit=2.0, burst=3)) as running:
+    """Beyond the burst, requests get 429 with a Retry-After over real HTTP."""
+    # One token every 10 s: no refill can happen between these requests however slow the
+    # machine is; the refill itself is proven with a fake clock below.
+    with run_host_in_thread(_host(tmp_path, rate_limit=0.1, burst=3)) as running:
         statuses = [http.get(f"{running.base_url}/public/issuers/x") for _ in range(4)]
-        time.sleep(0.6)
-        later = http.get(f"{running.base_url}/public/issuers/x")
     assert [r.status_code for r in statuses] == [404, 404, 404, 429]
-    assert statuses[3].headers["retry-after"] == "1"
-    assert later.status_code == 404
+    assert int(statuses[3].headers["retry-after"]) >= 1
 
 
 def test_token_bucket_refills_at_the_configured_rate() -> None:
