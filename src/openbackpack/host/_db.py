@@ -5,17 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, Insert, create_engine, event
-from sqlalchemy.engine import URL
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Connection, Engine, Insert
 
-from openbackpack._exceptions import ConfigurationError, SchemaVersionError
+from openbackpack._database import connect_engine
+from openbackpack._exceptions import SchemaVersionError
 from openbackpack._settings import parse_database_url
 from openbackpack.host._schema import VERSION_TABLE
 
@@ -46,7 +45,11 @@ class HostDatabase:
             ConfigurationError: the URL is unusable or the database does not answer.
             SchemaVersionError: ``migrate`` is false and the tables are not current.
         """
-        database = cls(_create_engine(parse_database_url(url)))
+        database = cls(
+            connect_engine(
+                parse_database_url(url), pool_size=_POOL_SIZE, busy_timeout_ms=10000, wal=True
+            )
+        )
         try:
             if migrate:
                 database.upgrade()
@@ -90,36 +93,6 @@ class HostDatabase:
     def close(self) -> None:
         """Release every pooled connection."""
         self.engine.dispose()
-
-
-def _create_engine(url: URL) -> Engine:
-    if url.drivername == "sqlite" and url.database and url.database != ":memory:":
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, pool_size=_POOL_SIZE)
-    if url.drivername == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
-    try:
-        with engine.connect():
-            pass
-    except OperationalError as exc:
-        engine.dispose()
-        raise ConfigurationError(
-            f"cannot connect to {url.render_as_string(hide_password=True)}: {exc.orig}"
-        ) from None
-    return engine
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
-    cursor = dbapi_connection.cursor()
-    # Cascades are declared on every foreign key; SQLite only honours them when asked.
-    cursor.execute("PRAGMA foreign_keys=ON")
-    # Request threads write concurrently; wait for the lock instead of failing at once.
-    cursor.execute("PRAGMA busy_timeout=10000")
-    # WAL lets readers run beside a writer; NORMAL sync is durable across process crashes
-    # and keeps a request's commit from waiting on an fsync.
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
 
 
 def _alembic_config(connection: Connection | None) -> Config:

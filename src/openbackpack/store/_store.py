@@ -7,17 +7,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, insert, select
+from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import OperationalError
 
-from openbackpack._exceptions import ConfigurationError, SchemaVersionError, SecretKeyError
+from openbackpack._database import connect_engine
+from openbackpack._exceptions import SchemaVersionError, SecretKeyError
 from openbackpack._settings import (
     SECRET_KEY_ENV,
     default_database_url,
@@ -160,7 +160,7 @@ class Store:
         """
         parsed = parse_database_url(url or default_database_url())
         box = SecretBox(_resolve_key(parsed, secret_key))
-        store = cls(_create_engine(parsed), box)
+        store = cls(connect_engine(parsed), box)
         try:
             if migrate if migrate is not None else parsed.drivername == "sqlite":
                 store.upgrade()
@@ -230,33 +230,6 @@ def _resolve_key(url: URL, explicit: str | None) -> str:
     if key:
         return key
     return load_or_create_key_file(key_file_for(url))
-
-
-def _create_engine(url: URL) -> Engine:
-    kwargs: dict[str, Any] = {}
-    if url.drivername == "sqlite" and url.database and url.database != ":memory:":
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, **kwargs)
-    if url.drivername == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
-    try:
-        with engine.connect():
-            pass
-    except OperationalError as exc:
-        engine.dispose()
-        raise ConfigurationError(
-            f"cannot connect to {url.render_as_string(hide_password=True)}: {exc.orig}"
-        ) from None
-    return engine
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
-    cursor = dbapi_connection.cursor()
-    # Cascades are declared on every foreign key; SQLite only honours them when asked.
-    cursor.execute("PRAGMA foreign_keys=ON")
-    # Readers (a host thread, a CLI) must not block on a writer for long.
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.close()
 
 
 def _alembic_config(connection: Connection | None) -> Config:

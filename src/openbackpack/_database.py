@@ -1,0 +1,56 @@
+"""Creating a database engine for the store and the reference host alike."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import OperationalError
+
+from openbackpack._exceptions import ConfigurationError
+
+__all__ = ["connect_engine"]
+
+
+def connect_engine(
+    url: URL, *, pool_size: int | None = None, busy_timeout_ms: int = 5000, wal: bool = False
+) -> Engine:
+    """Create an engine for ``url``, check that it connects, and set SQLite's pragmas.
+
+    Raises:
+        ConfigurationError: the database cannot be reached (the message hides any password).
+    """
+    if url.drivername == "sqlite" and url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    options: dict[str, Any] = {} if pool_size is None else {"pool_size": pool_size}
+    engine = create_engine(url, **options)
+    if url.drivername == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas(busy_timeout_ms, wal))
+    try:
+        with engine.connect():
+            pass
+    except OperationalError as exc:
+        engine.dispose()
+        raise ConfigurationError(
+            f"cannot connect to {url.render_as_string(hide_password=True)}: {exc.orig}"
+        ) from None
+    return engine
+
+
+def _sqlite_pragmas(busy_timeout_ms: int, wal: bool) -> Any:
+    def apply(dbapi_connection: Any, _record: object) -> None:
+        cursor = dbapi_connection.cursor()
+        # Cascades are declared on every foreign key; SQLite only honours them when asked.
+        cursor.execute("PRAGMA foreign_keys=ON")
+        # Concurrent writers wait for the lock instead of failing at once.
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        if wal:
+            # WAL lets readers run beside a writer; NORMAL sync is durable across process
+            # crashes and keeps a commit from waiting on an fsync.
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return apply
