@@ -22,7 +22,7 @@ from sqlalchemy import (
     true,
 )
 
-from openbackpack.store._types import UTCDateTime
+from openbackpack.store._types import NAMING_CONVENTION, UTCDateTime
 
 __all__ = [
     "VERSION_TABLE",
@@ -43,15 +43,7 @@ __all__ = [
 
 VERSION_TABLE = "host_alembic_version"
 
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(column_0_label)s",
-        "uq": "uq_%(table_name)s_%(column_0_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 def _fk(name: str, target: str) -> Column[int]:

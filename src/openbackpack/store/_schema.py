@@ -28,7 +28,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from openbackpack.store._types import UTCDateTime
+from openbackpack.store._types import NAMING_CONVENTION, UTCDateTime
 
 __all__ = [
     "accounts",
@@ -52,15 +52,7 @@ __all__ = [
     "token_cache",
 ]
 
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(column_0_label)s",
-        "uq": "uq_%(table_name)s_%(column_0_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 def _provider_fk() -> Column[int]:
