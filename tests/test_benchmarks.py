@@ -22,11 +22,11 @@ from benchmarks._seed import (
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from openbackpack._serve import serve_in_thread
 from openbackpack.client import BackpackClient
 from openbackpack.host import HostDatabase
 from openbackpack.host import _schema as host_tables
 from openbackpack.protocols import Base, Endpoint, badgr
+from openbackpack.serve import serve_in_thread
 
 STATIC = Endpoint("static", "GET", "/static", base=Base.ROOT, auth=False)
 

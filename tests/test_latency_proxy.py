@@ -8,7 +8,7 @@ import httpx2
 from benchmarks._proxy import latency_proxy
 from fastapi import FastAPI
 
-from openbackpack._serve import serve_in_thread
+from openbackpack.serve import serve_in_thread
 
 
 def test_a_new_connection_costs_two_round_trips_and_a_reused_one_one() -> None:

@@ -31,6 +31,7 @@ PUBLIC_MODULES = [
     "openbackpack.protocols.badgeconnect",
     "openbackpack.protocols.badgr",
     "openbackpack.protocols.displayer",
+    "openbackpack.serve",
     "openbackpack.store",
 ]
 

@@ -8,7 +8,7 @@ import httpx2
 import pytest
 from fastapi import FastAPI
 
-from openbackpack._serve import base_url_of, bind_socket, serve_in_thread
+from openbackpack.serve import base_url_of, bind_socket, serve_in_thread
 
 
 def _app() -> FastAPI:

@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from openbackpack._serve import base_url_of, bind_socket, serve_in_thread
 from openbackpack.client import BackpackClient
 from openbackpack.host import HostSettings, RunningHost, run_host_in_thread
 from openbackpack.issuer import create_issuer_app
 from openbackpack.protocols import badgr
+from openbackpack.serve import base_url_of, bind_socket, serve_in_thread
 from openbackpack.services import (
     MaildirMailer,
     add_backpack,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from openbackpack import BackpackError, InvalidInputError, InvalidResponseError, NotFoundError
-from openbackpack._api_core import (
+from openbackpack.api._core import (
     DEFAULT_EXPIRES_IN,
     TokenStep,
     check_status,

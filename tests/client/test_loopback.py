@@ -11,9 +11,9 @@ import pytest
 from fastapi import FastAPI, Request
 
 from openbackpack import RequestTimeoutError, TransportError
-from openbackpack._serve import base_url_of, bind_socket, serve_in_thread
 from openbackpack.client import AsyncBackpackClient, BackpackClient, RetryPolicy
 from openbackpack.protocols import Endpoint, Shape
+from openbackpack.serve import base_url_of, bind_socket, serve_in_thread
 
 PEER = Endpoint("peer", "GET", "/peer", auth=False, shape=Shape.DOCUMENT)
 NEVER = RetryPolicy.never()

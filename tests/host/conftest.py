@@ -17,8 +17,8 @@ import pytest
 from fastapi import FastAPI
 from starlette.responses import Response
 
-from openbackpack._serve import serve_in_thread
 from openbackpack.host import HostSettings, RunningHost, run_host_in_thread
+from openbackpack.serve import serve_in_thread
 from tests.conftest import POSTGRES_ENV, _backends, _postgres_schema_url
 from tests.host._helpers import Account, create_badgeclass, create_issuer, new_account
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from openbackpack._serve import base_url_of, bind_socket, serve_in_thread
 from openbackpack.issuer import IssuerDocuments, IssuerUrls, create_issuer_app
+from openbackpack.serve import base_url_of, bind_socket, serve_in_thread
 from openbackpack.store import Store
 from tests.registry_data import Seeded, seed
 

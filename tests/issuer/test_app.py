@@ -7,8 +7,8 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import event
 
-from openbackpack._serve import base_url_of, bind_socket, serve_in_thread
 from openbackpack.issuer import create_issuer_app
+from openbackpack.serve import base_url_of, bind_socket, serve_in_thread
 from openbackpack.store import Store
 from tests.registry_data import PNG, SVG, Seeded
 

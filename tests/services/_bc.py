@@ -14,9 +14,9 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import httpx2
 from fastapi import FastAPI
 
-from openbackpack._serve import base_url_of, bind_socket, serve_in_thread
 from openbackpack.host import RunningHost
 from openbackpack.issuer import create_issuer_app
+from openbackpack.serve import base_url_of, bind_socket, serve_in_thread
 from openbackpack.services import add_backpack
 from openbackpack.store import Store
 from tests.registry_data import PNG

@@ -36,7 +36,7 @@ def smtp_server() -> Iterator[tuple[Controller, _Inbox]]:
 
 
 def _free_port() -> int:
-    from openbackpack._serve import bind_socket
+    from openbackpack.serve import bind_socket
 
     with bind_socket() as sock:
         port: int = sock.getsockname()[1]

@@ -23,8 +23,8 @@ from urllib.parse import urlsplit
 from fastapi import FastAPI, Request
 from starlette.responses import HTMLResponse
 
-from openbackpack._bc_setup import registered_redirects
-from openbackpack._serve import bind_socket, serve_in_thread
+from openbackpack.api.discovery import registered_redirects
+from openbackpack.serve import bind_socket, serve_in_thread
 from openbackpack.services import (
     begin_oauth_connection,
     cancel_oauth_connection,

@@ -9,7 +9,6 @@ import uvicorn
 from rich.console import Console
 from starlette.types import ASGIApp
 
-from openbackpack._serve import base_url_of, bind_socket
 from openbackpack.cli._context import open_store
 from openbackpack.host import (
     HOST_DB_ENV,
@@ -23,6 +22,7 @@ from openbackpack.host import (
 from openbackpack.host._badgeconnect import api_prefix
 from openbackpack.issuer import create_issuer_app
 from openbackpack.protocols.badgeconnect import WELL_KNOWN_PATH
+from openbackpack.serve import base_url_of, bind_socket
 
 __all__ = ["ISSUER_MOUNT", "host_app"]
 

@@ -18,9 +18,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from openbackpack._serve import base_url_of, bind_socket, serve_forever
 from openbackpack.cli._context import open_store
 from openbackpack.issuer import IssuerUrls, create_issuer_app
+from openbackpack.serve import base_url_of, bind_socket, serve_forever
 from openbackpack.store import Alignment, Award, BadgeClass, Evidence, Issuer, Store
 
 __all__ = ["register"]

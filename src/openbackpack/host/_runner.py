@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
-from openbackpack._serve import serve_in_thread
 from openbackpack.host._accounts import HostUser
 from openbackpack.host._app import create_app
 from openbackpack.host._badgeconnect import api_prefix
@@ -19,6 +18,7 @@ from openbackpack.host._settings import HostSettings
 from openbackpack.host._state import API_PREFIX, HostState
 from openbackpack.host._users import add_user
 from openbackpack.protocols.badgeconnect import WELL_KNOWN_PATH
+from openbackpack.serve import serve_in_thread
 
 __all__ = ["RunningHost", "run_host_in_thread"]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from openbackpack._bc_setup import discover_manifest
 from openbackpack._exceptions import BackpackError, InvalidInputError
 from openbackpack.api import BackpackApi
+from openbackpack.api.discovery import discover_manifest
 from openbackpack.client import BackpackClient
 from openbackpack.models import ApiVersion
 from openbackpack.store import SITE_OWNER, BackpackAccount, Provider, Store, Transaction

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from openbackpack._bc_api import BadgeConnectApi
+from openbackpack.api.badgeconnect import BadgeConnectApi
 from openbackpack.client import map_bounded
 from openbackpack.models import match_recipient
 from openbackpack.store import BackpackAccount, Provider

@@ -21,18 +21,18 @@ from datetime import timedelta
 from typing import Final
 from urllib.parse import urlsplit
 
-from openbackpack._bc_setup import (
-    discover_manifest,
-    exchange_code,
-    register_client,
-    registered_redirects,
-    using,
-)
 from openbackpack._exceptions import (
     BackpackError,
     ConfigurationError,
     InvalidInputError,
     UnsupportedActionError,
+)
+from openbackpack.api.discovery import (
+    discover_manifest,
+    exchange_code,
+    register_client,
+    registered_redirects,
+    using,
 )
 from openbackpack.client import BackpackClient
 from openbackpack.models import ApiVersion, TokenGrant

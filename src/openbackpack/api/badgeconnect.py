@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 from urllib.parse import urljoin
 
-from openbackpack._bc_setup import DOCUMENT, client_headers, discover_manifest
 from openbackpack._exceptions import (
     AuthenticationError,
     ConfigurationError,
@@ -24,6 +23,7 @@ from openbackpack._exceptions import (
     ReauthorizationRequiredError,
     UnsupportedActionError,
 )
+from openbackpack.api.discovery import DOCUMENT, client_headers, discover_manifest
 from openbackpack.client import Answer, BackpackClient
 from openbackpack.models import ApiVersion, TokenGrant
 from openbackpack.models.badgeconnect import BadgeConnectProfile, StatusInfo

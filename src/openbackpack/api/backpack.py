@@ -13,23 +13,21 @@ which these classes refuse rather than fall into the v1 rows as Moodle 4.1 did (
 
 from __future__ import annotations
 
-import threading
-import weakref
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from types import TracebackType
-from typing import Any, Literal, TypeVar, overload
+from typing import Any, Literal, overload
 
-import anyio
-import anyio.lowlevel
-import anyio.to_thread
-
-from openbackpack._api_core import (
+from openbackpack._exceptions import (
+    APIStatusError,
+    AuthenticationError,
+    BackpackError,
+)
+from openbackpack.api._common import as_login_error, first_collection, only, sync_lock
+from openbackpack.api._core import (
     ApiCore,
     Authentication,
-    BadgeFailure,
     CollectionBadges,
     CollectionRef,
-    ExternalBadge,
     TokenStep,
     check_status,
     collection_id_from_response,
@@ -39,18 +37,9 @@ from openbackpack._api_core import (
     next_token_step,
     now_utc,
 )
-from openbackpack._bc_api import BadgeConnectApi
-from openbackpack._exceptions import (
-    APIStatusError,
-    AuthenticationError,
-    BackpackError,
-    InvalidResponseError,
-)
 from openbackpack.client import DEFAULT_CONCURRENCY as _DEFAULT_CONCURRENCY
 from openbackpack.client import (
-    AsyncBackpackClient,
     BackpackClient,
-    amap_bounded,
     map_bounded,
 )
 from openbackpack.models import (
@@ -75,55 +64,7 @@ from openbackpack.store import (
     Store,
 )
 
-__all__ = [
-    "AsyncBackpackApi",
-    "Authentication",
-    "BackpackApi",
-    "BadgeConnectApi",
-    "BadgeFailure",
-    "CollectionBadges",
-    "CollectionRef",
-    "ExternalBadge",
-]
-
-_T = TypeVar("_T")
-
-# One lock per (database, provider, account), so that concurrent callers renew a token once.
-_sync_locks: dict[Hashable, threading.Lock] = {}
-# anyio locks belong to an event loop: one table per running loop, dropped with the loop.
-_async_locks: weakref.WeakKeyDictionary[Any, dict[Hashable, anyio.Lock]] = (
-    weakref.WeakKeyDictionary()
-)
-_locks_guard = threading.Lock()
-
-
-def _lock_key(core: ApiCore) -> Hashable:
-    return (core.store.engine.url.render_as_string(hide_password=True), *core.key)
-
-
-def _sync_lock(core: ApiCore) -> threading.Lock:
-    with _locks_guard:
-        return _sync_locks.setdefault(_lock_key(core), threading.Lock())
-
-
-def _async_lock(core: ApiCore) -> anyio.Lock:
-    loop = anyio.lowlevel.current_token().native_token
-    with _locks_guard:
-        table = _async_locks.setdefault(loop, {})
-        return table.setdefault(_lock_key(core), anyio.Lock())
-
-
-def _first(collections: list[Collection], action: str) -> Collection:
-    if not collections:
-        raise InvalidResponseError(f"{action}: the backpack returned no collection", action=action)
-    return collections[0]
-
-
-def _only(value: Any, kind: type[_T]) -> _T:
-    # interpret() returns what the row promises; this narrows it for the type checker.
-    if not isinstance(value, kind):  # pragma: no cover - a mapping row that lies
-        raise InvalidResponseError(f"expected a {kind.__name__}, got {type(value).__name__}")
-    return value
+__all__ = ["BackpackApi"]
 
 
 class BackpackApi:
@@ -282,8 +223,10 @@ class BackpackApi:
         """
         key = collection_key(collection)
         if self._core.version is ApiVersion.V1:
-            return _only(self._curl_request(Action.BADGES, collection=key), list)
-        found = _first(self._curl_request(Action.BADGES, collection=key), Action.BADGES.value)
+            return only(self._curl_request(Action.BADGES, collection=key), list)
+        found = first_collection(
+            self._curl_request(Action.BADGES, collection=key), Action.BADGES.value
+        )
         if not expanded:
             return found
         outcomes = map_bounded(self.get_assertion, found.assertions, self._concurrency)
@@ -347,7 +290,7 @@ class BackpackApi:
             UnsupportedActionError: v1, or site mode (before any I/O).
             NotFoundError: no such assertion in this backpack.
         """
-        return _only(self._curl_request(Action.ASSERTION, entity_id=entity_id), RemoteAssertion)
+        return only(self._curl_request(Action.ASSERTION, entity_id=entity_id), RemoteAssertion)
 
     def put_issuer(self, data: Mapping[str, Any]) -> RemoteIssuer:
         """Create an issuer from its Open Badges JSON (v2, site mode).
@@ -358,28 +301,28 @@ class BackpackApi:
         Raises:
             UnsupportedActionError: v1 or user mode. RemoteValidationError: Badgr refused it.
         """
-        return _only(self._curl_request(Action.ISSUERS, data=data), RemoteIssuer)
+        return only(self._curl_request(Action.ISSUERS, data=data), RemoteIssuer)
 
     def put_badgeclass(self, entity_id: str, data: Mapping[str, Any]) -> RemoteBadgeClass:
         """Create a badge class under the issuer ``entity_id`` (v2, site mode).
 
         Unlike Moodle, alignments and tags reach Badgr (W9).
         """
-        return _only(
+        return only(
             self._curl_request(Action.BADGE_CLASSES, entity_id=entity_id, data=data),
             RemoteBadgeClass,
         )
 
     def put_badgeclass_assertion(self, entity_id: str, data: Mapping[str, Any]) -> RemoteAssertion:
         """Award the badge class ``entity_id`` (v2, site mode)."""
-        return _only(
+        return only(
             self._curl_request(Action.ASSERTIONS, entity_id=entity_id, data=data),
             RemoteAssertion,
         )
 
     def update_assertion(self, entity_id: str, data: Mapping[str, Any]) -> RemoteAssertion:
         """Update the award ``entity_id`` with PUT (v2, site mode)."""
-        return _only(
+        return only(
             self._curl_request(Action.UPDATE_ASSERTION, entity_id=entity_id, data=data),
             RemoteAssertion,
         )
@@ -391,7 +334,7 @@ class BackpackApi:
             DuplicateBadgeError: it is already in the backpack (Badgr's ``DUPLICATE_BADGE``).
             RemoteValidationError: Badgr could not verify it (see ``validation_errors``).
         """
-        return _only(self._curl_request(Action.IMPORT_BADGE, data=url), RemoteAssertion)
+        return only(self._curl_request(Action.IMPORT_BADGE, data=url), RemoteAssertion)
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -475,15 +418,15 @@ class BackpackApi:
                 mapping, self._core.api_url, data=self._core.body_for(mapping)
             )
         except APIStatusError as exc:
-            raise _as_login_error(exc) from exc
-        return self._core.v1_authentication(_only(user, DisplayerUser).user_id, from_cache=False)
+            raise as_login_error(exc) from exc
+        return self._core.v1_authentication(only(user, DisplayerUser).user_id, from_cache=False)
 
     def _access_token(self, rejected: str | None = None) -> tuple[CachedToken, bool]:
         """A usable Badgr token and whether it came from the cache, renewing it at most once."""
         memo = self._core.usable_memo()
         if memo is not None and rejected is None:
             return memo, True
-        with _sync_lock(self._core):
+        with sync_lock(self._core):
             cached = self._core.load_token()
             step = next_token_step(cached, now_utc(), rejected)
             if step is TokenStep.USE and cached is not None:
@@ -505,278 +448,3 @@ class BackpackApi:
         return self._client.password_grant(
             self._core.api_url, self._core.account.email, self._core.password()
         )
-
-
-def _as_login_error(error: APIStatusError) -> APIStatusError:
-    # The Displayer answers an unknown email with 404 and a bad one with 400: for a login,
-    # both mean "these credentials do not work", which is what callers test for.
-    if isinstance(error, AuthenticationError) or error.status_code not in (400, 404):
-        return error
-    description = error.description or check_status("missing") or ""
-    return AuthenticationError(
-        f"user: the backpack refused the login: {description}",
-        status_code=error.status_code,
-        action=error.action,
-        description=description,
-        body=error.body,
-    )
-
-
-class AsyncBackpackApi:
-    """:class:`BackpackApi` for ``async`` code: the same methods, awaited.
-
-    Arguments, results, errors and differences from Moodle are those of
-    :class:`BackpackApi`. Store calls run in a worker thread so the event loop never
-    blocks on the database; ``get_badges(..., expanded=True)`` runs its fetches as tasks.
-    The lifecycle twin of ``close`` is :meth:`aclose`.
-    """
-
-    def __init__(
-        self,
-        provider: Provider,
-        account: BackpackAccount | None = None,
-        *,
-        store: Store,
-        client: AsyncBackpackClient | None = None,
-        concurrency: int = _DEFAULT_CONCURRENCY,
-    ) -> None:
-        self._core = ApiCore.create(provider, account, store)
-        self._owns_client = client is None
-        self._client = client if client is not None else AsyncBackpackClient()
-        self._concurrency = concurrency
-
-    @property
-    def provider(self) -> Provider:
-        """The site backpack this API talks to."""
-        return self._core.provider
-
-    @property
-    def account(self) -> BackpackAccount:
-        """The account this API acts as (the site account in site mode)."""
-        return self._core.account
-
-    @property
-    def mode(self) -> Mode:
-        """Site or user mode."""
-        return self._core.mode
-
-    @property
-    def api_version(self) -> ApiVersion:
-        """The provider's API generation (1 or 2)."""
-        return self._core.version
-
-    async def authenticate(self) -> Authentication:
-        """See :meth:`BackpackApi.authenticate`."""
-        try:
-            if self._core.version is ApiVersion.V1:
-                return await self._authenticate_v1()
-            token, from_cache = await self._access_token()
-        except BackpackError as exc:
-            self._core.record_failure(exc)
-            raise
-        return self._core.v2_authentication(token, from_cache)
-
-    async def clear_system_user_session(self) -> None:
-        """See :meth:`BackpackApi.clear_system_user_session`."""
-        await _in_thread(self._core.clear_session)
-
-    def get_authentication_error(self) -> str:
-        """See :meth:`BackpackApi.get_authentication_error`."""
-        return self._core.auth_error
-
-    async def get_collections(self) -> list[Collection] | list[DisplayerGroup]:
-        """See :meth:`BackpackApi.get_collections`."""
-        action = Action.GROUPS if self._core.version is ApiVersion.V1 else Action.COLLECTIONS
-        result = await self._curl_request(action)
-        assert isinstance(result, list)
-        return result
-
-    @overload
-    async def get_badges(
-        self, collection: CollectionRef, expanded: Literal[False] = False
-    ) -> Collection | list[DisplayerBadge]: ...
-
-    @overload
-    async def get_badges(
-        self, collection: CollectionRef, expanded: Literal[True]
-    ) -> CollectionBadges | list[DisplayerBadge]: ...
-
-    async def get_badges(
-        self, collection: CollectionRef, expanded: bool = False
-    ) -> Collection | CollectionBadges | list[DisplayerBadge]:
-        """See :meth:`BackpackApi.get_badges`."""
-        key = collection_key(collection)
-        if self._core.version is ApiVersion.V1:
-            return _only(await self._curl_request(Action.BADGES, collection=key), list)
-        found = _first(await self._curl_request(Action.BADGES, collection=key), Action.BADGES.value)
-        if not expanded:
-            return found
-        outcomes = await amap_bounded(self.get_assertion, found.assertions, self._concurrency)
-        return compose_badges(found, outcomes)
-
-    async def get_collection_record(self, account_id: int | None = None) -> list[int | str]:
-        """See :meth:`BackpackApi.get_collection_record`."""
-        return await _in_thread(lambda: self._core.selection(account_id))
-
-    async def set_backpack_collections(
-        self, account_id: int | None, collections: Iterable[CollectionRef]
-    ) -> list[SelectedCollection]:
-        """See :meth:`BackpackApi.set_backpack_collections`."""
-        chosen = list(collections)
-        return await _in_thread(lambda: self._core.replace_selection(account_id, chosen))
-
-    def get_collection_id_from_response(
-        self, data: Collection | DisplayerGroup | Mapping[str, Any]
-    ) -> int | str:
-        """See :meth:`BackpackApi.get_collection_id_from_response`."""
-        return collection_id_from_response(data)
-
-    async def disconnect_backpack(
-        self, user_id: str, account_id: int, *, impersonating: bool = False
-    ) -> bool:
-        """See :meth:`BackpackApi.disconnect_backpack`."""
-        return await _in_thread(lambda: self._core.disconnect(user_id, account_id, impersonating))
-
-    async def get_assertion(self, entity_id: str) -> RemoteAssertion:
-        """See :meth:`BackpackApi.get_assertion`."""
-        result = await self._curl_request(Action.ASSERTION, entity_id=entity_id)
-        return _only(result, RemoteAssertion)
-
-    async def put_issuer(self, data: Mapping[str, Any]) -> RemoteIssuer:
-        """See :meth:`BackpackApi.put_issuer`."""
-        return _only(await self._curl_request(Action.ISSUERS, data=data), RemoteIssuer)
-
-    async def put_badgeclass(self, entity_id: str, data: Mapping[str, Any]) -> RemoteBadgeClass:
-        """See :meth:`BackpackApi.put_badgeclass`."""
-        result = await self._curl_request(Action.BADGE_CLASSES, entity_id=entity_id, data=data)
-        return _only(result, RemoteBadgeClass)
-
-    async def put_badgeclass_assertion(
-        self, entity_id: str, data: Mapping[str, Any]
-    ) -> RemoteAssertion:
-        """See :meth:`BackpackApi.put_badgeclass_assertion`."""
-        result = await self._curl_request(Action.ASSERTIONS, entity_id=entity_id, data=data)
-        return _only(result, RemoteAssertion)
-
-    async def update_assertion(self, entity_id: str, data: Mapping[str, Any]) -> RemoteAssertion:
-        """See :meth:`BackpackApi.update_assertion`."""
-        result = await self._curl_request(Action.UPDATE_ASSERTION, entity_id=entity_id, data=data)
-        return _only(result, RemoteAssertion)
-
-    async def import_badge_assertion(self, url: str) -> RemoteAssertion:
-        """See :meth:`BackpackApi.import_badge_assertion`."""
-        return _only(await self._curl_request(Action.IMPORT_BADGE, data=url), RemoteAssertion)
-
-    async def aclose(self) -> None:
-        """Close the HTTP client, if this API created it."""
-        if self._owns_client:
-            await self._client.aclose()
-
-    async def __aenter__(self) -> AsyncBackpackApi:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    def _define_mappings(self) -> tuple[ActionMapping, ...]:
-        """See :meth:`BackpackApi._define_mappings`."""
-        return self._core.mappings
-
-    def _get_auth_user_id(self) -> int:
-        """See :meth:`BackpackApi._get_auth_user_id`."""
-        return self._core.account.id
-
-    def _get_token_key(self) -> tuple[int, int]:
-        """See :meth:`BackpackApi._get_token_key`."""
-        return self._core.key
-
-    @staticmethod
-    def _check_status(status: str) -> str | None:
-        """See :meth:`BackpackApi._check_status`."""
-        return check_status(status)
-
-    async def _curl_request(
-        self,
-        action: Action,
-        collection: int | str | None = None,
-        entity_id: str | None = None,
-        data: Any = None,
-    ) -> Any:
-        """See :meth:`BackpackApi._curl_request`."""
-        mapping = self._core.find(action)
-        if self._core.version is ApiVersion.V1 and "user" in mapping.endpoint.path_params:
-            await self.authenticate()
-        params = self._core.params_for(mapping, collection, entity_id)
-        body = self._core.body_for(mapping, data)
-        if not mapping.auth:
-            return await self._client.perform(mapping, self._core.api_url, params=params, data=body)
-        token, _ = await self._access_token()
-        try:
-            return await self._send_with(mapping, params, body, token)
-        except AuthenticationError as exc:
-            if not is_token_refusal(exc):
-                raise
-        token, _ = await self._access_token(rejected=token.access_token.reveal())
-        return await self._send_with(mapping, params, body, token)
-
-    async def _send_with(
-        self, mapping: ActionMapping, params: dict[str, str | int], body: Any, token: CachedToken
-    ) -> Any:
-        return await self._client.perform(
-            mapping,
-            self._core.api_url,
-            params=params,
-            data=body,
-            token=token.access_token.reveal(),
-        )
-
-    async def _authenticate_v1(self) -> Authentication:
-        if self._core.remote_user_id is not None:
-            return self._core.v1_authentication(self._core.remote_user_id, from_cache=True)
-        mapping = self._core.find(Action.USER)
-        try:
-            user = await self._client.perform(
-                mapping, self._core.api_url, data=self._core.body_for(mapping)
-            )
-        except APIStatusError as exc:
-            raise _as_login_error(exc) from exc
-        return self._core.v1_authentication(_only(user, DisplayerUser).user_id, from_cache=False)
-
-    async def _access_token(self, rejected: str | None = None) -> tuple[CachedToken, bool]:
-        memo = self._core.usable_memo()
-        if memo is not None and rejected is None:
-            return memo, True
-        async with _async_lock(self._core):
-            cached = await _in_thread(self._core.load_token)
-            step = next_token_step(cached, now_utc(), rejected)
-            if step is TokenStep.USE and cached is not None:
-                self._core.token = cached
-                return cached, True
-            grant = None
-            if step is TokenStep.REFRESH and cached is not None and cached.refresh_token:
-                grant = await self._refresh(cached.refresh_token)
-            if grant is None:
-                grant = await self._login()
-            final = grant
-            return await _in_thread(lambda: self._core.save_grant(final)), False
-
-    async def _refresh(self, refresh_token: Secret) -> TokenGrant | None:
-        try:
-            return await self._client.refresh_grant(self._core.api_url, refresh_token.reveal())
-        except APIStatusError:
-            return None
-
-    async def _login(self) -> TokenGrant:
-        return await self._client.password_grant(
-            self._core.api_url, self._core.account.email, self._core.password()
-        )
-
-
-async def _in_thread(fn: Callable[[], _T]) -> _T:
-    # The store is synchronous (SQLAlchemy Core); keep the event loop free while it works.
-    return await anyio.to_thread.run_sync(fn)
