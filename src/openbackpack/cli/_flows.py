@@ -241,6 +241,14 @@ def badges_command(
     )
     for failure in found.failures:
         out.print(f"could not read: {failure}", markup=False)
+    if found.stale and found.stale_since is not None:
+        out.print(
+            f"stale: showing the copy read at {found.stale_since:%Y-%m-%d %H:%M} UTC; "
+            "the refresh failed:",
+            markup=False,
+        )
+        for reason in found.stale_reasons:
+            out.print(f"  {reason}", markup=False)
 
 
 def push_command(
