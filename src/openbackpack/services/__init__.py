@@ -74,15 +74,31 @@ from openbackpack.services._push import (
     push_award,
     push_awards,
 )
+from openbackpack.services._site import (
+    SETTING_KEYS,
+    require_external_backpacks,
+    set_site_setting,
+    settings_as_dict,
+    site_settings,
+)
+from openbackpack.services._verification_mail import (
+    DEFAULT_VERIFICATION_TEMPLATE,
+    VERIFICATION_PLACEHOLDERS,
+    EmailTemplate,
+)
 
 __all__ = [
     "DEFAULT_BADGE_TTL",
     "DEFAULT_PUSH_CONCURRENCY",
     "DEFAULT_STATE_TTL",
+    "DEFAULT_VERIFICATION_TEMPLATE",
+    "SETTING_KEYS",
+    "VERIFICATION_PLACEHOLDERS",
     "AuthorizationDeniedError",
     "BulkPushReport",
     "CollectionChoice",
     "ConnectionTest",
+    "EmailTemplate",
     "ExternalBackpacksDisabledError",
     "ExternalBadgeView",
     "ExternalBadges",
@@ -121,8 +137,12 @@ __all__ = [
     "push_awards",
     "register_oauth_client",
     "remove_backpack",
+    "require_external_backpacks",
     "resend_verification",
     "select_collections",
+    "set_site_setting",
+    "settings_as_dict",
+    "site_settings",
     "start_connection",
     "verify_connection",
 ]

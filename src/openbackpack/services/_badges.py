@@ -26,6 +26,7 @@ from openbackpack.api import BackpackApi, BadgeConnectApi, CollectionBadges, Ext
 from openbackpack.client import BackpackClient
 from openbackpack.models import ApiVersion, DisplayerBadge, RemoteIssuer, match_recipient
 from openbackpack.services._bc_badges import badge_connect_views
+from openbackpack.services._site import require_external_backpacks
 from openbackpack.store import BackpackAccount, Provider, SelectedCollection, Store
 from openbackpack.store._types import utcnow
 
@@ -214,8 +215,12 @@ def external_badges(
     part and a good copy is cached, that copy is shown instead (whatever its age), and the
     result says ``stale=True``, ``stale_since`` (when the oldest copy shown was read) and
     ``stale_reasons`` (why the refresh failed).
+
+    Raises:
+        ExternalBackpacksDisabledError: the site switched external backpacks off.
     """
     with store.transaction() as tx:
+        require_external_backpacks(tx)
         accounts = [(tx.providers.get(a.provider_id), a) for a in tx.accounts.list(owner=owner)]
         selections = {a.id: tx.collections.list(a.id) for _, a in accounts}
     now = utcnow()
