@@ -65,6 +65,13 @@ from openbackpack.services._oauth import (
     discover_badge_connect,
     register_oauth_client,
 )
+from openbackpack.services._privacy import (
+    ErasureReport,
+    RevocationOutcome,
+    UserDataExport,
+    erase_user_data,
+    export_user_data,
+)
 from openbackpack.services._push import (
     DEFAULT_PUSH_CONCURRENCY,
     BulkPushReport,
@@ -99,6 +106,7 @@ __all__ = [
     "CollectionChoice",
     "ConnectionTest",
     "EmailTemplate",
+    "ErasureReport",
     "ExternalBackpacksDisabledError",
     "ExternalBadgeView",
     "ExternalBadges",
@@ -113,8 +121,10 @@ __all__ = [
     "PushFailure",
     "PushResult",
     "PushStatus",
+    "RevocationOutcome",
     "SiteBackpack",
     "SmtpMailer",
+    "UserDataExport",
     "VerificationError",
     "account_of",
     "add_backpack",
@@ -129,6 +139,8 @@ __all__ = [
     "disconnect",
     "discover_badge_connect",
     "edit_backpack",
+    "erase_user_data",
+    "export_user_data",
     "external_badges",
     "list_backpacks",
     "list_collections",
