@@ -27,6 +27,16 @@ def export_command(ctx: typer.Context, user: UserOption) -> None:
         print_json(export_user_data(store, user))
 
 
+def _confirmed(user: str) -> bool:
+    try:
+        return typer.confirm(
+            f"Erase every backpack account, token and record of user {user!r}?", err=True
+        )
+    except typer.Abort:  # no terminal to answer on (stdin closed): the answer is no
+        err.print("", markup=False)
+        return False
+
+
 @privacy_app.command("erase")
 def erase_command(
     ctx: typer.Context,
@@ -35,9 +45,7 @@ def erase_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Revoke the user's tokens where the backpack allows it, then erase all their data."""
-    if not yes and not typer.confirm(
-        f"Erase every backpack account, token and record of user {user!r}?", err=True
-    ):
+    if not yes and not _confirmed(user):
         err.print("nothing was erased", markup=False)
         raise typer.Exit(1)
     with open_store(ctx) as store:

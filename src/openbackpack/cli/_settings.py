@@ -27,7 +27,7 @@ def _show(settings: SiteSettings, as_json: bool) -> None:
         [key, _display(value), "" if key in SETTING_KEYS else "read-only"]
         for key, value in sorted(values.items())
     ]
-    print_table("Site settings", ["setting", "value", ""], rows)
+    print_table("Site settings", ["setting", "value", "note"], rows)
 
 
 def _display(value: object) -> str:
