@@ -7,14 +7,16 @@ from datetime import timedelta
 
 import pytest
 
-from openbackpack import AuthenticationError, UnsupportedActionError
+from openbackpack import AuthenticationError, InvalidInputError, UnsupportedActionError
 from openbackpack.services import (
+    EmailTemplate,
     ExternalBackpacksDisabledError,
     VerificationError,
     cancel_connection,
     check_backpack_connection,
     edit_backpack,
     resend_verification,
+    set_site_setting,
     start_connection,
     verify_connection,
 )
@@ -127,3 +129,61 @@ def test_site_connection_test_reports_success_and_the_backpacks_reason(site: Sit
     missing = check_backpack_connection(site.store, site.other_id)
     assert not missing.ok
     assert "no site account" in missing.message
+
+
+def test_default_verification_mail_names_no_command(site: Site) -> None:
+    """The built-in mail carries the code and plain instructions, and no CLI command."""
+    _start(site)
+    message = site.outbox.messages()[-1]
+    body = message.get_content()
+    assert re.search(r"verification code is: \S+", body)
+    assert "openbackpack" not in body
+    assert "verify --user" not in body
+    assert "enter this code where you asked for the connection" in body
+    assert message["Subject"] == "Badges backpack email verification"
+
+
+def test_platform_template_and_link_are_used(site: Site) -> None:
+    """A template passed by the platform gets the code, and a link with the code URL-encoded."""
+    template = EmailTemplate(
+        subject="Example LMS: confirm $email",
+        body="Code $code.\nLink: $url\n$instructions\nValid $hours h for $backpack.\n",
+    )
+    start_connection(
+        site.store, LEARNER, site.primary_id, LEARNER_EMAIL, LEARNER_PASSWORD,
+        mailer=site.outbox, template=template,
+        verify_url="https://lms.example/badges/verify?code=$code",
+    )  # fmt: skip
+    message = site.outbox.messages()[-1]
+    body = message.get_content()
+    code = re.search(r"Code (\S+)\.", body)
+    assert code is not None
+    assert message["Subject"] == f"Example LMS: confirm {LEARNER_EMAIL}"
+    assert f"Link: https://lms.example/badges/verify?code={code.group(1)}" in body
+    assert "To confirm, open this link: https://lms.example/" in body
+    assert "Valid 24 h" in body
+    verify_connection(site.store, LEARNER, code.group(1))
+
+
+def test_stored_template_is_used_when_the_platform_passes_none(site: Site) -> None:
+    """The site's stored subject and body replace the built-in text, for resends too."""
+    set_site_setting(site.store, "verification_email_subject", "Confirm your backpack")
+    set_site_setting(site.store, "verification_email_body", "Your code: $code ($url)\n")
+    _start(site)
+    resend_verification(
+        site.store, LEARNER, mailer=site.outbox, verify_url="https://lms.example/v/$code"
+    )
+    first, second = site.outbox.messages()[-2:]
+    assert first["Subject"] == second["Subject"] == "Confirm your backpack"
+    assert re.fullmatch(r"Your code: \S+ \(\)\n", first.get_content())
+    found = re.fullmatch(
+        r"Your code: (\S+) \(https://lms.example/v/(\S+)\)\n", second.get_content()
+    )
+    assert found is not None
+    assert found.group(1) == found.group(2)
+
+
+def test_a_template_with_an_unknown_placeholder_is_refused() -> None:
+    """EmailTemplate names the unknown placeholder instead of failing when a mail is sent."""
+    with pytest.raises(InvalidInputError, match=r"\$link"):
+        EmailTemplate(subject="Hi", body="Open $link")

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from openbackpack import InvalidInputError
-from openbackpack.client import BackpackClient
+from openbackpack.client import BackpackClient, RetryPolicy
 from openbackpack.services import (
     NotConnectedError,
     NotOwnerError,
@@ -123,3 +123,56 @@ def test_disconnect_removes_one_account_and_keeps_the_others(
         assert tx.identifiers.list(site.primary_id)  # the site push stays
     with pytest.raises(NotConnectedError):
         disconnect(site.store, LEARNER, site.other_id, acting_user=LEARNER)
+
+
+def test_a_failed_refresh_keeps_the_last_good_copy_and_says_it_is_stale(
+    site: Site, hosts: Hosts, client: BackpackClient
+) -> None:
+    """A refresh hit by a transient 503 shows the cached good copy marked stale, caches nothing."""
+    connect(site, site.primary_id)
+    ids = _pushed_badges(site, client, 2)
+    chosen = collection(client, hosts.primary, LEARNER_EMAIL, LEARNER_PASSWORD, ids)
+    select_collections(site.store, LEARNER, [chosen], client=client)
+    good = external_badges(site.store, LEARNER, client=client)
+    assert good.failures == []
+    assert not good.stale
+    with site.store.transaction() as tx:
+        account = tx.accounts.list(owner=LEARNER)[0]
+        cached_before = tx.badge_cache.get(account.id)
+    with BackpackClient(retry=RetryPolicy(attempts=1)) as no_retry:
+        hosts.primary.faults.fail_next(1, 503)
+        stale = external_badges(site.store, LEARNER, refresh=True, client=no_retry)
+        hosts.primary.faults.fail_next(0)
+    assert stale.stale
+    assert cached_before is not None
+    assert stale.stale_since == cached_before[1]
+    assert any("503" in reason or "unavailable" in reason for reason in stale.stale_reasons)
+    assert [b.assertion_id for b in stale.badges] == ids
+    with site.store.transaction() as tx:
+        assert tx.badge_cache.get(account.id) == cached_before
+    fresh = external_badges(site.store, LEARNER, refresh=True, client=client)
+    assert not fresh.stale
+    assert fresh.stale_reasons == []
+    assert [b.assertion_id for b in fresh.badges] == ids
+
+
+def test_a_partial_first_read_is_shown_but_not_cached(
+    site: Site, hosts: Hosts, client: BackpackClient
+) -> None:
+    """With no good copy yet, a partial read is shown with its failures and is not cached."""
+    connect(site, site.primary_id)
+    ids = _pushed_badges(site, client, 1)
+    chosen = collection(client, hosts.primary, LEARNER_EMAIL, LEARNER_PASSWORD, ids)
+    select_collections(site.store, LEARNER, [chosen], client=client)
+    with BackpackClient(retry=RetryPolicy(attempts=1)) as no_retry:
+        external_badges(site.store, LEARNER, client=no_retry)  # logs in: the token is cached
+        with site.store.transaction() as tx:
+            tx.badge_cache.delete(tx.accounts.list(owner=LEARNER)[0].id)
+        hosts.primary.faults.fail_next(1, 503)
+        partial = external_badges(site.store, LEARNER, client=no_retry)
+        hosts.primary.faults.fail_next(0)
+    assert partial.failures
+    assert not partial.stale
+    assert not partial.from_cache
+    with site.store.transaction() as tx:
+        assert tx.badge_cache.get(tx.accounts.list(owner=LEARNER)[0].id) is None

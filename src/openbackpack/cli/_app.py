@@ -16,6 +16,8 @@ from openbackpack.cli._backpacks import backpacks_app
 from openbackpack.cli._context import Context, context_of
 from openbackpack.cli._host import host_app
 from openbackpack.cli._output import err, out, print_table
+from openbackpack.cli._privacy import privacy_app
+from openbackpack.cli._settings import settings_app
 from openbackpack.store import SecretBox, Store
 
 __all__ = ["app", "main"]
@@ -46,6 +48,8 @@ db_app = typer.Typer(help="Create, migrate and inspect the store.", no_args_is_h
 app.add_typer(db_app, name="db")
 app.add_typer(backpacks_app, name="backpacks")
 app.add_typer(host_app, name="host")
+app.add_typer(settings_app, name="settings")
+app.add_typer(privacy_app, name="privacy")
 
 
 def _version(value: bool) -> None:

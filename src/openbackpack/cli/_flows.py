@@ -51,6 +51,14 @@ IssuerUrlOption = Annotated[
     ),
 ]
 
+VerifyUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--verify-url",
+        help="Your platform's verification page, put in the mail; $code in it becomes the code.",
+    ),
+]
+
 SMTP_ENV = "OPENBACKPACK_SMTP_HOST"
 
 
@@ -107,6 +115,7 @@ def connect_command(
         float,
         typer.Option("--timeout", min=1, help="2.1: seconds to wait for the browser."),
     ] = 300.0,
+    verify_url: VerifyUrlOption = None,
 ) -> None:
     """Connect a user's backpack.
 
@@ -130,7 +139,7 @@ def connect_command(
         mailer, where = mailer_from_environment()
         pending = start_connection(
             store, user, backpack, email, password, mailer=mailer, sender=_sender(),
-            verify_hint=f"Enter it with: openbackpack verify --user {user} CODE",
+            verify_url=verify_url,
         )  # fmt: skip
     out.print(f"verification code sent to {pending.email}; {where}", markup=False)
     out.print(f"finish with: openbackpack verify --user {user} CODE", markup=False)
@@ -172,11 +181,18 @@ def verify_command(
     )
 
 
-def resend_command(ctx: typer.Context, user: UserOption, backpack: BackpackOption = None) -> None:
+def resend_command(
+    ctx: typer.Context,
+    user: UserOption,
+    backpack: BackpackOption = None,
+    verify_url: VerifyUrlOption = None,
+) -> None:
     """Mail a fresh verification code for a pending connection."""
     mailer, where = mailer_from_environment()
     with open_store(ctx) as store:
-        pending = resend_verification(store, user, backpack, mailer=mailer, sender=_sender())
+        pending = resend_verification(
+            store, user, backpack, mailer=mailer, sender=_sender(), verify_url=verify_url
+        )
     out.print(f"new verification code sent to {pending.email}; {where}", markup=False)
 
 
@@ -241,6 +257,14 @@ def badges_command(
     )
     for failure in found.failures:
         out.print(f"could not read: {failure}", markup=False)
+    if found.stale and found.stale_since is not None:
+        out.print(
+            f"stale: showing the copy read at {found.stale_since:%Y-%m-%d %H:%M} UTC; "
+            "the refresh failed:",
+            markup=False,
+        )
+        for reason in found.stale_reasons:
+            out.print(f"  {reason}", markup=False)
 
 
 def push_command(

@@ -101,9 +101,17 @@ def _award_json(award: Award, urls: IssuerUrls | None) -> dict[str, Any]:
 @issuer_app.command("add")
 def issuer_add(
     ctx: typer.Context,
-    name: Annotated[str, typer.Option(help="The issuer's name.")],
     url: Annotated[str, typer.Option(help="The issuer's home page (http or https).")],
-    email: Annotated[str, typer.Option(help="The issuer's contact email.")],
+    name: Annotated[
+        str | None,
+        typer.Option(help="The issuer's name (default: the site's default_issuer_name)."),
+    ] = None,
+    email: Annotated[
+        str | None,
+        typer.Option(
+            help="The issuer's contact email (default: the site's default_issuer_contact)."
+        ),
+    ] = None,
     description: Annotated[str | None, typer.Option(help="A short description.")] = None,
     image: Annotated[
         Path | None, typer.Option(exists=True, dir_okay=False, help="A PNG or SVG image.")

@@ -65,6 +65,13 @@ from openbackpack.services._oauth import (
     discover_badge_connect,
     register_oauth_client,
 )
+from openbackpack.services._privacy import (
+    ErasureReport,
+    RevocationOutcome,
+    UserDataExport,
+    erase_user_data,
+    export_user_data,
+)
 from openbackpack.services._push import (
     DEFAULT_PUSH_CONCURRENCY,
     BulkPushReport,
@@ -74,15 +81,32 @@ from openbackpack.services._push import (
     push_award,
     push_awards,
 )
+from openbackpack.services._site import (
+    SETTING_KEYS,
+    require_external_backpacks,
+    set_site_setting,
+    settings_as_dict,
+    site_settings,
+)
+from openbackpack.services._verification_mail import (
+    DEFAULT_VERIFICATION_TEMPLATE,
+    VERIFICATION_PLACEHOLDERS,
+    EmailTemplate,
+)
 
 __all__ = [
     "DEFAULT_BADGE_TTL",
     "DEFAULT_PUSH_CONCURRENCY",
     "DEFAULT_STATE_TTL",
+    "DEFAULT_VERIFICATION_TEMPLATE",
+    "SETTING_KEYS",
+    "VERIFICATION_PLACEHOLDERS",
     "AuthorizationDeniedError",
     "BulkPushReport",
     "CollectionChoice",
     "ConnectionTest",
+    "EmailTemplate",
+    "ErasureReport",
     "ExternalBackpacksDisabledError",
     "ExternalBadgeView",
     "ExternalBadges",
@@ -97,8 +121,10 @@ __all__ = [
     "PushFailure",
     "PushResult",
     "PushStatus",
+    "RevocationOutcome",
     "SiteBackpack",
     "SmtpMailer",
+    "UserDataExport",
     "VerificationError",
     "account_of",
     "add_backpack",
@@ -113,6 +139,8 @@ __all__ = [
     "disconnect",
     "discover_badge_connect",
     "edit_backpack",
+    "erase_user_data",
+    "export_user_data",
     "external_badges",
     "list_backpacks",
     "list_collections",
@@ -121,8 +149,12 @@ __all__ = [
     "push_awards",
     "register_oauth_client",
     "remove_backpack",
+    "require_external_backpacks",
     "resend_verification",
     "select_collections",
+    "set_site_setting",
+    "settings_as_dict",
+    "site_settings",
     "start_connection",
     "verify_connection",
 ]

@@ -9,6 +9,7 @@ from openbackpack.api import BackpackApi
 from openbackpack.api.discovery import discover_manifest
 from openbackpack.client import BackpackClient
 from openbackpack.models import ApiVersion
+from openbackpack.services._site import require_external_backpacks
 from openbackpack.store import SITE_OWNER, BackpackAccount, Provider, Store, Transaction
 
 __all__ = [
@@ -72,15 +73,22 @@ def add_backpack(
 ) -> SiteBackpack:
     """Add a site backpack, with its site account when an email and password are given.
 
-    It goes last in the order (the first one added is the primary).
+    It goes last in the order (the first one added is the primary). A v2 site account given
+    a password but no email uses the site's ``default_issuer_contact``, as Moodle's form does.
 
     Raises:
+        ExternalBackpacksDisabledError: the site switched external backpacks off.
         InvalidApiVersionError, InvalidUrlError, DuplicateRecordError: as the store does.
         InvalidInputError: credentials the version cannot use, or half a pair.
     """
     version = ApiVersion.parse(api_version)
+    with store.transaction() as tx:
+        require_external_backpacks(tx)
+        if version is ApiVersion.V2 and password is not None and email is None:
+            email = tx.settings.get().default_issuer_contact or None
     _check_credentials(version, email, password)
     with store.transaction() as tx:
+        require_external_backpacks(tx)
         provider = tx.providers.create(api_url, web_url, version)
         if version is ApiVersion.V1 and email:
             tx.accounts.save_credentials(provider.id, SITE_OWNER, email, "")
@@ -106,8 +114,12 @@ def edit_backpack(
     the site account's email changes (another account). Moodle wipes them on every edit,
     which creates duplicate issuers on the next push (W16). Changed credentials also drop the
     cached token, so they are checked on the next request.
+
+    Raises:
+        ExternalBackpacksDisabledError: the site switched external backpacks off.
     """
     with store.transaction() as tx:
+        require_external_backpacks(tx)
         before = tx.providers.get(provider_id)
         version = ApiVersion.parse(api_version) if api_version is not None else before.api_version
         if version is not ApiVersion.V2:  # v2 edits may change the password alone
@@ -141,20 +153,30 @@ def _save_site_credentials(
 
 
 def remove_backpack(store: Store, provider_id: int) -> None:
-    """Delete a site backpack and everything that belongs to it; never the primary one."""
+    """Delete a site backpack and everything that belongs to it; never the primary one.
+
+    Raises:
+        ExternalBackpacksDisabledError: the site switched external backpacks off.
+    """
     with store.transaction() as tx:
+        require_external_backpacks(tx)
         tx.providers.delete(provider_id)
 
 
 def move_backpack(store: Store, provider_id: int, direction: str | int) -> list[SiteBackpack]:
-    """Swap a backpack with its neighbour (``up`` towards primary, or ``down``); return the list."""
+    """Swap a backpack with its neighbour (``up`` towards primary, or ``down``); return the list.
+
+    Raises:
+        ExternalBackpacksDisabledError: the site switched external backpacks off.
+    """
     with store.transaction() as tx:
+        require_external_backpacks(tx)
         tx.providers.move(provider_id, direction)
         return [_site_backpack(tx, provider) for provider in tx.providers.list()]
 
 
 def list_backpacks(store: Store) -> list[SiteBackpack]:
-    """Return every site backpack, primary first."""
+    """Return every site backpack, primary first (allowed while external backpacks are off)."""
     with store.transaction() as tx:
         return [_site_backpack(tx, provider) for provider in tx.providers.list()]
 
@@ -189,8 +211,12 @@ def check_backpack_connection(
     the message carries the backpack's own explanation. Only the login is tested, not the
     account's rights to issue. A Badge Connect (2.1) backpack has no site account: its
     manifest is read again instead (discovery, which also stores what it says).
+
+    Raises:
+        ExternalBackpacksDisabledError: the site switched external backpacks off.
     """
     with store.transaction() as tx:
+        require_external_backpacks(tx)
         provider = tx.providers.get(provider_id)
         account = tx.accounts.site_account(provider_id)
     if provider.api_version is ApiVersion.V2P1:

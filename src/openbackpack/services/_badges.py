@@ -6,6 +6,10 @@ assertion (Moodle used the md5 of the badge *class* URL, so two awards of one cl
 keeps v2 field names, and carries the result of the recipient check (Moodle dropped the
 recipient, so v2 badges could never be verified, W20). Badge Connect (2.1) accounts show every
 badge they hold, read with ``GET /assertions`` (Moodle never read them back, W14).
+
+Only a complete read is cached. When a refresh fails, or only part of it can be read (a
+transient 503), the last good copy is shown instead, marked ``stale`` with when it was read
+and why the refresh failed; a good copy is never replaced by a partial one.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from openbackpack.api import BackpackApi, BadgeConnectApi, CollectionBadges, Ext
 from openbackpack.client import BackpackClient
 from openbackpack.models import ApiVersion, DisplayerBadge, RemoteIssuer, match_recipient
 from openbackpack.services._bc_badges import badge_connect_views
+from openbackpack.services._site import require_external_backpacks
 from openbackpack.store import BackpackAccount, Provider, SelectedCollection, Store
 from openbackpack.store._types import utcnow
 
@@ -64,6 +69,9 @@ class ExternalBadges(BaseModel):
     failures: list[str]
     fetched_at: datetime
     from_cache: bool
+    stale: bool = False
+    stale_since: datetime | None = None
+    stale_reasons: list[str] = []
 
     @property
     def total_badges(self) -> int:
@@ -75,6 +83,9 @@ class _AccountBadges(BaseModel):
     total_collections: int
     badges: list[ExternalBadgeView]
     failures: list[str]
+    # Set only on a last good copy shown because a refresh failed; never stored.
+    stale_since: datetime | None = None
+    stale_reasons: list[str] = []
 
 
 def _recipient_source(recipient: Any, salt: Any) -> Mapping[str, Any] | None:
@@ -200,9 +211,16 @@ def external_badges(
     with ``collection_id`` empty. Each account's result is cached for ``ttl``;
     ``refresh=True`` reads the backpacks again.
     A collection or assertion that cannot be read is listed in ``failures`` and the rest is
-    still shown; nothing is cached for an account whose login failed.
+    still shown. Only a complete read is cached: when an account's refresh fails in whole or in
+    part and a good copy is cached, that copy is shown instead (whatever its age), and the
+    result says ``stale=True``, ``stale_since`` (when the oldest copy shown was read) and
+    ``stale_reasons`` (why the refresh failed).
+
+    Raises:
+        ExternalBackpacksDisabledError: the site switched external backpacks off.
     """
     with store.transaction() as tx:
+        require_external_backpacks(tx)
         accounts = [(tx.providers.get(a.provider_id), a) for a in tx.accounts.list(owner=owner)]
         selections = {a.id: tx.collections.list(a.id) for _, a in accounts}
     now = utcnow()
@@ -210,6 +228,8 @@ def external_badges(
     failures: list[str] = []
     total = 0
     all_cached = True
+    stale_since: list[datetime] = []
+    stale_reasons: list[str] = []
     for provider, account in accounts:
         part, cached = _account_badges(
             store, provider, account, selections[account.id], refresh, ttl, client
@@ -218,6 +238,9 @@ def external_badges(
         total += part.total_collections
         badges += part.badges
         failures += part.failures
+        if part.stale_since is not None:
+            stale_since.append(part.stale_since)
+            stale_reasons += part.stale_reasons
     return ExternalBadges(
         owner=owner,
         total_collections=total,
@@ -225,6 +248,9 @@ def external_badges(
         failures=failures,
         fetched_at=now,
         from_cache=all_cached and bool(accounts),
+        stale=bool(stale_since),
+        stale_since=min(stale_since) if stale_since else None,
+        stale_reasons=stale_reasons,
     )
 
 
@@ -265,7 +291,15 @@ def _account_badges(
                 part = _read_account(api, provider, account, chosen)
     except BackpackError as exc:
         message = f"backpack {provider.web_url}: {exc}"
-        return _AccountBadges(total_collections=len(chosen), badges=[], failures=[message]), False
+        part = _AccountBadges(total_collections=len(chosen), badges=[], failures=[message])
+    if part.failures:
+        # A partial read must not displace a good copy, nor be kept for the whole TTL.
+        if cached is None:
+            return part, False
+        good = _AccountBadges.model_validate_json(cached[0])
+        return good.model_copy(
+            update={"stale_since": cached[1], "stale_reasons": part.failures}
+        ), True
     with store.transaction() as tx:
         tx.badge_cache.save(account.id, part.model_dump_json())
     return part, False

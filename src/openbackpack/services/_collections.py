@@ -10,6 +10,7 @@ from openbackpack.api import BackpackApi
 from openbackpack.client import BackpackClient
 from openbackpack.models import Collection, DisplayerGroup
 from openbackpack.services._errors import NotConnectedError
+from openbackpack.services._site import require_external_backpacks
 from openbackpack.store import BackpackAccount, Provider, SelectedCollection, Store
 
 __all__ = ["CollectionChoice", "account_of", "list_collections", "select_collections"]
@@ -64,7 +65,12 @@ def list_collections(
 
     Each carries its badge count (v2: assertions in it; v1: the group's count) and whether
     it is currently selected.
+
+    Raises:
+        ExternalBackpacksDisabledError: the site switched external backpacks off.
     """
+    with store.transaction() as tx:
+        require_external_backpacks(tx)
     provider, account = account_of(store, owner, provider_id)
     with BackpackApi(provider, account, store=store, client=client) as api:
         found = api.get_collections()
@@ -85,6 +91,7 @@ def select_collections(
 
     Raises:
         InvalidInputError: an id that is not among :func:`list_collections`.
+        ExternalBackpacksDisabledError: the site switched external backpacks off.
     """
     wanted = list(collection_ids)
     available = {

@@ -20,12 +20,17 @@ from openbackpack.client import BackpackClient
 from openbackpack.models import ApiVersion
 from openbackpack.protocols import Action, Mode, find_mapping
 from openbackpack.services._errors import (
-    ExternalBackpacksDisabledError,
     NotConnectedError,
     NotOwnerError,
     VerificationError,
 )
 from openbackpack.services._mail import Mailer, compose
+from openbackpack.services._site import require_external_backpacks
+from openbackpack.services._verification_mail import (
+    EmailTemplate,
+    render_verification,
+    verification_template,
+)
 from openbackpack.store import (
     BackpackAccount,
     PendingVerification,
@@ -92,11 +97,6 @@ def check_login(
             http.close()
 
 
-def _allowed(tx: Transaction) -> None:
-    if not tx.settings.get().allow_external_backpacks:
-        raise ExternalBackpacksDisabledError("external backpacks are switched off on this site")
-
-
 def _pending(tx: Transaction, owner: str, provider_id: int | None) -> PendingVerification:
     found = tx.verifications.find(owner, provider_id)
     if not found:
@@ -108,16 +108,24 @@ def _pending(tx: Transaction, owner: str, provider_id: int | None) -> PendingVer
     return found[0]
 
 
-def _send_code(
-    mailer: Mailer, sender: str, provider: Provider, email: str, code: str, verify_hint: str
-) -> None:
-    body = (
-        f"Someone asked to connect the backpack {provider.web_url} to this address.\n\n"
-        f"Your verification code is: {code}\n\n"
-        f"{verify_hint}\n\n"
-        "The code expires in 24 hours. If you did not ask for this, ignore this message.\n"
-    )
-    mailer.send(compose(sender, email, "Badges backpack email verification", body))
+@dataclass(frozen=True, slots=True)
+class _Mail:
+    mailer: Mailer
+    sender: str
+    template: EmailTemplate | None
+    verify_url: str | None
+
+    def send_code(self, tx: Transaction, provider: Provider, email: str, code: str) -> None:
+        template = verification_template(tx.settings.get(), self.template)
+        subject, body = render_verification(
+            template,
+            code=code,
+            verify_url=self.verify_url,
+            backpack=provider.web_url,
+            email=email,
+            hours=int(VERIFICATION_TTL.total_seconds() // 3600),
+        )
+        self.mailer.send(compose(self.sender, email, subject, body))
 
 
 def start_connection(
@@ -130,14 +138,18 @@ def start_connection(
     mailer: Mailer,
     sender: str = DEFAULT_SENDER,
     client: BackpackClient | None = None,
-    verify_hint: str = "Enter it with: openbackpack verify --user USER CODE",
+    template: EmailTemplate | None = None,
+    verify_url: str | None = None,
 ) -> PendingConnection:
     """Check the credentials against the backpack, then mail a verification code.
 
     Nothing is stored unless the backpack accepted the login. An earlier pending connection
-    of the same user to the same backpack is replaced.
+    of the same user to the same backpack is replaced. The mail is ``template`` (else the
+    site's stored template, else the built-in text) with the code and ``verify_url`` (the
+    platform's verification page; ``$code`` in it is replaced by the code) filled in.
 
     Raises:
+        ExternalBackpacksDisabledError: the site switched external backpacks off.
         AuthenticationError: the backpack refused the login (its reason is in the message).
         InvalidInputError: an empty email or password, or a bad owner id.
         MailDeliveryError: the mail could not be sent; the pending connection is not kept.
@@ -145,15 +157,16 @@ def start_connection(
     owner = check_owner(owner)
     email = check_email(email)
     with store.transaction() as tx:
-        _allowed(tx)
+        require_external_backpacks(tx)
         provider = tx.providers.get(provider_id)
     check_login(provider, email, password, client)
+    mail = _Mail(mailer, sender, template, verify_url)
     with store.transaction() as tx:
         pending, code = tx.verifications.create(
             owner, provider_id, email, password, ttl=VERIFICATION_TTL
         )
         # Inside the transaction: if the mail cannot go, the pending row is rolled back.
-        _send_code(mailer, sender, provider, email, code, verify_hint)
+        mail.send_code(tx, provider, email, code)
     return PendingConnection(provider_id, owner, email, pending.expires_at)
 
 
@@ -164,17 +177,23 @@ def resend_verification(
     *,
     mailer: Mailer,
     sender: str = DEFAULT_SENDER,
-    verify_hint: str = "Enter it with: openbackpack verify --user USER CODE",
+    template: EmailTemplate | None = None,
+    verify_url: str | None = None,
 ) -> PendingConnection:
-    """Mail a fresh code for the pending connection (only a hash of the old one was kept)."""
+    """Mail a fresh code for the pending connection (only a hash of the old one was kept).
+
+    ``template`` and ``verify_url`` are as for :func:`start_connection`.
+    """
+    mail = _Mail(mailer, sender, template, verify_url)
     with store.transaction() as tx:
+        require_external_backpacks(tx)
         pending = _pending(tx, owner, provider_id)
         provider = tx.providers.get(pending.provider_id)
         password = pending.password.reveal() if pending.password else None
         renewed, code = tx.verifications.create(
             owner, pending.provider_id, pending.email, password, ttl=VERIFICATION_TTL
         )
-        _send_code(mailer, sender, provider, pending.email, code, verify_hint)
+        mail.send_code(tx, provider, pending.email, code)
     return PendingConnection(renewed.provider_id, owner, renewed.email, renewed.expires_at)
 
 
@@ -198,11 +217,13 @@ def verify_connection(
     """Finish a connection: check the code, log in again, save the account.
 
     Raises:
+        ExternalBackpacksDisabledError: the site switched external backpacks off.
         VerificationError: no pending connection, a wrong code (the pending connection stays,
             so the right code still works), or an expired one (it is removed).
         AuthenticationError: the backpack no longer accepts the credentials.
     """
     with store.transaction() as tx:
+        require_external_backpacks(tx)
         pending = _pending(tx, owner, provider_id)
         provider = tx.providers.get(pending.provider_id)
     if pending.expires_at <= utcnow():

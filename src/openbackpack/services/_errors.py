@@ -27,8 +27,12 @@ class NotYourAwardError(InvalidInputError):
     """The award was not made to the user's backpack email, so it cannot go in their backpack."""
 
 
-class ExternalBackpacksDisabledError(BackpackError):
-    """The site settings switch external backpacks off."""
+class ExternalBackpacksDisabledError(BackpackError, PermissionError):
+    """The site settings switch external backpacks off (``allow_external_backpacks``).
+
+    Raised by every flow that talks to external backpacks and every site-backpack admin
+    action, before any I/O; disconnecting, cancelling and the privacy flows stay allowed.
+    """
 
 
 class NotOwnerError(BackpackError, PermissionError):

@@ -40,9 +40,9 @@ from openbackpack.protocols import badgeconnect as bc
 from openbackpack.protocols import build_url
 from openbackpack.services._errors import (
     AuthorizationDeniedError,
-    ExternalBackpacksDisabledError,
     OAuthStateError,
 )
+from openbackpack.services._site import require_external_backpacks
 from openbackpack.store import (
     BackpackAccount,
     BadgeConnectManifest,
@@ -165,8 +165,7 @@ def _client_for(
 
 def _check_badge_connect(store: Store, provider_id: int) -> None:
     with store.transaction() as tx:
-        if not tx.settings.get().allow_external_backpacks:
-            raise ExternalBackpacksDisabledError("external backpacks are switched off on this site")
+        require_external_backpacks(tx)
         version = tx.providers.get(provider_id).api_version
     if version is not ApiVersion.V2P1:
         raise UnsupportedActionError("OAuth 2 connection", version.value, "user")
@@ -285,11 +284,14 @@ def complete_oauth_connection(
     given to :func:`begin_oauth_connection`) and its tokens stored sealed.
 
     Raises:
+        ExternalBackpacksDisabledError: the site switched external backpacks off.
         OAuthStateError: an unknown, used or expired state, or no code.
         AuthorizationDeniedError: the host sent back an error.
         AuthenticationError: the host refused the code (``invalid_grant``).
         InvalidInputError: neither the host nor the platform said who the user is.
     """
+    with store.transaction() as tx:
+        require_external_backpacks(tx)
     pending = _pending(store, state)
     if error:
         raise AuthorizationDeniedError(error, error_description or "")

@@ -31,6 +31,7 @@ from openbackpack.protocols import badgr
 from openbackpack.services._collections import account_of
 from openbackpack.services._connect import import_key_prefix
 from openbackpack.services._errors import NotConnectedError, NotYourAwardError
+from openbackpack.services._site import require_external_backpacks
 from openbackpack.store import (
     Award,
     BackpackAccount,
@@ -328,11 +329,14 @@ def push_award(
         client: a client to share (its pool and retry policy).
 
     Raises:
+        ExternalBackpacksDisabledError: the site switched external backpacks off.
         NotYourAwardError: the award was made to another email than the user's account.
         NotConnectedError: the user has no v2 or 2.1 backpack account.
         InvalidInputError: the award is revoked, or nothing can be imported from anywhere.
         BackpackError: whatever the backpacks answered (typed, see :mod:`openbackpack`).
     """
+    with store.transaction() as tx:
+        require_external_backpacks(tx)
     session = _Session(store, issuer_base_url, client)
     try:
         return _push_one(session, owner, award_hash, provider_id)
@@ -438,9 +442,15 @@ def push_awards(
 
     Re-running after an interruption resumes: what the mappings record as done is not
     created again (an already pushed assertion is only updated).
+
+    Raises:
+        ExternalBackpacksDisabledError: the site switched external backpacks off (before
+            any award is tried).
     """
     if concurrency < 1:
         raise InvalidInputError("concurrency must be at least 1")
+    with store.transaction() as tx:
+        require_external_backpacks(tx)
     hashes: Sequence[str] = list(dict.fromkeys(award_hashes))
     own = client is None
     shared = client if client is not None else BackpackClient()

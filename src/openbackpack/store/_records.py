@@ -157,12 +157,17 @@ class PendingVerification:
 
 @dataclass(frozen=True, slots=True)
 class SiteSettings:
-    """Site-wide settings (Moodle's ``badges_*`` configuration)."""
+    """Site-wide settings (Moodle's ``badges_*`` configuration).
+
+    The verification email templates are empty until set; empty means the built-in text.
+    """
 
     default_issuer_name: str
     default_issuer_contact: str
     badge_salt: str
     allow_external_backpacks: bool
+    verification_email_subject: str = ""
+    verification_email_body: str = ""
 
 
 @dataclass(frozen=True, slots=True)

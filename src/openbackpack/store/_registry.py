@@ -57,20 +57,33 @@ class Issuers(_Repository):
 
     def create(
         self,
-        name: str,
+        name: str | None,
         url: str,
-        email: str,
+        email: str | None,
         *,
         description: str | None = None,
         image: bytes | None = None,
     ) -> Issuer:
         """Add an issuer.
 
+        A ``name`` or ``email`` left as None is taken from the site settings
+        (``default_issuer_name``, ``default_issuer_contact``), as Moodle's default issuer is.
+
         Raises:
+            InvalidInputError: no email was given and the site has no default issuer contact.
             InvalidEmailError: the email is not an email address.
             InvalidUrlError: the URL is not an absolute http(s) URL.
             InvalidImageError: the image is neither PNG nor SVG.
         """
+        if name is None or email is None:
+            defaults = Settings(self._conn, self._box).get()
+            name = defaults.default_issuer_name if name is None else name
+            if email is None:
+                email = defaults.default_issuer_contact
+                if not email:
+                    raise InvalidInputError(
+                        "give the issuer's email, or set the site's default_issuer_contact"
+                    )
         now = utcnow()
         result = self._conn.execute(
             insert(t.issuers).values(

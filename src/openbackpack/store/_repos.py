@@ -962,6 +962,8 @@ _SETTING_DEFAULTS: dict[str, str] = {
     "default_issuer_name": "openbackpack",
     "default_issuer_contact": "",
     "allow_external_backpacks": "1",
+    "verification_email_subject": "",
+    "verification_email_body": "",
 }
 
 
@@ -983,6 +985,8 @@ class Settings(_Repository):
             default_issuer_contact=merged["default_issuer_contact"],
             badge_salt=merged["badge_salt"],
             allow_external_backpacks=merged["allow_external_backpacks"] == "1",
+            verification_email_subject=merged["verification_email_subject"],
+            verification_email_body=merged["verification_email_body"],
         )
 
     def update(
@@ -992,9 +996,19 @@ class Settings(_Repository):
         default_issuer_contact: str | None = None,
         badge_salt: str | None = None,
         allow_external_backpacks: bool | None = None,
+        verification_email_subject: str | None = None,
+        verification_email_body: str | None = None,
     ) -> SiteSettings:
-        """Change some settings; arguments left as None keep their value."""
+        """Change some settings; arguments left as None keep their value.
+
+        An empty verification email subject or body means the built-in text; their
+        placeholders are checked by :func:`openbackpack.services.set_site_setting`.
+        """
         changes: dict[str, str] = {}
+        if verification_email_subject is not None:
+            changes["verification_email_subject"] = verification_email_subject
+        if verification_email_body is not None:
+            changes["verification_email_body"] = verification_email_body
         if default_issuer_name is not None:
             changes["default_issuer_name"] = default_issuer_name
         if default_issuer_contact is not None:
