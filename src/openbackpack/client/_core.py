@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import urlencode, urlsplit
@@ -44,6 +44,7 @@ from openbackpack.protocols import (
 )
 
 __all__ = [
+    "DEFAULT_MAX_ANSWER_BYTES",
     "DEFAULT_PAGE_SIZE",
     "DEFAULT_TIMEOUT",
     "Answer",
@@ -54,6 +55,9 @@ logger = logging.getLogger("openbackpack.client")
 
 DEFAULT_TIMEOUT: Final = httpx2.Timeout(10.0)
 """Connect, read, write and pool timeouts of 10 seconds each (Moodle had only a 3 s connect)."""
+
+DEFAULT_MAX_ANSWER_BYTES: Final = 16 * 1024 * 1024
+"""The largest answer body a client reads by default: 16 MiB (a full Badgr page is ~1 MiB)."""
 
 DEFAULT_PAGE_SIZE: Final = 500
 """Items per page when streaming a paged list: Badgr's largest ``num``, fewest round trips."""
@@ -131,11 +135,28 @@ class _BaseClient:
         retry: RetryPolicy | None = None,
         headers: Mapping[str, str] | None = None,
         rate_limit: RateLimiter | None = None,
+        deadline: float | None = None,
+        max_answer_bytes: int | None = DEFAULT_MAX_ANSWER_BYTES,
+        redirect_origins: Iterable[str] = (),
     ) -> None:
         self.timeout = timeout if isinstance(timeout, httpx2.Timeout) else httpx2.Timeout(timeout)
         self.retry = retry if retry is not None else RetryPolicy()
         self.headers = {"Accept": _JSON, **(headers or {})}
         self.rate_limit = rate_limit
+        if deadline is not None and deadline <= 0:
+            raise ValueError("deadline must be positive")
+        if max_answer_bytes is not None and max_answer_bytes < 1:
+            raise ValueError("max_answer_bytes must be at least 1")
+        self.deadline = deadline
+        self.max_answer_bytes = max_answer_bytes
+        self.redirect_origins = tuple(redirect_origins)
+
+    def call_deadline(self) -> float | None:
+        """The seconds one call may take in all: ``deadline``, or the timeouts times attempts."""
+        if self.deadline is not None:
+            return self.deadline
+        values = [t for t in (self.timeout.connect, self.timeout.read, self.timeout.write) if t]
+        return max(values) * self.retry.attempts if values else None
 
     def pacing_wait(self) -> float:
         """The seconds to wait before the next attempt, as the rate limiter says (0 without)."""
