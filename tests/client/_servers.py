@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import StreamingResponse
 
 from openbackpack.serve import serve_in_thread
 
@@ -59,3 +61,24 @@ def recording_server(routes: dict[str, Response] | None = None) -> Iterator[tupl
 def redirect(status: int, location: str) -> Response:
     """A redirect answer."""
     return Response(status_code=status, headers={"Location": location})
+
+
+def streaming_app(chunk: bytes, count: int, pause: float, *, sized: bool = False) -> FastAPI:
+    """An app whose ``/v2/stream`` sends ``chunk`` ``count`` times, ``pause`` seconds apart.
+
+    ``sized`` announces the whole length in ``Content-Length``; otherwise it is chunked.
+    """
+    app = FastAPI()
+
+    async def body() -> AsyncIterator[bytes]:
+        for _ in range(count):
+            yield chunk
+            if pause:
+                await asyncio.sleep(pause)
+
+    @app.get("/v2/stream")
+    async def stream() -> StreamingResponse:
+        headers = {"Content-Length": str(len(chunk) * count)} if sized else None
+        return StreamingResponse(body(), media_type="application/json", headers=headers)
+
+    return app
