@@ -6,6 +6,7 @@ protocol tables and turns answers into typed results or typed errors. Each clien
 pool of connections and, when given a :class:`RateLimiter`, paces its requests.
 """
 
+from openbackpack.client._addresses import AddressPolicy
 from openbackpack.client._async import AsyncBackpackClient
 from openbackpack.client._concurrency import DEFAULT_CONCURRENCY, amap_bounded, map_bounded
 from openbackpack.client._core import (
@@ -24,6 +25,7 @@ __all__ = [
     "DEFAULT_MAX_ANSWER_BYTES",
     "DEFAULT_PAGE_SIZE",
     "DEFAULT_TIMEOUT",
+    "AddressPolicy",
     "Answer",
     "AsyncBackpackClient",
     "BackpackClient",

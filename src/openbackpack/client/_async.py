@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any
@@ -9,6 +10,13 @@ from typing import Any
 import anyio
 import httpx2
 
+from openbackpack._exceptions import BlockedAddressError
+from openbackpack.client._addresses import (
+    AddressPolicy,
+    IPAddress,
+    addresses_of,
+    for_action,
+)
 from openbackpack.client._core import (
     DEFAULT_MAX_ANSWER_BYTES,
     DEFAULT_PAGE_SIZE,
@@ -49,6 +57,8 @@ class AsyncBackpackClient(_BaseClient):
         deadline: float | None = None,
         max_answer_bytes: int | None = DEFAULT_MAX_ANSWER_BYTES,
         redirect_origins: Iterable[str] = (),
+        announced_addresses: AddressPolicy | None = None,
+        provider_addresses: AddressPolicy | None = None,
     ) -> None:
         super().__init__(
             timeout=timeout,
@@ -58,6 +68,8 @@ class AsyncBackpackClient(_BaseClient):
             deadline=deadline,
             max_answer_bytes=max_answer_bytes,
             redirect_origins=redirect_origins,
+            announced_addresses=announced_addresses,
+            provider_addresses=provider_addresses,
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx2.AsyncClient(
@@ -108,6 +120,7 @@ class AsyncBackpackClient(_BaseClient):
         # One attempt: the request, the redirects the rules allow, each body read to the cap.
         current = outgoing
         for _ in range(MAX_REDIRECTS + 1):
+            await self._check_address(current)
             response = await self._http.send(
                 self._build(current, deadline), stream=True, follow_redirects=False
             )
@@ -216,6 +229,17 @@ class AsyncBackpackClient(_BaseClient):
     ) -> None:
         await self.aclose()
 
+    async def _check_address(self, outgoing: Outgoing) -> None:
+        policy = self.address_policy(outgoing)
+        if policy is None:
+            return
+        try:
+            pending = policy.check_url(outgoing.url)
+            if pending is not None:
+                policy.check_addresses(outgoing.url, await _resolve(*pending))
+        except BlockedAddressError as exc:
+            raise for_action(exc, outgoing.action) from None
+
     def _build(self, outgoing: Outgoing, deadline: Deadline) -> httpx2.Request:
         return self._http.build_request(
             outgoing.method,
@@ -224,3 +248,12 @@ class AsyncBackpackClient(_BaseClient):
             content=outgoing.content,
             timeout=deadline.clip(self.timeout),
         )
+
+
+async def _resolve(host: str, port: int) -> list[IPAddress]:
+    try:
+        infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        # No address to refuse: the connection fails with the transport's own error.
+        return []
+    return addresses_of(infos)

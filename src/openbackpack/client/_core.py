@@ -12,13 +12,14 @@ import dataclasses
 import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import urlencode, urlsplit
 
 import httpx2
 
 from openbackpack._exceptions import InvalidResponseError, RequestTimeoutError, TransportError
+from openbackpack.client._addresses import AddressPolicy
+from openbackpack.client._messages import Answer, Outgoing
 from openbackpack.client._pacing import RateLimiter
 from openbackpack.client._retry import RetryPolicy, is_testing
 from openbackpack.models import TokenGrant
@@ -32,7 +33,6 @@ from openbackpack.protocols import (
     badgr,
     build_url,
     credentials_form,
-    decode_json,
     error_from_response,
     interpret,
     next_page_url,
@@ -77,41 +77,6 @@ _TOKEN_ROW = ActionMapping(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    """A request ready to send: everything but the connection.
-
-    ``headers`` may hold an ``Authorization`` header; its ``repr`` never shows it.
-    """
-
-    action: str
-    method: str
-    url: str
-    idempotent: bool
-    token_endpoint: bool
-    headers: dict[str, str] = field(repr=False)
-    content: bytes | None = field(default=None, repr=False)
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """What the backpack answered: status, headers and the whole body."""
-
-    status_code: int
-    headers: httpx2.Headers
-    content: bytes = field(repr=False)
-    url: str = ""
-
-    def json(self) -> Any:
-        """The body decoded as JSON (whatever the Content-Type), or None if it is not JSON."""
-        return decode_json(self.content)
-
-    @property
-    def is_success(self) -> bool:
-        """Whether the status is 2xx."""
-        return 200 <= self.status_code < 300
-
-
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
@@ -138,6 +103,8 @@ class _BaseClient:
         deadline: float | None = None,
         max_answer_bytes: int | None = DEFAULT_MAX_ANSWER_BYTES,
         redirect_origins: Iterable[str] = (),
+        announced_addresses: AddressPolicy | None = None,
+        provider_addresses: AddressPolicy | None = None,
     ) -> None:
         self.timeout = timeout if isinstance(timeout, httpx2.Timeout) else httpx2.Timeout(timeout)
         self.retry = retry if retry is not None else RetryPolicy()
@@ -150,6 +117,16 @@ class _BaseClient:
         self.deadline = deadline
         self.max_answer_bytes = max_answer_bytes
         self.redirect_origins = tuple(redirect_origins)
+        self.announced_addresses = (
+            announced_addresses
+            if announced_addresses is not None
+            else AddressPolicy.from_environment()
+        )
+        self.provider_addresses = provider_addresses
+
+    def address_policy(self, outgoing: Outgoing) -> AddressPolicy | None:
+        """The policy that checks ``outgoing``'s URL (None: not checked)."""
+        return self.announced_addresses if outgoing.announced else self.provider_addresses
 
     def call_deadline(self) -> float | None:
         """The seconds one call may take in all: ``deadline``, or the timeouts times attempts."""
@@ -211,12 +188,15 @@ class _BaseClient:
         token: str | None = None,
         headers: Mapping[str, str] | None = None,
         action: str | None = None,
+        announced: bool = True,
     ) -> Outgoing:
         """Build the request for one endpoint sent to an absolute ``url``, as it is.
 
         For URLs a host announces instead of the table's templates: Badge Connect's manifest
         names the token, registration and revocation URLs, and ``Link`` headers name the
         next page. ``headers`` are added (client authentication, ``If-None-Match``).
+        ``announced=False`` marks a URL the admin gave (the manifest's own URL), checked
+        by ``provider_addresses`` instead of ``announced_addresses``.
         """
         content, content_type = _encode(endpoint.body, data)
         merged = {**self.headers, **(headers or {})}
@@ -232,6 +212,7 @@ class _BaseClient:
             token_endpoint=endpoint.shape is Shape.TOKEN,
             headers=merged,
             content=content,
+            announced=announced,
         )
 
     def for_mapping(

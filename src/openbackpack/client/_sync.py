@@ -9,6 +9,11 @@ from typing import Any
 
 import httpx2
 
+from openbackpack._exceptions import BlockedAddressError
+from openbackpack.client._addresses import (
+    AddressPolicy,
+    for_action,
+)
 from openbackpack.client._core import (
     DEFAULT_MAX_ANSWER_BYTES,
     DEFAULT_PAGE_SIZE,
@@ -69,6 +74,8 @@ class BackpackClient(_BaseClient):
         deadline: float | None = None,
         max_answer_bytes: int | None = DEFAULT_MAX_ANSWER_BYTES,
         redirect_origins: Iterable[str] = (),
+        announced_addresses: AddressPolicy | None = None,
+        provider_addresses: AddressPolicy | None = None,
     ) -> None:
         super().__init__(
             timeout=timeout,
@@ -78,6 +85,8 @@ class BackpackClient(_BaseClient):
             deadline=deadline,
             max_answer_bytes=max_answer_bytes,
             redirect_origins=redirect_origins,
+            announced_addresses=announced_addresses,
+            provider_addresses=provider_addresses,
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx2.Client(
@@ -117,6 +126,7 @@ class BackpackClient(_BaseClient):
         # One attempt: the request, the redirects the rules allow, each body read to the cap.
         current = outgoing
         for _ in range(MAX_REDIRECTS + 1):
+            self._check_address(current)
             response = self._http.send(
                 self._build(current, deadline), stream=True, follow_redirects=False
             )
@@ -243,6 +253,15 @@ class BackpackClient(_BaseClient):
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+    def _check_address(self, outgoing: Outgoing) -> None:
+        policy = self.address_policy(outgoing)
+        if policy is None:
+            return
+        try:
+            policy.check(outgoing.url)
+        except BlockedAddressError as exc:
+            raise for_action(exc, outgoing.action) from None
 
     def _build(self, outgoing: Outgoing, deadline: Deadline) -> httpx2.Request:
         return self._http.build_request(
