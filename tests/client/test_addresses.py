@@ -162,10 +162,13 @@ def test_embedded_ipv4_forms() -> None:
         ("http://[fe80::1]/token", "fe80::1 is not a public address"),
         ("http://0.0.0.0/token", "0.0.0.0 is not a public address"),
         ("http://203.0.113.9:8443/token", "port 8443 is not allowed (only 80, 443)"),
+        ("http://127.1/token", "127.0.0.1 is not a public address"),
+        ("http://2130706433/token", "127.0.0.1 is not a public address"),
+        ("http://0x7f000001/token", "127.0.0.1 is not a public address"),
     ],
 )
 def test_private_literals_and_ports_are_refused(url: str, reason: str) -> None:
-    """Private, link-local and unspecified literals and other ports are refused, named."""
+    """Private, link-local, unspecified and odd-form loopback hosts and other ports are refused."""
     with pytest.raises(BlockedAddressError) as caught:
         send_to("sync", url)
     assert caught.value.reason == reason
