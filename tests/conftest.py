@@ -29,8 +29,17 @@ def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     """Keep every test away from the real user data directory and the caller's settings."""
     monkeypatch.delenv("OPENBACKPACK_DB", raising=False)
     monkeypatch.delenv("OPENBACKPACK_SECRET_KEY", raising=False)
+    monkeypatch.delenv("OPENBACKPACK_ALLOWED_HOSTS", raising=False)
+    monkeypatch.delenv("OPENBACKPACK_ALLOWED_PORTS", raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
+
+
+@pytest.fixture
+def loopback_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let clients call loopback hosts on any port, as the test hosts announce themselves."""
+    monkeypatch.setenv("OPENBACKPACK_ALLOWED_HOSTS", "127.0.0.0/8,::1,localhost")
+    monkeypatch.setenv("OPENBACKPACK_ALLOWED_PORTS", "*")
 
 
 @pytest.fixture

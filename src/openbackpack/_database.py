@@ -10,6 +10,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import OperationalError
 
 from openbackpack._exceptions import ConfigurationError
+from openbackpack._settings import create_private_file
 
 __all__ = ["connect_engine"]
 
@@ -23,7 +24,9 @@ def connect_engine(
         ConfigurationError: the database cannot be reached (the message hides any password).
     """
     if url.drivername == "sqlite" and url.database and url.database != ":memory:":
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        # SQLite would create the file 0644 (the umask's default); it holds sealed secrets
+        # and everything else, so it is made 0600 first. Its journals inherit the mode.
+        create_private_file(Path(url.database))
     options: dict[str, Any] = {} if pool_size is None else {"pool_size": pool_size}
     engine = create_engine(url, **options)
     if url.drivername == "sqlite":

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from openbackpack.client import BackpackClient
+from openbackpack.client import AddressPolicy, BackpackClient
 from openbackpack.host import HostSettings, RunningHost, run_host_in_thread
 from openbackpack.issuer import create_issuer_app
 from openbackpack.protocols import badgr
@@ -123,7 +123,11 @@ def run_demo(
         store = stack.enter_context(Store.open(store_url, secret_key=SecretBox.generate_key()))
         host = stack.enter_context(run_host_in_thread(settings))
         issuer_url = stack.enter_context(_issuer_app(store))
-        client = stack.enter_context(BackpackClient())
+        # Everything runs on this machine: loopback is allowed explicitly, whatever is announced.
+        loopback = AddressPolicy.allowing_loopback()
+        client = stack.enter_context(
+            BackpackClient(announced_addresses=loopback, provider_addresses=loopback)
+        )
         env = DemoEnvironment(
             directory, store_url, host.base_url, host.api_url, issuer_url, directory / "outbox"
         )

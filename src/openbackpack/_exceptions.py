@@ -21,7 +21,10 @@ The tree, split by who is at fault::
     ├── UnsupportedActionError      the backpack's API has no such action (raised before any I/O)
     ├── ReauthorizationRequiredError an OAuth token expired or was refused and cannot be renewed
     ├── TransportError              no usable HTTP exchange: connect/read failure, closed connection
-    │   └── RequestTimeoutError     a connect, read or write timeout
+    │   ├── RequestTimeoutError     a connect, read or write timeout, or the call's deadline
+    │   ├── RedirectRefusedError    a redirect the client will not follow (.status_code, .location)
+    │   ├── AnswerTooLargeError     an answer larger than the client's cap (.limit)
+    │   └── BlockedAddressError     a private address or a port the client may not call (.url)
     ├── InvalidResponseError        a 2xx answer whose body is not what the protocol promises
     └── APIStatusError              the backpack answered with an error status
         ├── RemoteValidationError   400/422: the backpack refused the input (.field_errors ...)
@@ -43,8 +46,10 @@ from typing import Any
 __all__ = [
     "APIStatusError",
     "AlreadyRevokedError",
+    "AnswerTooLargeError",
     "AuthenticationError",
     "BackpackError",
+    "BlockedAddressError",
     "ConfigurationError",
     "ConflictError",
     "DuplicateBadgeError",
@@ -63,6 +68,7 @@ __all__ = [
     "RateLimitError",
     "ReauthorizationRequiredError",
     "RecordNotFoundError",
+    "RedirectRefusedError",
     "RemoteValidationError",
     "RequestTimeoutError",
     "SchemaVersionError",
@@ -182,7 +188,54 @@ class TransportError(BackpackError):
 
 
 class RequestTimeoutError(TransportError):
-    """A connect, read, write or pool timeout expired."""
+    """A connect, read, write or pool timeout expired, or the call's overall deadline passed."""
+
+
+class RedirectRefusedError(TransportError):
+    """The backpack answered with a redirect the client does not follow.
+
+    Only GET requests are followed, and only within their origin unless the client allows
+    more; never a token request. Nothing was sent to ``location``.
+
+    Attributes:
+        status_code: the redirect's HTTP status (301, 302, 303, 307 or 308).
+        url: the URL that answered with the redirect.
+        location: where the redirect pointed (absolute).
+    """
+
+    def __init__(
+        self, message: str, *, status_code: int, url: str, location: str, action: str | None
+    ) -> None:
+        super().__init__(message, action=action)
+        self.status_code = status_code
+        self.url = url
+        self.location = location
+
+
+class AnswerTooLargeError(TransportError):
+    """The answer's body is larger than the client's cap; reading stopped at the cap.
+
+    Attributes:
+        limit: the cap, in bytes.
+        url: the URL whose answer was too large.
+    """
+
+    def __init__(self, message: str, *, limit: int, url: str, action: str | None) -> None:
+        super().__init__(message, action=action)
+        self.limit = limit
+        self.url = url
+
+
+class BlockedAddressError(TransportError):
+    """The client refused to connect: the host is a private address or the port is not allowed.
+
+    Raised before any byte is sent. Attributes: ``url`` and ``reason``.
+    """
+
+    def __init__(self, message: str, *, url: str, reason: str, action: str | None) -> None:
+        super().__init__(message, action=action)
+        self.url = url
+        self.reason = reason
 
 
 class InvalidResponseError(BackpackError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Final
@@ -15,9 +16,11 @@ from openbackpack._exceptions import ConfigurationError
 __all__ = [
     "DB_ENV",
     "SECRET_KEY_ENV",
+    "create_private_file",
     "data_dir",
     "default_database_url",
     "key_file_for",
+    "make_private_dir",
     "parse_database_url",
 ]
 
@@ -33,6 +36,31 @@ _SUPPORTED_DRIVERS: Final = ("sqlite", "postgresql+psycopg")
 def data_dir() -> Path:
     """Return the per-user data directory (created lazily by whoever writes to it)."""
     return Path(platformdirs.user_data_dir("openbackpack", appauthor=False))
+
+
+def make_private_dir(path: Path) -> None:
+    """Create ``path`` (and its parents) if missing, the directory itself mode 0700.
+
+    A directory that already exists is left as its owner made it, except the default data
+    directory, which is ours and holds the store and its key: it is tightened to 0700.
+    """
+    existed = path.is_dir()
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not existed or path == data_dir():
+        # A directory someone else owns keeps its mode: not ours to change.
+        with contextlib.suppress(PermissionError):
+            path.chmod(0o700)
+
+
+def create_private_file(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 unless it exists; its directory as above."""
+    make_private_dir(path.parent)
+    try:
+        # O_EXCL: an existing file (a store in use) is never truncated nor re-permissioned.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
 
 
 def default_database_url() -> str:

@@ -35,6 +35,9 @@ from openbackpack.store import BackpackAccount, Store
 from openbackpack.store._types import utcnow
 from tests.services._bc import Counting, Site, badge_connect_site, consent, new_learner
 
+# The test hosts announce loopback URLs, which clients refuse unless allowed.
+pytestmark = pytest.mark.usefixtures("loopback_allowed")
+
 REDIRECT = "http://127.0.0.1:8/callback"  # the browser never follows it: consent() reads it
 
 

@@ -20,6 +20,9 @@ from tests.services._bc import Site, badge_connect_site, consent_location, new_l
 
 runner = CliRunner()
 
+# The test hosts announce loopback URLs, which clients refuse unless allowed.
+pytestmark = pytest.mark.usefixtures("loopback_allowed")
+
 
 @pytest.fixture
 def site(store: Store, bc_host: RunningHost) -> Iterator[Site]:

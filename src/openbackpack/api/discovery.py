@@ -98,7 +98,9 @@ def discover_manifest(
     url = cached.manifest_url if cached is not None else bc.manifest_url(provider.web_url)
     headers = {"If-None-Match": cached.etag} if cached is not None and cached.etag else {}
     with using(client) as http:
-        answer = http.send(http.outgoing_to(bc.route("manifest"), url, headers=headers))
+        # The manifest's own URL is the admin's (the provider's), not announced by a host.
+        manifest = http.outgoing_to(bc.route("manifest"), url, headers=headers, announced=False)
+        answer = http.send(manifest)
     if answer.status_code == 304 and cached is not None:
         with store.transaction() as tx:
             return tx.manifests.refresh(

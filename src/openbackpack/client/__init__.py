@@ -6,17 +6,26 @@ protocol tables and turns answers into typed results or typed errors. Each clien
 pool of connections and, when given a :class:`RateLimiter`, paces its requests.
 """
 
+from openbackpack.client._addresses import AddressPolicy
 from openbackpack.client._async import AsyncBackpackClient
 from openbackpack.client._concurrency import DEFAULT_CONCURRENCY, amap_bounded, map_bounded
-from openbackpack.client._core import DEFAULT_PAGE_SIZE, DEFAULT_TIMEOUT, Answer, Outgoing
+from openbackpack.client._core import (
+    DEFAULT_MAX_ANSWER_BYTES,
+    DEFAULT_PAGE_SIZE,
+    DEFAULT_TIMEOUT,
+    Answer,
+    Outgoing,
+)
 from openbackpack.client._pacing import RateLimiter
 from openbackpack.client._retry import RetryPolicy, is_testing, set_testing
 from openbackpack.client._sync import BackpackClient
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
+    "DEFAULT_MAX_ANSWER_BYTES",
     "DEFAULT_PAGE_SIZE",
     "DEFAULT_TIMEOUT",
+    "AddressPolicy",
     "Answer",
     "AsyncBackpackClient",
     "BackpackClient",

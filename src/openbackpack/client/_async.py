@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+import socket
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
 import anyio
 import httpx2
 
+from openbackpack._exceptions import BlockedAddressError
+from openbackpack.client._addresses import (
+    AddressPolicy,
+    IPAddress,
+    addresses_of,
+    for_action,
+)
 from openbackpack.client._core import (
+    DEFAULT_MAX_ANSWER_BYTES,
     DEFAULT_PAGE_SIZE,
     DEFAULT_TIMEOUT,
     Answer,
     Outgoing,
     _BaseClient,
 )
+from openbackpack.client._exchange import MAX_REDIRECTS, BodyReader, Deadline, redirect_to, refused
 from openbackpack.client._pacing import RateLimiter
 from openbackpack.client._retry import RetryPolicy
 from openbackpack.models import TokenGrant
@@ -23,6 +33,8 @@ from openbackpack.protocols import Endpoint
 from openbackpack.protocols import Mapping as ActionMapping
 
 __all__ = ["AsyncBackpackClient"]
+
+_GRACE = 0.1
 
 
 class AsyncBackpackClient(_BaseClient):
@@ -42,37 +54,88 @@ class AsyncBackpackClient(_BaseClient):
         retry: RetryPolicy | None = None,
         headers: Mapping[str, str] | None = None,
         rate_limit: RateLimiter | None = None,
+        deadline: float | None = None,
+        max_answer_bytes: int | None = DEFAULT_MAX_ANSWER_BYTES,
+        redirect_origins: Iterable[str] = (),
+        announced_addresses: AddressPolicy | None = None,
+        provider_addresses: AddressPolicy | None = None,
     ) -> None:
-        super().__init__(timeout=timeout, retry=retry, headers=headers, rate_limit=rate_limit)
+        super().__init__(
+            timeout=timeout,
+            retry=retry,
+            headers=headers,
+            rate_limit=rate_limit,
+            deadline=deadline,
+            max_answer_bytes=max_answer_bytes,
+            redirect_origins=redirect_origins,
+            announced_addresses=announced_addresses,
+            provider_addresses=provider_addresses,
+        )
         self._owns_http = http_client is None
         self._http = http_client or httpx2.AsyncClient(
-            transport=transport, timeout=self.timeout, follow_redirects=True
+            transport=transport, timeout=self.timeout, follow_redirects=False
         )
 
     async def send(self, outgoing: Outgoing) -> Answer:
         """Send a request, retrying as the policy allows; return the last answer, any status.
 
         Raises:
-            TransportError: no answer came (``RequestTimeoutError`` for a timeout).
+            TransportError: no answer came (``RequestTimeoutError`` for a timeout or the
+                call's deadline, ``RedirectRefusedError``, ``AnswerTooLargeError``).
         """
+        deadline = Deadline(self.call_deadline())
         retry = 0
         while True:
             pause = self.pacing_wait()
+            if not deadline.allows(pause):
+                raise deadline.error(outgoing)
             if pause > 0:
                 await anyio.sleep(pause)
             try:
-                answer = self.answer_of(await self._http.send(self._build(outgoing)))
+                answer = await self._bounded_exchange(outgoing, deadline)
             except httpx2.HTTPError as exc:
                 wait = self.retry_after_error(outgoing, exc, retry)
-                if wait is None:
+                if wait is None or not deadline.allows(wait):
                     raise self.transport_error(outgoing, exc) from exc
             else:
                 wait = self.retry_after_answer(outgoing, answer, retry)
-                if wait is None:
+                if wait is None or not deadline.allows(wait):
                     return answer
             if wait > 0:
                 await anyio.sleep(wait)
             retry += 1
+
+    async def _bounded_exchange(self, outgoing: Outgoing, deadline: Deadline) -> Answer:
+        left = deadline.remaining()
+        if left is None:
+            return await self._exchange(outgoing, deadline)
+        try:
+            # A little grace, so a phase timeout cut to the deadline reports itself first.
+            with anyio.fail_after(left + _GRACE):
+                return await self._exchange(outgoing, deadline)
+        except TimeoutError as exc:
+            raise deadline.error(outgoing) from exc
+
+    async def _exchange(self, outgoing: Outgoing, deadline: Deadline) -> Answer:
+        # One attempt: the request, the redirects the rules allow, each body read to the cap.
+        current = outgoing
+        for _ in range(MAX_REDIRECTS + 1):
+            await self._check_address(current)
+            response = await self._http.send(
+                self._build(current, deadline), stream=True, follow_redirects=False
+            )
+            try:
+                reader = BodyReader(current, response, self.max_answer_bytes)
+                async for chunk in response.aiter_bytes():
+                    reader.add(chunk)
+            finally:
+                await response.aclose()
+            answer = reader.answer()
+            following = redirect_to(current, answer, self.redirect_origins)
+            if following is None:
+                return answer
+            current = following
+        raise refused(current, answer.status_code, current.url, "too many redirects")
 
     async def fetch(
         self,
@@ -166,11 +229,31 @@ class AsyncBackpackClient(_BaseClient):
     ) -> None:
         await self.aclose()
 
-    def _build(self, outgoing: Outgoing) -> httpx2.Request:
+    async def _check_address(self, outgoing: Outgoing) -> None:
+        policy = self.address_policy(outgoing)
+        if policy is None:
+            return
+        try:
+            pending = policy.check_url(outgoing.url)
+            if pending is not None:
+                policy.check_addresses(outgoing.url, await _resolve(*pending))
+        except BlockedAddressError as exc:
+            raise for_action(exc, outgoing.action) from None
+
+    def _build(self, outgoing: Outgoing, deadline: Deadline) -> httpx2.Request:
         return self._http.build_request(
             outgoing.method,
             outgoing.url,
             headers=outgoing.headers,
             content=outgoing.content,
-            timeout=self.timeout,
+            timeout=deadline.clip(self.timeout),
         )
+
+
+async def _resolve(host: str, port: int) -> list[IPAddress]:
+    try:
+        infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        # No address to refuse: the connection fails with the transport's own error.
+        return []
+    return addresses_of(infos)

@@ -11,14 +11,15 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 from urllib.parse import urlencode, urlsplit
 
 import httpx2
 
 from openbackpack._exceptions import InvalidResponseError, RequestTimeoutError, TransportError
+from openbackpack.client._addresses import AddressPolicy
+from openbackpack.client._messages import Answer, Outgoing
 from openbackpack.client._pacing import RateLimiter
 from openbackpack.client._retry import RetryPolicy, is_testing
 from openbackpack.models import TokenGrant
@@ -32,7 +33,6 @@ from openbackpack.protocols import (
     badgr,
     build_url,
     credentials_form,
-    decode_json,
     error_from_response,
     interpret,
     next_page_url,
@@ -44,6 +44,7 @@ from openbackpack.protocols import (
 )
 
 __all__ = [
+    "DEFAULT_MAX_ANSWER_BYTES",
     "DEFAULT_PAGE_SIZE",
     "DEFAULT_TIMEOUT",
     "Answer",
@@ -54,6 +55,9 @@ logger = logging.getLogger("openbackpack.client")
 
 DEFAULT_TIMEOUT: Final = httpx2.Timeout(10.0)
 """Connect, read, write and pool timeouts of 10 seconds each (Moodle had only a 3 s connect)."""
+
+DEFAULT_MAX_ANSWER_BYTES: Final = 16 * 1024 * 1024
+"""The largest answer body a client reads by default: 16 MiB (a full Badgr page is ~1 MiB)."""
 
 DEFAULT_PAGE_SIZE: Final = 500
 """Items per page when streaming a paged list: Badgr's largest ``num``, fewest round trips."""
@@ -71,41 +75,6 @@ _TOKEN_ROW = ActionMapping(
     result=ResultKind.TOKEN,
     many=False,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    """A request ready to send: everything but the connection.
-
-    ``headers`` may hold an ``Authorization`` header; its ``repr`` never shows it.
-    """
-
-    action: str
-    method: str
-    url: str
-    idempotent: bool
-    token_endpoint: bool
-    headers: dict[str, str] = field(repr=False)
-    content: bytes | None = field(default=None, repr=False)
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """What the backpack answered: status, headers and the whole body."""
-
-    status_code: int
-    headers: httpx2.Headers
-    content: bytes = field(repr=False)
-    url: str = ""
-
-    def json(self) -> Any:
-        """The body decoded as JSON (whatever the Content-Type), or None if it is not JSON."""
-        return decode_json(self.content)
-
-    @property
-    def is_success(self) -> bool:
-        """Whether the status is 2xx."""
-        return 200 <= self.status_code < 300
 
 
 def _origin(url: str) -> str:
@@ -131,11 +100,40 @@ class _BaseClient:
         retry: RetryPolicy | None = None,
         headers: Mapping[str, str] | None = None,
         rate_limit: RateLimiter | None = None,
+        deadline: float | None = None,
+        max_answer_bytes: int | None = DEFAULT_MAX_ANSWER_BYTES,
+        redirect_origins: Iterable[str] = (),
+        announced_addresses: AddressPolicy | None = None,
+        provider_addresses: AddressPolicy | None = None,
     ) -> None:
         self.timeout = timeout if isinstance(timeout, httpx2.Timeout) else httpx2.Timeout(timeout)
         self.retry = retry if retry is not None else RetryPolicy()
         self.headers = {"Accept": _JSON, **(headers or {})}
         self.rate_limit = rate_limit
+        if deadline is not None and deadline <= 0:
+            raise ValueError("deadline must be positive")
+        if max_answer_bytes is not None and max_answer_bytes < 1:
+            raise ValueError("max_answer_bytes must be at least 1")
+        self.deadline = deadline
+        self.max_answer_bytes = max_answer_bytes
+        self.redirect_origins = tuple(redirect_origins)
+        self.announced_addresses = (
+            announced_addresses
+            if announced_addresses is not None
+            else AddressPolicy.from_environment()
+        )
+        self.provider_addresses = provider_addresses
+
+    def address_policy(self, outgoing: Outgoing) -> AddressPolicy | None:
+        """The policy that checks ``outgoing``'s URL (None: not checked)."""
+        return self.announced_addresses if outgoing.announced else self.provider_addresses
+
+    def call_deadline(self) -> float | None:
+        """The seconds one call may take in all: ``deadline``, or the timeouts times attempts."""
+        if self.deadline is not None:
+            return self.deadline
+        values = [t for t in (self.timeout.connect, self.timeout.read, self.timeout.write) if t]
+        return max(values) * self.retry.attempts if values else None
 
     def pacing_wait(self) -> float:
         """The seconds to wait before the next attempt, as the rate limiter says (0 without)."""
@@ -190,12 +188,15 @@ class _BaseClient:
         token: str | None = None,
         headers: Mapping[str, str] | None = None,
         action: str | None = None,
+        announced: bool = True,
     ) -> Outgoing:
         """Build the request for one endpoint sent to an absolute ``url``, as it is.
 
         For URLs a host announces instead of the table's templates: Badge Connect's manifest
         names the token, registration and revocation URLs, and ``Link`` headers name the
         next page. ``headers`` are added (client authentication, ``If-None-Match``).
+        ``announced=False`` marks a URL the admin gave (the manifest's own URL), checked
+        by ``provider_addresses`` instead of ``announced_addresses``.
         """
         content, content_type = _encode(endpoint.body, data)
         merged = {**self.headers, **(headers or {})}
@@ -211,6 +212,7 @@ class _BaseClient:
             token_endpoint=endpoint.shape is Shape.TOKEN,
             headers=merged,
             content=content,
+            announced=announced,
         )
 
     def for_mapping(

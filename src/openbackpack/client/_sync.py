@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
 import httpx2
 
+from openbackpack._exceptions import BlockedAddressError
+from openbackpack.client._addresses import (
+    AddressPolicy,
+    for_action,
+)
 from openbackpack.client._core import (
+    DEFAULT_MAX_ANSWER_BYTES,
     DEFAULT_PAGE_SIZE,
     DEFAULT_TIMEOUT,
     Answer,
     Outgoing,
     _BaseClient,
 )
+from openbackpack.client._exchange import MAX_REDIRECTS, BodyReader, Deadline, redirect_to, refused
 from openbackpack.client._pacing import RateLimiter
 from openbackpack.client._retry import RetryPolicy
 from openbackpack.models import TokenGrant
@@ -38,6 +45,14 @@ class BackpackClient(_BaseClient):
         headers: extra headers sent with every request.
         rate_limit: a :class:`RateLimiter` that paces every attempt (retries included); off
             by default. A 429 pauses it for the ``Retry-After`` asked, for all requests.
+        deadline: the seconds one call may take in all, its attempts, redirects and waits
+            included; by default the largest timeout times the retry policy's attempts (30 s).
+            A call past it raises :class:`~openbackpack.RequestTimeoutError`.
+        max_answer_bytes: the largest answer body read (default 16 MiB; None for no cap);
+            a larger one raises :class:`~openbackpack.AnswerTooLargeError`.
+        redirect_origins: origins (``https://host[:port]``) a GET may also be redirected to.
+            Only GETs are followed, and never a token request: any other redirect raises
+            :class:`~openbackpack.RedirectRefusedError`.
 
     Every verb raises, instead of returning an error value:
 
@@ -56,37 +71,80 @@ class BackpackClient(_BaseClient):
         retry: RetryPolicy | None = None,
         headers: Mapping[str, str] | None = None,
         rate_limit: RateLimiter | None = None,
+        deadline: float | None = None,
+        max_answer_bytes: int | None = DEFAULT_MAX_ANSWER_BYTES,
+        redirect_origins: Iterable[str] = (),
+        announced_addresses: AddressPolicy | None = None,
+        provider_addresses: AddressPolicy | None = None,
     ) -> None:
-        super().__init__(timeout=timeout, retry=retry, headers=headers, rate_limit=rate_limit)
+        super().__init__(
+            timeout=timeout,
+            retry=retry,
+            headers=headers,
+            rate_limit=rate_limit,
+            deadline=deadline,
+            max_answer_bytes=max_answer_bytes,
+            redirect_origins=redirect_origins,
+            announced_addresses=announced_addresses,
+            provider_addresses=provider_addresses,
+        )
         self._owns_http = http_client is None
         self._http = http_client or httpx2.Client(
-            transport=transport, timeout=self.timeout, follow_redirects=True
+            transport=transport, timeout=self.timeout, follow_redirects=False
         )
 
     def send(self, outgoing: Outgoing) -> Answer:
         """Send a request, retrying as the policy allows; return the last answer, any status.
 
         Raises:
-            TransportError: no answer came (``RequestTimeoutError`` for a timeout).
+            TransportError: no answer came (``RequestTimeoutError`` for a timeout or the
+                call's deadline, ``RedirectRefusedError``, ``AnswerTooLargeError``).
         """
+        deadline = Deadline(self.call_deadline())
         retry = 0
         while True:
             pause = self.pacing_wait()
+            if not deadline.allows(pause):
+                raise deadline.error(outgoing)
             if pause > 0:
                 time.sleep(pause)
             try:
-                answer = self.answer_of(self._http.send(self._build(outgoing)))
+                answer = self._exchange(outgoing, deadline)
             except httpx2.HTTPError as exc:
                 wait = self.retry_after_error(outgoing, exc, retry)
-                if wait is None:
+                if wait is None or not deadline.allows(wait):
                     raise self.transport_error(outgoing, exc) from exc
             else:
                 wait = self.retry_after_answer(outgoing, answer, retry)
-                if wait is None:
+                if wait is None or not deadline.allows(wait):
                     return answer
             if wait > 0:
                 time.sleep(wait)
             retry += 1
+
+    def _exchange(self, outgoing: Outgoing, deadline: Deadline) -> Answer:
+        # One attempt: the request, the redirects the rules allow, each body read to the cap.
+        current = outgoing
+        for _ in range(MAX_REDIRECTS + 1):
+            self._check_address(current)
+            response = self._http.send(
+                self._build(current, deadline), stream=True, follow_redirects=False
+            )
+            try:
+                reader = BodyReader(current, response, self.max_answer_bytes)
+                for chunk in response.iter_bytes():
+                    reader.add(chunk)
+                    # A read timeout restarts with every byte; only this stops a slow drip.
+                    if deadline.expired():
+                        raise deadline.error(current)
+            finally:
+                response.close()
+            answer = reader.answer()
+            following = redirect_to(current, answer, self.redirect_origins)
+            if following is None:
+                return answer
+            current = following
+        raise refused(current, answer.status_code, current.url, "too many redirects")
 
     def fetch(
         self,
@@ -196,11 +254,20 @@ class BackpackClient(_BaseClient):
     ) -> None:
         self.close()
 
-    def _build(self, outgoing: Outgoing) -> httpx2.Request:
+    def _check_address(self, outgoing: Outgoing) -> None:
+        policy = self.address_policy(outgoing)
+        if policy is None:
+            return
+        try:
+            policy.check(outgoing.url)
+        except BlockedAddressError as exc:
+            raise for_action(exc, outgoing.action) from None
+
+    def _build(self, outgoing: Outgoing, deadline: Deadline) -> httpx2.Request:
         return self._http.build_request(
             outgoing.method,
             outgoing.url,
             headers=outgoing.headers,
             content=outgoing.content,
-            timeout=self.timeout,
+            timeout=deadline.clip(self.timeout),
         )

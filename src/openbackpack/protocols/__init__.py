@@ -34,7 +34,7 @@ from openbackpack.protocols._mappings import (
     define_mappings,
     find_mapping,
 )
-from openbackpack.protocols._redact import REDACTED, redact
+from openbackpack.protocols._redact import REDACTED, redact, redact_data
 from openbackpack.protocols._responses import (
     assertion_from_badgr,
     badgeclass_from_badgr,
@@ -82,5 +82,6 @@ __all__ = [
     "origin_of",
     "parse_retry_after",
     "redact",
+    "redact_data",
     "retry_after_from",
 ]

@@ -46,7 +46,7 @@ from openbackpack.protocols._bodies import OB2_CONTEXT
 from openbackpack.protocols._endpoint import Shape
 from openbackpack.protocols._mappings import Mapping as ActionMapping
 from openbackpack.protocols._mappings import ResultKind
-from openbackpack.protocols._redact import redact
+from openbackpack.protocols._redact import redact, redact_data
 
 __all__ = [
     "assertion_from_badgr",
@@ -239,7 +239,7 @@ def error_from_response(
         "status_code": status_code,
         "action": action,
         "description": description,
-        "body": body if body is not None else _text(content),
+        "body": redact_data(body) if body is not None else _text(content),
     }
     oauth_error = body.get("error") if isinstance(body, Mapping) else None
     if status_code == 401 or (token_endpoint and status_code == 400):

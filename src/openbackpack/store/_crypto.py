@@ -11,6 +11,7 @@ from typing import Final
 from cryptography.fernet import Fernet, InvalidToken
 
 from openbackpack._exceptions import ConfigurationError, SecretKeyError
+from openbackpack._settings import make_private_dir
 
 __all__ = ["Secret", "SecretBox", "hash_secret", "load_or_create_key_file", "secrets_match"]
 
@@ -109,7 +110,7 @@ def load_or_create_key_file(path: Path) -> str:
         return _read_key(path)
     except FileNotFoundError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(path.parent)
     key = SecretBox.generate_key()
     try:
         # O_EXCL: two processes starting at once must not write two different keys.

@@ -22,6 +22,16 @@ def normalise_url(field: str, value: str) -> str:
         raise InvalidUrlError(field, value, "it is not a string")
     url = value.strip().rstrip("/")
     parts = urlsplit(url)
+    if "@" in parts.netloc:
+        # Credentials in the URL would be stored unsealed and printed wherever the URL is;
+        # the error names the URL without them.
+        shown = parts._replace(netloc="[redacted]@" + parts.netloc.rpartition("@")[2]).geturl()
+        raise InvalidUrlError(
+            field,
+            shown,
+            "it may not carry credentials (user:password@): give them as the account's email and "
+            "password, which are stored sealed",
+        )
     if parts.scheme.lower() not in ("http", "https"):
         raise InvalidUrlError(field, value, "only http and https URLs are accepted")
     if not parts.hostname:
