@@ -33,6 +33,9 @@ from openbackpack.store._schema import metadata
 from openbackpack.store._types import utcnow
 from tests.services._bc import Site, badge_connect_site, consent, new_learner
 
+# The Badge Connect host these tests revoke at listens on loopback.
+pytestmark = pytest.mark.usefixtures("loopback_allowed")
+
 runner = CliRunner()
 REDIRECT = "http://127.0.0.1:8/callback"
 USER = "privacy-user-1"
