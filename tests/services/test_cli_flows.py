@@ -70,7 +70,7 @@ def test_connect_verify_push_select_show_disconnect(
     code, output = _run(cli_env, "collections", "list", "--user", LEARNER, "--json")
     assert code == 0, output
     assert chosen in [c["id"] for c in json.loads(output)]
-    code, output = _run(cli_env, "collections", "select", "--user", LEARNER, chosen)
+    code, output = _run(cli_env, "collections", "select", "--user", LEARNER, "--", chosen)
     assert code == 0, output
     code, output = _run(cli_env, "badges", "--user", LEARNER, "--json")
     assert code == 0, output

@@ -224,7 +224,12 @@ def collections_list(
 def collections_select(
     ctx: typer.Context,
     user: UserOption,
-    collection_ids: Annotated[list[str], typer.Argument(help="The collection ids to display.")],
+    collection_ids: Annotated[
+        list[str],
+        typer.Argument(
+            help="The collection ids to display (put -- before them: Badgr ids may start with -)."
+        ),
+    ],
     backpack: BackpackOption = None,
 ) -> None:
     """Choose which collections to display (replaces the earlier choice)."""
