@@ -1,0 +1,71 @@
+"""Open Badges 3.0 (and 2.0) as documents that prove themselves.
+
+Sign with Data Integrity ``eddsa-rdfc-2022`` (:func:`sign_data_integrity`) or as a VC-JWT
+(:func:`sign_vc_jwt`); every JSON-LD context comes from an offline :class:`DocumentLoader`
+that knows only the contexts shipped here and those a document map names. Nothing in this
+package opens a network connection: fetching, where allowed, is a function the caller injects.
+
+.. versionadded:: 0.1
+"""
+
+from openbackpack.credentials._integrity import (
+    CRYPTOSUITE,
+    Canonical,
+    canonicalize,
+    proof_canonical_forms,
+    sign_data_integrity,
+    verify_data_integrity_proof,
+)
+from openbackpack.credentials._jwt import (
+    VERIFY_ALGORITHMS,
+    JwtParts,
+    VerifyingKey,
+    jose_key,
+    read_jwt,
+    sign_vc_jwt,
+    verify_vc_jwt,
+)
+from openbackpack.credentials._keys import (
+    KeyAlgorithm,
+    KeyPair,
+    PublicKey,
+    decode_multibase,
+    did_key,
+    encode_multibase,
+    public_key_from_multikey,
+)
+from openbackpack.credentials._loader import (
+    SHIPPED_CONTEXTS,
+    DocumentLoader,
+    Fetch,
+    load_document_map,
+    refuse_inline_contexts,
+)
+
+__all__ = [
+    "CRYPTOSUITE",
+    "SHIPPED_CONTEXTS",
+    "VERIFY_ALGORITHMS",
+    "Canonical",
+    "DocumentLoader",
+    "Fetch",
+    "JwtParts",
+    "KeyAlgorithm",
+    "KeyPair",
+    "PublicKey",
+    "VerifyingKey",
+    "canonicalize",
+    "decode_multibase",
+    "did_key",
+    "encode_multibase",
+    "jose_key",
+    "load_document_map",
+    "proof_canonical_forms",
+    "public_key_from_multikey",
+    "read_jwt",
+    "refuse_inline_contexts",
+    "sign_data_integrity",
+    "sign_vc_jwt",
+    "verify_data_integrity_proof",
+    "verify_vc_jwt",
+]
