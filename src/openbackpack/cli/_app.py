@@ -14,6 +14,7 @@ from openbackpack._settings import DB_ENV, default_database_url, parse_database_
 from openbackpack.cli import _flows, _issuer
 from openbackpack.cli._backpacks import backpacks_app
 from openbackpack.cli._context import Context, context_of
+from openbackpack.cli._credentials import credential_app
 from openbackpack.cli._host import host_app
 from openbackpack.cli._output import err, out, print_table
 from openbackpack.store import SecretBox, Store
@@ -46,6 +47,7 @@ db_app = typer.Typer(help="Create, migrate and inspect the store.", no_args_is_h
 app.add_typer(db_app, name="db")
 app.add_typer(backpacks_app, name="backpacks")
 app.add_typer(host_app, name="host")
+app.add_typer(credential_app, name="credential")
 
 
 def _version(value: bool) -> None:

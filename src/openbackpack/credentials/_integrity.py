@@ -3,8 +3,8 @@
 The algorithm (vc-di-eddsa §3.3): canonicalise the document without its proof and the proof
 options (with the document's ``@context``) with RDFC-1.0 (URDNA2015, by pyld), hash each with
 SHA-256, and sign ``hash(proof options) || hash(document)`` with Ed25519. The signature is the
-``proofValue``, multibase base58btc. ``eddsa-2022``, the suite's earlier name, verifies the
-same way.
+``proofValue``, multibase base58btc. ``eddsa-2022``, the suite's earlier name, and the legacy
+``Ed25519Signature2020`` proof type verify the same way.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ __all__ = [
     "CRYPTOSUITE",
     "Canonical",
     "canonicalize",
+    "is_supported_proof",
     "proof_canonical_forms",
     "sign_data_integrity",
     "verify_data_integrity_proof",
@@ -36,6 +37,19 @@ CRYPTOSUITE: Final = "eddsa-rdfc-2022"
 """The cryptosuite this package signs with."""
 
 _VERIFIES: Final = frozenset({CRYPTOSUITE, "eddsa-2022"})
+# The legacy suite: the same algorithm (RDFC-1.0, SHA-256, Ed25519) under its own proof type.
+_LEGACY_TYPE: Final = "Ed25519Signature2020"
+
+
+def is_supported_proof(proof: Mapping[str, Any]) -> bool:
+    """Whether ``proof`` is of a suite this package verifies.
+
+    ``eddsa-rdfc-2022`` (and its earlier name ``eddsa-2022``) and the legacy
+    ``Ed25519Signature2020``.
+    """
+    if proof.get("type") == _LEGACY_TYPE:
+        return True
+    return proof.get("type") == "DataIntegrityProof" and proof.get("cryptosuite") in _VERIFIES
 
 
 def canonicalize(document: Mapping[str, Any], loader: DocumentLoader) -> str:
@@ -145,7 +159,7 @@ def verify_data_integrity_proof(
         InvalidCredentialError: the proof is malformed, of another suite, or does not verify.
         DocumentUnavailableError: a context is not available, so the proof cannot be checked.
     """
-    if proof.get("type") != "DataIntegrityProof" or proof.get("cryptosuite") not in _VERIFIES:
+    if not is_supported_proof(proof):
         raise InvalidCredentialError(
             f"unsupported proof {proof.get('type')!r} / {proof.get('cryptosuite')!r}"
         )

@@ -29,6 +29,7 @@ from openbackpack.issuer._urls import (
     ISSUER_IMAGE_PATH,
     ISSUER_PATH,
     REVOCATIONS_PATH,
+    STATUS_LIST_PATH,
     IssuerUrls,
 )
 from openbackpack.models import ob2
@@ -121,6 +122,11 @@ def _add_ob3_routes(app: FastAPI, store: Store, urls: IssuerUrls, did_method: Di
     def credential(award_hash: str) -> Response:
         with issuing() as issuer:
             return json_ld(issuer.credential(award_hash))
+
+    @app.get(STATUS_LIST_PATH, summary="BitstringStatusList credential of an issuer (signed)")
+    def status_list(issuer_id: int) -> Response:
+        with issuing() as issuer:
+            return json_ld(issuer.status_list(issuer_id))
 
     @app.get(ISSUER_DID_PATH, summary="DID document of an issuer's did:web")
     def issuer_did(issuer_id: int) -> Response:

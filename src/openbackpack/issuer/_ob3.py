@@ -8,19 +8,22 @@ new one.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from openbackpack.credentials import (
     DocumentLoader,
     KeyPair,
     did_key,
+    encode_bitstring,
     sign_data_integrity,
     sign_vc_jwt,
 )
 from openbackpack.credentials._did import did_document, did_web_for
 from openbackpack.issuer._ob3_build import build_ob3_credential, build_ob3_endorsement
 from openbackpack.issuer._urls import IssuerUrls
-from openbackpack.store import IssuerKey, KeyAlgorithmName, Secret, Transaction
+from openbackpack.models.ob3 import VC2_CONTEXT
+from openbackpack.store import STATUS_LIST_SIZE, IssuerKey, KeyAlgorithmName, Secret, Transaction
 
 __all__ = ["CredentialFormat", "CredentialIssuer", "DidMethod"]
 
@@ -126,6 +129,30 @@ class CredentialIssuer:
         record, pair = self.signing_key(issuer_id)
         method = self.verification_method(issuer_id, record)
         return sign_data_integrity(document, pair, method, self._loader)
+
+    def status_list(self, issuer_id: int) -> dict[str, Any]:
+        """The issuer's signed BitstringStatusList credential (revocation), 131,072 entries."""
+        self._tx.issuers.get(issuer_id)
+        bits = bytearray(STATUS_LIST_SIZE // 8)
+        for index in self._tx.status_entries.revoked_indexes(issuer_id):
+            bits[index // 8] |= 0x80 >> (index % 8)
+        url = self.urls.status_list(issuer_id)
+        document = {
+            "@context": [VC2_CONTEXT],
+            "id": url,
+            "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+            "issuer": self.issuer_did(issuer_id),
+            "validFrom": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "credentialSubject": {
+                "id": f"{url}#list",
+                "type": "BitstringStatusList",
+                "statusPurpose": "revocation",
+                "encodedList": encode_bitstring(bytes(bits)),
+            },
+        }
+        signed = self.sign(issuer_id, document)
+        assert isinstance(signed, dict)
+        return signed
 
     def _endorsement(self, endorsement_id: int) -> dict[str, Any]:
         endorsement = self._tx.badge_classes.endorsement(endorsement_id)

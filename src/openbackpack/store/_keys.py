@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, Final, Literal, cast
 
 from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from openbackpack._exceptions import InvalidInputError, RecordNotFoundError
 from openbackpack.store import _schema as t
@@ -24,6 +25,8 @@ __all__ = ["STATUS_LIST_SIZE", "IssuerKey", "IssuerKeys", "KeyAlgorithmName", "S
 
 KeyAlgorithmName = Literal["Ed25519", "P-256"]
 """The key types an issuer can sign with."""
+
+_ATTEMPTS: Final = 5
 
 STATUS_LIST_SIZE: Final = 131_072
 """Entries in each issuer's status list: the minimum the Bitstring Status List spec sets."""
@@ -137,6 +140,29 @@ class StatusEntries(_Repository):
         if existing is not None:
             return int(existing)
         issuer_id = BadgeClasses(self._conn, self._box).get(award.badge_class_id).issuer_id
+        for _ in range(_ATTEMPTS):
+            index = self._next_index(issuer_id)
+            try:
+                # A savepoint: losing the race for an index must not undo the caller's work.
+                with self._conn.begin_nested():
+                    self._conn.execute(
+                        insert(t.status_entries).values(
+                            issuer_id=issuer_id, award_id=award.id, status_index=index
+                        )
+                    )
+            except IntegrityError:
+                taken = self._conn.execute(
+                    select(t.status_entries.c.status_index).where(
+                        t.status_entries.c.award_id == award.id
+                    )
+                ).scalar()
+                if taken is not None:
+                    return int(taken)
+                continue
+            return index
+        raise InvalidInputError(f"no free status list index for issuer {issuer_id}; try again")
+
+    def _next_index(self, issuer_id: int) -> int:
         highest = self._conn.execute(
             select(func.max(t.status_entries.c.status_index)).where(
                 t.status_entries.c.issuer_id == issuer_id
@@ -145,11 +171,6 @@ class StatusEntries(_Repository):
         index = 0 if highest is None else int(highest) + 1
         if index >= STATUS_LIST_SIZE:
             raise InvalidInputError(f"the status list of issuer {issuer_id} is full")
-        self._conn.execute(
-            insert(t.status_entries).values(
-                issuer_id=issuer_id, award_id=award.id, status_index=index
-            )
-        )
         return index
 
     def revoked_indexes(self, issuer_id: int) -> builtins.list[int]:
