@@ -52,7 +52,8 @@ def http_fetch(url: str) -> Any:
         )
     except httpx2.HTTPError as exc:
         raise DocumentUnavailableError(f"{url} cannot be fetched: {exc}", url=url) from None
-    if response.status_code != 200 or len(response.content) > _MAX_DOCUMENT:
+    # 410 Gone is how a hosted OB 2.0 assertion says it was revoked; its body says why.
+    if response.status_code not in (200, 410) or len(response.content) > _MAX_DOCUMENT:
         raise DocumentUnavailableError(
             f"{url} answered {response.status_code} ({len(response.content)} bytes)", url=url
         )

@@ -48,6 +48,8 @@ SHIPPED_CONTEXTS: Final[Mapping[str, str]] = {
     "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json": "ob-v3p0-extensions.json",
     "https://purl.imsglobal.org/spec/clr/v2p0/context.json": "clr-v2p0.json",
     "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json": "clr-v2p0-2.0.1.json",
+    "https://w3id.org/openbadges/v2": "openbadges-v2.json",
+    "https://openbadgespec.org/v2/context.json": "openbadges-v2.json",
 }
 """Context URL -> file name under ``credentials/data/contexts`` (see the NOTICE there)."""
 
