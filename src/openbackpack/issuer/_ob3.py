@@ -8,7 +8,7 @@ new one.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any, Literal
 
 from openbackpack.credentials import (
@@ -132,7 +132,7 @@ class CredentialIssuer:
 
     def status_list(self, issuer_id: int) -> dict[str, Any]:
         """The issuer's signed BitstringStatusList credential (revocation), 131,072 entries."""
-        self._tx.issuers.get(issuer_id)
+        issuer = self._tx.issuers.get(issuer_id)
         bits = bytearray(STATUS_LIST_SIZE // 8)
         for index in self._tx.status_entries.revoked_indexes(issuer_id):
             bits[index // 8] |= 0x80 >> (index % 8)
@@ -142,7 +142,9 @@ class CredentialIssuer:
             "id": url,
             "type": ["VerifiableCredential", "BitstringStatusListCredential"],
             "issuer": self.issuer_did(issuer_id),
-            "validFrom": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            # A fixed past start (the issuer's creation): a list stamped "now" could start a
+            # moment after the verifier's clock reading and be refused as not yet valid.
+            "validFrom": issuer.created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "credentialSubject": {
                 "id": f"{url}#list",
                 "type": "BitstringStatusList",

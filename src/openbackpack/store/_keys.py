@@ -140,6 +140,11 @@ class StatusEntries(_Repository):
         if existing is not None:
             return int(existing)
         issuer_id = BadgeClasses(self._conn, self._box).get(award.badge_class_id).issuer_id
+        # Lock the issuer's row (PostgreSQL; SQLite has one writer anyway), so concurrent
+        # transactions take the issuer's next index one after another.
+        self._conn.execute(
+            select(t.issuers.c.id).where(t.issuers.c.id == issuer_id).with_for_update()
+        )
         for _ in range(_ATTEMPTS):
             index = self._next_index(issuer_id)
             try:
