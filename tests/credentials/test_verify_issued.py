@@ -226,3 +226,19 @@ def test_now_is_respected() -> None:
     data = Path(__file__).resolve().parent.parent / "data" / "ob30-validator"
     early = verify_credential(data / "simple.json", now=datetime(2000, 1, 1, tzinfo=UTC))
     assert early.check("validity dates").outcome is CheckOutcome.FAILED  # type: ignore[union-attr]
+
+
+def test_p256_es256_credential_verifies_through_did_web(
+    live: str, store: Store, seeded: Seeded
+) -> None:
+    """An ES256 VC-JWT signed with the issuer's P-256 key verifies via its did:web document."""
+    with store.transaction() as tx:
+        token = CredentialIssuer(tx, IssuerUrls(live)).credential(
+            seeded.award_hash, fmt="jwt", algorithm="P-256"
+        )
+    assert isinstance(token, str)
+    report = verify_credential(token, loader=DocumentLoader(fetch=_loopback_fetch))
+    assert report.outcome is Outcome.VALID, [
+        c for c in report.checks if c.outcome.value != "passed"
+    ]
+    assert "ES256" in report.check("proof").reason  # type: ignore[union-attr]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any, Literal
 
+from openbackpack._exceptions import InvalidCredentialError
 from openbackpack.credentials import (
     DocumentLoader,
     KeyPair,
@@ -93,9 +94,15 @@ class CredentialIssuer:
         return did_document(did_web_for(self.urls.base_url), keys)
 
     def credential(
-        self, award_hash: str, *, fmt: CredentialFormat = "json"
+        self,
+        award_hash: str,
+        *,
+        fmt: CredentialFormat = "json",
+        algorithm: KeyAlgorithmName = "Ed25519",
     ) -> dict[str, Any] | str:
         """The award's OpenBadgeCredential, signed (eddsa-rdfc-2022, or a VC-JWT).
+
+        ``algorithm="P-256"`` signs a VC-JWT with ES256 (Data Integrity proofs are Ed25519).
 
         Raises:
             RecordNotFoundError: no award has that hash.
@@ -108,6 +115,9 @@ class CredentialIssuer:
             for endorsement in self._tx.badge_classes.endorsements(badge.id)
         ]
         index = self._tx.status_entries.index_of(award_hash)
+        # The status list is signed with the Ed25519 key: make it now, so that the DID
+        # document a verifier reads for this credential already lists it.
+        self.signing_key(issuer.id)
         document = build_ob3_credential(
             award,
             badge,
@@ -117,15 +127,26 @@ class CredentialIssuer:
             endorsements=endorsements,
             status=(self.urls.status_list(issuer.id), index),
         )
-        return self.sign(issuer.id, document, fmt=fmt)
+        return self.sign(issuer.id, document, fmt=fmt, algorithm=algorithm)
 
     def sign(
-        self, issuer_id: int, document: dict[str, Any], *, fmt: CredentialFormat = "json"
+        self,
+        issuer_id: int,
+        document: dict[str, Any],
+        *,
+        fmt: CredentialFormat = "json",
+        algorithm: KeyAlgorithmName = "Ed25519",
     ) -> dict[str, Any] | str:
-        """Sign ``document`` with the issuer's active key."""
+        """Sign ``document`` with the issuer's active key of ``algorithm``.
+
+        Raises:
+            InvalidCredentialError: a P-256 key asked for a Data Integrity proof.
+        """
         if fmt == "jwt":
-            record, pair = self.signing_key(issuer_id)
+            record, pair = self.signing_key(issuer_id, algorithm)
             return sign_vc_jwt(document, pair, self.verification_method(issuer_id, record))
+        if algorithm != "Ed25519":
+            raise InvalidCredentialError("eddsa-rdfc-2022 proofs are signed with Ed25519 keys")
         record, pair = self.signing_key(issuer_id)
         method = self.verification_method(issuer_id, record)
         return sign_data_integrity(document, pair, method, self._loader)
