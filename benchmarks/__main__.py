@@ -20,6 +20,7 @@ BENCHMARKS: Final = {
     "client_overhead": "benchmarks.client_overhead",
     "host_throughput": "benchmarks.host_throughput",
     "paged_memory": "benchmarks.paged_memory",
+    "credentials": "benchmarks.credentials",
 }
 
 

@@ -17,7 +17,9 @@ The tree, split by who is at fault::
     │   ├── InvalidDirectionError   a move that is neither up nor down
     │   ├── InvalidEmailError       not an email address
     │   ├── InvalidImageError       a badge or issuer image that is neither PNG nor SVG
-    │   └── InvalidCriteriaError    badge criteria with neither a URL nor a narrative
+    │   ├── InvalidCriteriaError    badge criteria with neither a URL nor a narrative
+    │   └── InvalidCredentialError  a credential or proof that cannot be read, signed or baked
+    ├── DocumentUnavailableError    a JSON-LD context or document the offline loader will not give
     ├── UnsupportedActionError      the backpack's API has no such action (raised before any I/O)
     ├── ReauthorizationRequiredError an OAuth token expired or was refused and cannot be renewed
     ├── TransportError              no usable HTTP exchange: connect/read failure, closed connection
@@ -52,9 +54,11 @@ __all__ = [
     "BlockedAddressError",
     "ConfigurationError",
     "ConflictError",
+    "DocumentUnavailableError",
     "DuplicateBadgeError",
     "DuplicateRecordError",
     "InvalidApiVersionError",
+    "InvalidCredentialError",
     "InvalidCriteriaError",
     "InvalidDirectionError",
     "InvalidEmailError",
@@ -392,3 +396,23 @@ class InvalidCriteriaError(InvalidInputError):
 
     def __init__(self) -> None:
         super().__init__("a badge class needs criteria: a criteria URL, a narrative, or both")
+
+
+class InvalidCredentialError(InvalidInputError):
+    """A credential, proof or baked image that cannot be read, signed or baked as given.
+
+    Raised for input that is not JSON, a document with an inline ``@context`` object, a
+    private key of the wrong kind for a suite, or an image with no credential in it.
+    """
+
+
+class DocumentUnavailableError(BackpackError):
+    """A JSON-LD context or document that the offline loader will not or cannot provide.
+
+    ``url`` names it. The loader gives only the contexts shipped with openbackpack and those
+    its document map names; any other URL is refused unless fetching was allowed.
+    """
+
+    def __init__(self, message: str, *, url: str) -> None:
+        super().__init__(message)
+        self.url = url

@@ -14,6 +14,7 @@ from openbackpack._settings import DB_ENV, default_database_url, parse_database_
 from openbackpack.cli import _flows, _issuer
 from openbackpack.cli._backpacks import backpacks_app
 from openbackpack.cli._context import Context, context_of
+from openbackpack.cli._credentials import credential_app
 from openbackpack.cli._host import host_app
 from openbackpack.cli._output import err, out, print_table
 from openbackpack.cli._privacy import privacy_app
@@ -50,6 +51,7 @@ app.add_typer(backpacks_app, name="backpacks")
 app.add_typer(host_app, name="host")
 app.add_typer(settings_app, name="settings")
 app.add_typer(privacy_app, name="privacy")
+app.add_typer(credential_app, name="credential")
 
 
 def _version(value: bool) -> None:

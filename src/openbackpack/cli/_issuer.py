@@ -11,6 +11,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,11 +20,12 @@ from rich.console import Console
 from rich.table import Table
 
 from openbackpack.cli._context import open_store
-from openbackpack.issuer import IssuerUrls, create_issuer_app
+from openbackpack.cli._keys import keys_app
+from openbackpack.issuer import CredentialIssuer, IssuerUrls, create_issuer_app
 from openbackpack.serve import base_url_of, bind_socket, serve_forever
 from openbackpack.store import Alignment, Award, BadgeClass, Evidence, Issuer, Store
 
-__all__ = ["register"]
+__all__ = ["AwardFormat", "register"]
 
 BASE_URL_ENV = "OPENBACKPACK_ISSUER_URL"
 
@@ -43,8 +45,17 @@ BaseUrlOption = Annotated[
 ]
 
 
+class AwardFormat(StrEnum):
+    """What ``award`` prints: a summary, or the award's signed Open Badges 3.0 credential."""
+
+    TEXT = "text"
+    OB3 = "ob3"
+    OB3_JWT = "ob3-jwt"
+
+
 def register(app: typer.Typer) -> None:
     """Add the issuer commands to the root ``openbackpack`` command."""
+    issuer_app.add_typer(keys_app, name="keys")
     app.add_typer(issuer_app, name="issuer")
     app.add_typer(badge_app, name="badge")
     app.command("award")(award)
@@ -255,8 +266,18 @@ def award(
     ] = None,
     base_url: BaseUrlOption = None,
     as_json: JsonOption = False,
+    fmt: Annotated[
+        AwardFormat,
+        typer.Option(
+            "--format",
+            help="text (default), or print the award's signed Open Badges 3.0 credential: "
+            "ob3 (JSON, eddsa-rdfc-2022) or ob3-jwt (a VC-JWT). ob3 needs --base-url.",
+        ),
+    ] = AwardFormat.TEXT,
 ) -> None:
     """Award a badge class to an email address."""
+    if fmt is not AwardFormat.TEXT and not base_url:
+        raise typer.BadParameter("an Open Badges 3.0 credential needs --base-url")
     pieces = [Evidence(url=url) for url in evidence or []]
     if narrative:
         pieces.append(Evidence(narrative=narrative))
@@ -265,6 +286,16 @@ def award(
         awarded = tx.awards.create(
             badge, email, salt=salt, expires=_aware(expires), evidence=pieces
         )
+        if urls is not None and fmt is not AwardFormat.TEXT:
+            signed = CredentialIssuer(tx, urls).credential(
+                awarded.hash, fmt="jwt" if fmt is AwardFormat.OB3_JWT else "json"
+            )
+    if fmt is not AwardFormat.TEXT:
+        if isinstance(signed, str):
+            print(signed)
+        else:
+            _print_json(signed)
+        return
     if as_json:
         _print_json(_award_json(awarded, urls))
         return

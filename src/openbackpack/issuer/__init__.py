@@ -4,6 +4,9 @@
   :func:`build_endorsement`, :func:`build_revocation_list`, :func:`build_revoked_assertion`.
 * :class:`IssuerDocuments` reads the registry of a store transaction and builds the documents.
 * :func:`create_issuer_app` serves them (ASGI, FastAPI) under the layout of :class:`IssuerUrls`.
+* Open Badges 3.0: :class:`CredentialIssuer` signs awards as OpenBadgeCredentials (keys made on
+  demand and sealed in the store, ``did:web`` or ``did:key``), from the pure
+  :func:`build_ob3_credential`; the app serves them with the issuers' DID documents.
 * :func:`expand_offline` expands a document with the shipped OB 2.0 context and reports any
   property that expansion dropped.
 
@@ -27,18 +30,32 @@ from openbackpack.issuer._jsonld import (
     expand_offline,
     offline_document_loader,
 )
+from openbackpack.issuer._ob3 import CredentialFormat, CredentialIssuer, DidMethod
+from openbackpack.issuer._ob3_build import (
+    StatusEntry,
+    build_ob3_credential,
+    build_ob3_endorsement,
+    build_ob3_profile,
+)
 from openbackpack.issuer._urls import IssuerUrls
 
 __all__ = [
     "JSON_LD",
     "OB2_CONTEXT_URLS",
+    "CredentialFormat",
+    "CredentialIssuer",
+    "DidMethod",
     "Expansion",
     "IssuerDocuments",
     "IssuerUrls",
+    "StatusEntry",
     "build_assertion",
     "build_badge_class",
     "build_endorsement",
     "build_issuer",
+    "build_ob3_credential",
+    "build_ob3_endorsement",
+    "build_ob3_profile",
     "build_revocation_list",
     "build_revoked_assertion",
     "create_issuer_app",

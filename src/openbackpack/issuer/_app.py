@@ -18,14 +18,18 @@ from fastapi.responses import JSONResponse, Response
 
 from openbackpack._exceptions import RecordNotFoundError
 from openbackpack.issuer._documents import IssuerDocuments
+from openbackpack.issuer._ob3 import CredentialIssuer, DidMethod
 from openbackpack.issuer._urls import (
     ASSERTION_PATH,
     BADGE_IMAGE_PATH,
     BADGE_PATH,
+    CREDENTIAL_PATH,
     ENDORSEMENT_PATH,
+    ISSUER_DID_PATH,
     ISSUER_IMAGE_PATH,
     ISSUER_PATH,
     REVOCATIONS_PATH,
+    STATUS_LIST_PATH,
     IssuerUrls,
 )
 from openbackpack.models import ob2
@@ -40,8 +44,12 @@ _PUBLIC_HEADERS: Final = {"Access-Control-Allow-Origin": "*", "X-Content-Type-Op
 _IMAGE_HEADERS: Final = {**_PUBLIC_HEADERS, "Content-Security-Policy": "default-src 'none'"}
 
 
-def create_issuer_app(store: Store, base_url: str) -> FastAPI:
+def create_issuer_app(store: Store, base_url: str, *, did_method: DidMethod = "web") -> FastAPI:
     """Return the hosted-badge app over ``store``, whose document ids start with ``base_url``.
+
+    Beside the Open Badges 2.0 documents it serves each award's signed 3.0 credential, the
+    issuers' DID documents (``did_method`` says how credentials name their issuer) and status
+    lists.
 
     ``base_url`` is the app's public root: mounted at ``/issuer`` inside a host reachable at
     ``https://lms.example.org``, it is ``https://lms.example.org/issuer``. Building the app
@@ -95,8 +103,43 @@ def create_issuer_app(store: Store, base_url: str) -> FastAPI:
             data, media_type = docs.image("issuer", issuer_id)
         return Response(data, media_type=media_type, headers=_IMAGE_HEADERS)
 
+    _add_ob3_routes(app, store, urls, did_method)
     app.add_exception_handler(RecordNotFoundError, _not_found)
     return app
+
+
+def _add_ob3_routes(app: FastAPI, store: Store, urls: IssuerUrls, did_method: DidMethod) -> None:
+    @contextmanager
+    def issuing() -> Iterator[CredentialIssuer]:
+        with store.transaction() as tx:
+            yield CredentialIssuer(tx, urls, did_method=did_method)
+
+    def json_ld(document: object) -> Response:
+        body = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
+        return Response(body, media_type=JSON_LD, headers=_PUBLIC_HEADERS)
+
+    @app.get(CREDENTIAL_PATH, summary="Open Badges 3.0 credential of an award (signed)")
+    def credential(award_hash: str) -> Response:
+        with issuing() as issuer:
+            return json_ld(issuer.credential(award_hash))
+
+    @app.get(STATUS_LIST_PATH, summary="BitstringStatusList credential of an issuer (signed)")
+    def status_list(issuer_id: int) -> Response:
+        with issuing() as issuer:
+            return json_ld(issuer.status_list(issuer_id))
+
+    @app.get(ISSUER_DID_PATH, summary="DID document of an issuer's did:web")
+    def issuer_did(issuer_id: int) -> Response:
+        with issuing() as issuer:
+            return json_ld(issuer.did_document(issuer_id))
+
+    # The site's own did:web resolves to /.well-known/did.json at a domain's root, and to
+    # /did.json under a path; the app cannot know where it is mounted, so it answers both.
+    @app.get("/.well-known/did.json", summary="DID document of the site (every issuer's keys)")
+    @app.get("/did.json", include_in_schema=False)
+    def site_did() -> Response:
+        with issuing() as issuer:
+            return json_ld(issuer.site_did_document())
 
 
 def _media_type(request: Request) -> str:

@@ -15,10 +15,13 @@ __all__ = [
     "ASSERTION_PATH",
     "BADGE_IMAGE_PATH",
     "BADGE_PATH",
+    "CREDENTIAL_PATH",
     "ENDORSEMENT_PATH",
+    "ISSUER_DID_PATH",
     "ISSUER_IMAGE_PATH",
     "ISSUER_PATH",
     "REVOCATIONS_PATH",
+    "STATUS_LIST_PATH",
     "IssuerUrls",
 ]
 
@@ -29,6 +32,9 @@ ISSUER_PATH: Final = "/ob/issuers/{issuer_id}"
 ISSUER_IMAGE_PATH: Final = "/ob/issuers/{issuer_id}/image"
 REVOCATIONS_PATH: Final = "/ob/issuers/{issuer_id}/revocations"
 ENDORSEMENT_PATH: Final = "/ob/endorsements/{endorsement_id}"
+CREDENTIAL_PATH: Final = "/ob3/credentials/{award_hash}"
+ISSUER_DID_PATH: Final = "/ob/issuers/{issuer_id}/did.json"
+STATUS_LIST_PATH: Final = "/ob3/issuers/{issuer_id}/status"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +77,18 @@ class IssuerUrls:
     def endorsement(self, endorsement_id: int) -> str:
         """The URL of an Endorsement."""
         return self._url(ENDORSEMENT_PATH, endorsement_id=endorsement_id)
+
+    def credential(self, award_hash: str) -> str:
+        """The URL (and id) of an award's Open Badges 3.0 credential."""
+        return self._url(CREDENTIAL_PATH, award_hash=award_hash)
+
+    def issuer_did_location(self, issuer_id: int) -> str:
+        """Where the issuer's ``did:web`` lives: its DID document is this URL + ``/did.json``."""
+        return self.issuer(issuer_id)
+
+    def status_list(self, issuer_id: int) -> str:
+        """The URL of an issuer's BitstringStatusList credential."""
+        return self._url(STATUS_LIST_PATH, issuer_id=issuer_id)
 
     def _url(self, template: str, **values: object) -> str:
         return self.base_url + template.format(**values)

@@ -7,6 +7,13 @@ comes back wrapped in :class:`Secret`.
 """
 
 from openbackpack.store._crypto import Secret, SecretBox
+from openbackpack.store._keys import (
+    STATUS_LIST_SIZE,
+    IssuerKey,
+    IssuerKeys,
+    KeyAlgorithmName,
+    StatusEntries,
+)
 from openbackpack.store._records import (
     SITE_OWNER,
     BackpackAccount,
@@ -50,6 +57,7 @@ from openbackpack.store._store import Store, Transaction
 
 __all__ = [
     "SITE_OWNER",
+    "STATUS_LIST_SIZE",
     "Accounts",
     "Alignment",
     "Award",
@@ -68,7 +76,10 @@ __all__ = [
     "Identifiers",
     "ImageType",
     "Issuer",
+    "IssuerKey",
+    "IssuerKeys",
     "Issuers",
+    "KeyAlgorithmName",
     "Manifests",
     "OAuthClient",
     "OAuthClients",
@@ -84,6 +95,7 @@ __all__ = [
     "SelectedCollection",
     "Settings",
     "SiteSettings",
+    "StatusEntries",
     "Store",
     "TokenCache",
     "Transaction",

@@ -39,6 +39,7 @@ __all__ = [
     "badgeconnect_manifests",
     "endorsements",
     "external_identifiers",
+    "issuer_keys",
     "issuers",
     "metadata",
     "oauth_clients",
@@ -48,6 +49,7 @@ __all__ = [
     "providers",
     "selected_collections",
     "settings",
+    "status_entries",
     "store_meta",
     "token_cache",
 ]
@@ -370,4 +372,48 @@ awards = Table(
         "(NOT revoked AND revocation_reason IS NULL AND revoked_at IS NULL)",
         name="revocation",
     ),
+)
+
+# Signing keys of the issuers (Open Badges 3.0). The private key is sealed like every secret;
+# a retired key stays, so that the DID document keeps listing it and old credentials verify.
+issuer_keys = Table(
+    "issuer_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "issuer_id",
+        Integer,
+        ForeignKey("issuers.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("algorithm", String(16), nullable=False),
+    Column("public_multikey", Text, nullable=False),
+    Column("private_key", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("retired_at", UTCDateTime, nullable=True),
+    CheckConstraint("algorithm IN ('Ed25519', 'P-256')", name="algorithm"),
+)
+
+# One entry of an issuer's BitstringStatusList per award: the unique constraints make the
+# index of an award, and each index of an issuer, given once only.
+status_entries = Table(
+    "status_entries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "issuer_id",
+        Integer,
+        ForeignKey("issuers.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column(
+        "award_id",
+        Integer,
+        ForeignKey("awards.id", ondelete="CASCADE"),
+        nullable=False,
+        unique=True,
+    ),
+    Column("status_index", Integer, nullable=False),
+    UniqueConstraint("issuer_id", "status_index"),
 )

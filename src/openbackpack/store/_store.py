@@ -24,7 +24,7 @@ from openbackpack._settings import (
     key_file_for,
     parse_database_url,
 )
-from openbackpack.store import _registry, _repos, _schema
+from openbackpack.store import _keys, _registry, _repos, _schema
 from openbackpack.store._crypto import SecretBox, load_or_create_key_file
 
 __all__ = ["Store", "Transaction"]
@@ -119,6 +119,16 @@ class Transaction:
     def awards(self) -> _registry.Awards:
         """Awards of the registry's badge classes, and their revocation."""
         return _registry.Awards(self.connection, self._box)
+
+    @cached_property
+    def issuer_keys(self) -> _keys.IssuerKeys:
+        """Issuers' signing keys for Open Badges 3.0 credentials, active and retired."""
+        return _keys.IssuerKeys(self.connection, self._box)
+
+    @cached_property
+    def status_entries(self) -> _keys.StatusEntries:
+        """Each award's index in its issuer's status list."""
+        return _keys.StatusEntries(self.connection, self._box)
 
 
 class Store:

@@ -1,0 +1,192 @@
+"""Signed Open Badges 3.0 documents of one registry: credentials, DID documents, keys.
+
+Keys are made on demand: the first credential an issuer signs generates its Ed25519 key pair,
+whose private half goes into the store sealed. :meth:`CredentialIssuer.rotate_key` retires the
+active key (the DID document keeps listing it, so what it signed still verifies) and makes a
+new one.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Any, Literal
+
+from openbackpack._exceptions import InvalidCredentialError
+from openbackpack.credentials import (
+    DocumentLoader,
+    KeyPair,
+    did_key,
+    encode_bitstring,
+    sign_data_integrity,
+    sign_vc_jwt,
+)
+from openbackpack.credentials._did import did_document, did_web_for
+from openbackpack.issuer._ob3_build import build_ob3_credential, build_ob3_endorsement
+from openbackpack.issuer._urls import IssuerUrls
+from openbackpack.models.ob3 import VC2_CONTEXT
+from openbackpack.store import STATUS_LIST_SIZE, IssuerKey, KeyAlgorithmName, Secret, Transaction
+
+__all__ = ["CredentialFormat", "CredentialIssuer", "DidMethod"]
+
+DidMethod = Literal["web", "key"]
+"""How an issuer is identified in its credentials: ``did:web`` (the default) or ``did:key``."""
+
+CredentialFormat = Literal["json", "jwt"]
+"""A credential with an embedded Data Integrity proof (``json``) or as a VC-JWT (``jwt``)."""
+
+
+class CredentialIssuer:
+    """Signs the registry's awards as Open Badges 3.0 credentials, inside one transaction."""
+
+    def __init__(
+        self,
+        tx: Transaction,
+        urls: IssuerUrls,
+        *,
+        did_method: DidMethod = "web",
+        loader: DocumentLoader | None = None,
+    ) -> None:
+        self._tx = tx
+        self.urls = urls
+        self.did_method = did_method
+        self._loader = loader or DocumentLoader()
+
+    def issuer_did(self, issuer_id: int) -> str:
+        """The issuer's DID (did:key names its active key, so it changes with rotation)."""
+        if self.did_method == "key":
+            return did_key(self.signing_key(issuer_id)[1].public_key)
+        return did_web_for(self.urls.issuer_did_location(issuer_id))
+
+    def signing_key(
+        self, issuer_id: int, algorithm: KeyAlgorithmName = "Ed25519"
+    ) -> tuple[IssuerKey, KeyPair]:
+        """The issuer's active key of ``algorithm``, generated (and sealed) if it has none."""
+        record = self._tx.issuer_keys.active(issuer_id, algorithm)
+        if record is None:
+            return self.rotate_key(issuer_id, algorithm)
+        return record, KeyPair.from_pem(record.private_key.reveal().encode())
+
+    def rotate_key(
+        self, issuer_id: int, algorithm: KeyAlgorithmName = "Ed25519"
+    ) -> tuple[IssuerKey, KeyPair]:
+        """Retire the issuer's active key of ``algorithm`` (if any) and make a new one."""
+        pair = KeyPair.generate(algorithm)
+        record = self._tx.issuer_keys.add(
+            issuer_id, algorithm, pair.multikey, Secret(pair.private_pem().decode())
+        )
+        return record, pair
+
+    def verification_method(self, issuer_id: int, key: IssuerKey) -> str:
+        """The id of ``key`` as a verification method of the issuer's DID."""
+        if self.did_method == "key":
+            return f"did:key:{key.public_multikey}#{key.public_multikey}"
+        return f"{self.issuer_did(issuer_id)}#key-{key.id}"
+
+    def did_document(self, issuer_id: int) -> dict[str, Any]:
+        """The issuer's did:web DID document: every key it ever had, retired ones included."""
+        self._tx.issuers.get(issuer_id)
+        keys = [(f"key-{k.id}", k.public_multikey) for k in self._tx.issuer_keys.list(issuer_id)]
+        return did_document(did_web_for(self.urls.issuer_did_location(issuer_id)), keys)
+
+    def site_did_document(self) -> dict[str, Any]:
+        """The site's DID document (``/.well-known/did.json``): every issuer's keys."""
+        keys = [(f"key-{k.id}", k.public_multikey) for k in self._tx.issuer_keys.list()]
+        return did_document(did_web_for(self.urls.base_url), keys)
+
+    def credential(
+        self,
+        award_hash: str,
+        *,
+        fmt: CredentialFormat = "json",
+        algorithm: KeyAlgorithmName = "Ed25519",
+    ) -> dict[str, Any] | str:
+        """The award's OpenBadgeCredential, signed (eddsa-rdfc-2022, or a VC-JWT).
+
+        ``algorithm="P-256"`` signs a VC-JWT with ES256 (Data Integrity proofs are Ed25519).
+
+        Raises:
+            RecordNotFoundError: no award has that hash.
+        """
+        award = self._tx.awards.get(award_hash)
+        badge = self._tx.badge_classes.get(award.badge_class_id)
+        issuer = self._tx.issuers.get(badge.issuer_id)
+        endorsements = [
+            self._endorsement(endorsement.id)
+            for endorsement in self._tx.badge_classes.endorsements(badge.id)
+        ]
+        index = self._tx.status_entries.index_of(award_hash)
+        # The status list is signed with the Ed25519 key: make it now, so that the DID
+        # document a verifier reads for this credential already lists it.
+        self.signing_key(issuer.id)
+        document = build_ob3_credential(
+            award,
+            badge,
+            issuer,
+            self.issuer_did(issuer.id),
+            self.urls,
+            endorsements=endorsements,
+            status=(self.urls.status_list(issuer.id), index),
+        )
+        return self.sign(issuer.id, document, fmt=fmt, algorithm=algorithm)
+
+    def sign(
+        self,
+        issuer_id: int,
+        document: dict[str, Any],
+        *,
+        fmt: CredentialFormat = "json",
+        algorithm: KeyAlgorithmName = "Ed25519",
+    ) -> dict[str, Any] | str:
+        """Sign ``document`` with the issuer's active key of ``algorithm``.
+
+        Raises:
+            InvalidCredentialError: a P-256 key asked for a Data Integrity proof.
+        """
+        if fmt == "jwt":
+            record, pair = self.signing_key(issuer_id, algorithm)
+            return sign_vc_jwt(document, pair, self.verification_method(issuer_id, record))
+        if algorithm != "Ed25519":
+            raise InvalidCredentialError("eddsa-rdfc-2022 proofs are signed with Ed25519 keys")
+        record, pair = self.signing_key(issuer_id)
+        method = self.verification_method(issuer_id, record)
+        return sign_data_integrity(document, pair, method, self._loader)
+
+    def status_list(self, issuer_id: int) -> dict[str, Any]:
+        """The issuer's signed BitstringStatusList credential (revocation), 131,072 entries."""
+        issuer = self._tx.issuers.get(issuer_id)
+        bits = bytearray(STATUS_LIST_SIZE // 8)
+        for index in self._tx.status_entries.revoked_indexes(issuer_id):
+            bits[index // 8] |= 0x80 >> (index % 8)
+        url = self.urls.status_list(issuer_id)
+        document = {
+            "@context": [VC2_CONTEXT],
+            "id": url,
+            "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+            "issuer": self.issuer_did(issuer_id),
+            # A fixed past start (the issuer's creation): a list stamped "now" could start a
+            # moment after the verifier's clock reading and be refused as not yet valid.
+            "validFrom": issuer.created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "credentialSubject": {
+                "id": f"{url}#list",
+                "type": "BitstringStatusList",
+                "statusPurpose": "revocation",
+                "encodedList": encode_bitstring(bytes(bits)),
+            },
+        }
+        signed = self.sign(issuer_id, document)
+        assert isinstance(signed, dict)
+        return signed
+
+    def _endorsement(self, endorsement_id: int) -> dict[str, Any]:
+        endorsement = self._tx.badge_classes.endorsement(endorsement_id)
+        endorser = self._tx.issuers.get(endorsement.endorser_id)
+        document = build_ob3_endorsement(
+            endorsement,
+            endorser,
+            self.issuer_did(endorser.id),
+            self.urls.badge(endorsement.badge_class_id),
+            self.urls,
+        )
+        signed = self.sign(endorser.id, document)
+        assert isinstance(signed, dict)
+        return signed
