@@ -80,6 +80,9 @@ SITE_TABLES = {
     "badge_class_relations",
     "endorsements",
     "awards",
+    # The issuer's signing keys (sealed) and its status list entries, one per issued award.
+    "issuer_keys",
+    "status_entries",
 }
 
 
