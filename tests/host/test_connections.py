@@ -61,18 +61,18 @@ def _head(host: RunningHost) -> bytes:
 
 
 def test_idle_half_sent_and_slow_loris_connections_are_closed(guarded_host: RunningHost) -> None:
-    """Silent, half-sent-headers, half-sent-body and slow-loris connections all get closed."""
-    silent = [_open(guarded_host) for _ in range(10)]
-    half_headers = [_open(guarded_host) for _ in range(10)]
+    """50 silent, 50 half-sent (headers or body) and 20 slow-loris connections all get closed."""
+    silent = [_open(guarded_host) for _ in range(50)]
+    half_headers = [_open(guarded_host) for _ in range(25)]
     for sock in half_headers:
         sock.sendall(_head(guarded_host))
-    half_body = [_open(guarded_host) for _ in range(10)]
+    half_body = [_open(guarded_host) for _ in range(25)]
     for sock in half_body:
         sock.sendall(
             b"POST /o/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
             b'Content-Length: 1000\r\n\r\n{"a": '
         )
-    loris = [_open(guarded_host) for _ in range(5)]
+    loris = [_open(guarded_host) for _ in range(20)]
     stop = threading.Event()
 
     def drip() -> None:
