@@ -9,7 +9,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -41,16 +41,27 @@ def base_url_of(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def _server(app: Any, log_level: str) -> uvicorn.Server:
+def _server(app: Any, log_level: str, options: Mapping[str, Any] | None) -> uvicorn.Server:
     # No websockets: the apps served here need none, and leaving them out keeps uvicorn from
     # importing optional libraries. Lifespan runs when an app defines one.
-    config = uvicorn.Config(app, log_level=log_level, lifespan="auto", ws="none")
+    config = uvicorn.Config(
+        app, log_level=log_level, lifespan="auto", ws="none", **dict(options or {})
+    )
     return uvicorn.Server(config)
 
 
-def serve_forever(app: Any, sock: socket.socket, *, log_level: str = "info") -> None:
-    """Serve ``app`` on ``sock`` in this thread until interrupted (Ctrl-C, SIGTERM)."""
-    _server(app, log_level).run(sockets=[sock])
+def serve_forever(
+    app: Any,
+    sock: socket.socket,
+    *,
+    log_level: str = "info",
+    options: Mapping[str, Any] | None = None,
+) -> None:
+    """Serve ``app`` on ``sock`` in this thread until interrupted (Ctrl-C, SIGTERM).
+
+    ``options`` are more ``uvicorn.Config`` arguments (timeouts, limits).
+    """
+    _server(app, log_level, options).run(sockets=[sock])
 
 
 @contextmanager
@@ -61,11 +72,13 @@ def serve_in_thread(
     host: str = "127.0.0.1",
     port: int = 0,
     timeout: float = 10.0,
+    options: Mapping[str, Any] | None = None,
 ) -> Iterator[str]:
     """Serve ``app`` in a background thread; yield its base URL, stop it on exit.
 
     Pass ``sock`` (from :func:`bind_socket`) when the app must know its own URL before it
     is built; otherwise a socket is bound on ``host``/``port``. The socket is closed on exit.
+    ``options`` are more ``uvicorn.Config`` arguments (timeouts, limits).
     Meant for tests and tools that need a real loopback server::
 
         sock = bind_socket()
@@ -74,7 +87,7 @@ def serve_in_thread(
             httpx2.get(url + "/ob/issuers/1")
     """
     sock = sock if sock is not None else bind_socket(host, port)
-    server = _server(app, "warning")
+    server = _server(app, "warning", options)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="openbackpack-serve", daemon=True
     )

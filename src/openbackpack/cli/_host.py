@@ -18,6 +18,7 @@ from openbackpack.host import (
     add_user,
     create_app,
     default_host_database_url,
+    uvicorn_options,
 )
 from openbackpack.host._badgeconnect import api_prefix
 from openbackpack.issuer import create_issuer_app
@@ -87,6 +88,18 @@ def serve(
             help="Accept http://127.0.0.1 redirect URIs in Badge Connect registrations.",
         ),
     ] = False,
+    keep_alive_timeout: Annotated[
+        float, typer.Option(help="Seconds an idle kept-alive connection stays open.")
+    ] = 5.0,
+    header_timeout: Annotated[
+        float, typer.Option(help="Seconds a connection has to send a request's headers.")
+    ] = 10.0,
+    body_timeout: Annotated[
+        float, typer.Option(help="Longest silence while a request body arrives, seconds.")
+    ] = 30.0,
+    limit_concurrency: Annotated[
+        int, typer.Option(help="Open connections beyond which requests get 503; 0: no limit.")
+    ] = 1000,
     latency: Annotated[
         float, typer.Option(help="Seconds added to every answer.", rich_help_panel=_FAULTS)
     ] = 0.0,
@@ -151,6 +164,10 @@ def serve(
         static_path=static_path,
         badgr_quirks=badgr_quirks,
         allow_loopback_redirects=allow_loopback_redirects,
+        keep_alive_timeout=keep_alive_timeout,
+        header_timeout=header_timeout,
+        body_timeout=body_timeout,
+        limit_concurrency=limit_concurrency,
     )
     # Bind first, so the printed URL is the real one even with --port 0, and the issuer's
     # hosted documents know their public base URL.
@@ -166,7 +183,8 @@ def serve(
     out.print(f"Badge Connect: {base_url}{WELL_KNOWN_PATH} (apiBase {api_base})")
     if issuer:
         out.print(f"issuer documents of the store served under {base_url}{ISSUER_MOUNT}")
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    config = uvicorn.Config(app, log_level="warning", access_log=False, **uvicorn_options(settings))
+    server = uvicorn.Server(config)
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:

@@ -14,6 +14,7 @@ the same definitions. See ``docs/host.md``.
 
 from openbackpack.host._accounts import HostUser
 from openbackpack.host._app import create_app, served_routes
+from openbackpack.host._connections import uvicorn_options
 from openbackpack.host._db import HostDatabase
 from openbackpack.host._faults import FaultInjector
 from openbackpack.host._runner import RunningHost, run_host_in_thread
@@ -39,4 +40,5 @@ __all__ = [
     "default_host_database_url",
     "run_host_in_thread",
     "served_routes",
+    "uvicorn_options",
 ]

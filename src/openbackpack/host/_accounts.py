@@ -18,6 +18,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from openbackpack._exceptions import DuplicateRecordError, InvalidInputError
@@ -37,6 +39,7 @@ __all__ = [
     "clear_failures",
     "issue_token",
     "load_user",
+    "lock_key",
     "locked_for",
     "normalise_email",
     "record_failure",
@@ -275,7 +278,15 @@ def rotate_refresh_token(
     wanted = set(scope.split()) if scope else granted
     if not wanted <= granted:
         return None
-    connection.execute(delete(t.tokens).where(t.tokens.c.id == row.id))
+    # The delete decides: of concurrent redemptions only one removes the row. The hash is
+    # matched again because SQLite may have handed this row id to a newer token meanwhile.
+    deleted = connection.execute(
+        delete(t.tokens).where(
+            t.tokens.c.id == row.id, t.tokens.c.refresh_hash == _digest(refresh_token)
+        )
+    )
+    if deleted.rowcount != 1:
+        return None
     narrowed = " ".join(s for s in row.scope.split() if s in wanted)
     return issue_token(connection, row.user_id, lifetime, scope=narrowed, client_id=client_id)
 
@@ -337,6 +348,24 @@ def revoke_client_token(connection: Connection, client_id: int, token: str) -> b
         )
     )
     return result.rowcount > 0
+
+
+def lock_key(connection: Connection, key: str) -> None:
+    """Hold a login key for the rest of the transaction, so its attempts run one at a time.
+
+    The first statement writes: SQLite takes its write lock there (a read first would
+    leave a stale snapshot), PostgreSQL a row lock that concurrent attempts wait on.
+    """
+    dialect = connection.dialect.name
+    upsert = pg_insert if dialect == "postgresql" else sqlite_insert
+    connection.execute(
+        upsert(t.login_failures)
+        .values(key=key, failures=0, locked_until=utcnow() - timedelta(seconds=1))
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+    connection.execute(
+        select(t.login_failures.c.key).where(t.login_failures.c.key == key).with_for_update()
+    )
 
 
 def locked_for(connection: Connection, key: str, now: datetime | None = None) -> int:

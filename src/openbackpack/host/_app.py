@@ -10,7 +10,7 @@ from typing import Any, Final
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -283,8 +283,15 @@ def _validation_error(request: Request, exc: Exception) -> Response:
     return _badgr_response(request, BadgrError(400, "bad request", field_errors=fields))
 
 
+def _disconnected(request: Request, _exc: Exception) -> Response:
+    # The client went away mid-request: nothing failed here, and nobody reads the answer.
+    _log.debug("client disconnected during %s %s", request.method, request.url.path)
+    return Response(status_code=400)
+
+
 def _unexpected(request: Request, exc: Exception) -> Response:
-    _log.exception("unexpected error answering %s %s", request.method, request.url.path)
+    # Handlers run in worker threads, where sys.exc_info() is empty: pass the exception.
+    _log.error("unexpected error answering %s %s", request.method, request.url.path, exc_info=exc)
     protocol = protocol_of(request.url.path)
     if protocol == "oauth":
         return _oauth_response(OAuthError(500, {"error": "server_error"}))
@@ -311,6 +318,7 @@ def _add_error_handlers(app: FastAPI) -> None:
         ),
         HTTPException: _http_error,
         RequestValidationError: _validation_error,
+        ClientDisconnect: _disconnected,
         Exception: _unexpected,
     }
     for kind, handler in handlers.items():

@@ -16,10 +16,16 @@ from urllib.parse import parse_qsl
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
-__all__ = ["BodyError", "Upload", "read_body"]
+__all__ = ["MAX_DEPTH", "BodyError", "Upload", "loads", "read_body"]
 
 _FORM: Final = "application/x-www-form-urlencoded"
 _MULTIPART: Final = "multipart/form-data"
+MAX_DEPTH: Final = 32
+"""The deepest nesting accepted in a JSON document or a dotted form key.
+
+No document of these protocols nests past a handful of levels; the cap keeps every later
+recursive walk (validation, NUL checks, serialisation) far from Python's recursion limit.
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,9 +108,38 @@ def _text(raw: bytes) -> str:
 
 def _json(raw: bytes) -> Any:
     try:
-        return json.loads(_text(raw))
+        return loads(_text(raw))
     except ValueError as exc:
         raise BodyError(400, f"JSON parse error - {exc}") from None
+
+
+def loads(text: str | bytes) -> Any:
+    """``json.loads``, refusing documents nested deeper than :data:`MAX_DEPTH`.
+
+    Raises:
+        ValueError: not JSON, or nested too deeply (json's own RecursionError included).
+    """
+    try:
+        document = json.loads(text)
+    except RecursionError:
+        raise ValueError(f"nested deeper than {MAX_DEPTH} levels") from None
+    if _depth_exceeds(document, MAX_DEPTH):
+        raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
+    return document
+
+
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    # Iterative on purpose: a recursive walk is what fails on hostile input.
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            if depth > limit:
+                return True
+            stack.extend((child, depth + 1) for child in item)
+    return False
 
 
 async def _multipart(request: Request, max_bytes: int) -> dict[str, Any]:
@@ -127,6 +162,8 @@ def _nest(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """Build nested dicts from dotted keys; a repeated key becomes a list."""
     result: dict[str, Any] = {}
     for key, value in pairs:
+        if key.count(".") >= MAX_DEPTH:
+            raise BodyError(400, f"Field name nested deeper than {MAX_DEPTH} levels.")
         *parents, leaf = key.split(".")
         target = result
         for part in parents:

@@ -487,6 +487,17 @@ def grant_code(
     if not _pkce_matches(row, form.get("code_verifier")):
         raise _invalid_grant("The code verifier does not match the challenge.")
     scope = _narrowed(row.scope, form.get("scope"))
+    # The conditional update decides which of concurrent redemptions wins; a loser waits
+    # for the winner's commit (row or database lock), then sees the token to revoke.
+    claimed = connection.execute(
+        update(t.oauth_codes)
+        .where(t.oauth_codes.c.id == row.id, t.oauth_codes.c.used_at.is_(None))
+        .values(used_at=now)
+    )
+    if claimed.rowcount != 1:
+        raise CodeReplayError(
+            connection.scalar(select(t.oauth_codes.c.token_id).where(t.oauth_codes.c.id == row.id))
+        )
     issued = issue_token(
         connection,
         row.user_id,
@@ -496,9 +507,7 @@ def grant_code(
         refreshable=_refreshable(client, scope, settings),
     )
     connection.execute(
-        update(t.oauth_codes)
-        .where(t.oauth_codes.c.id == row.id)
-        .values(used_at=now, token_id=issued.token_id)
+        update(t.oauth_codes).where(t.oauth_codes.c.id == row.id).values(token_id=issued.token_id)
     )
     return issued
 

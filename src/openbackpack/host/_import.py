@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import Connection, Row, insert, select, update
 
 from openbackpack.host import _schema as t
+from openbackpack.host._body import loads
 from openbackpack.host._db import insert_id
 from openbackpack.host._fetch import Fetched, FetchError
 from openbackpack.host._images import ImageError, parse_image_input, sniff, unbake
@@ -93,7 +94,7 @@ def _fetch(ctx: Ctx, url: str, what: str) -> Fetched:
 
 def _json_of(fetched: Fetched, what: str) -> dict[str, Any]:
     try:
-        document = json.loads(fetched.content)
+        document = loads(fetched.content)
     except (ValueError, UnicodeDecodeError):
         document = None
     if not isinstance(document, dict):
@@ -140,7 +141,7 @@ def _hosted_url(text_or_document: Any) -> str:
         if text_or_document.count(".") == 2 and not text_or_document.startswith("{"):
             raise _failure("VERIFY_SIGNATURE", "signed badges are not supported by this host")
         try:
-            document = json.loads(text_or_document)
+            document = loads(text_or_document)
         except ValueError:
             raise _failure("INVALID_BADGE", "the baked text is not JSON") from None
     if not isinstance(document, dict):

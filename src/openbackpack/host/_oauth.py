@@ -18,6 +18,7 @@ import hashlib
 from typing import Annotated, Any, Final
 
 from fastapi import Depends
+from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -26,6 +27,7 @@ from openbackpack.host._accounts import (
     check_password,
     clear_failures,
     issue_token,
+    lock_key,
     locked_for,
     record_failure,
     rotate_refresh_token,
@@ -91,7 +93,7 @@ def _client(request: Request, form: dict[str, str], public_id: str) -> str | Non
     return client_id
 
 
-def _grant(ctx: Ctx, form: dict[str, str]) -> IssuedToken:
+def _grant(ctx: Ctx, connection: Connection, form: dict[str, str]) -> IssuedToken:
     client_id = _client(ctx.request, form, ctx.settings.public_client_id)
     grant_type = form.get("grant_type")
     if grant_type is None:
@@ -99,33 +101,37 @@ def _grant(ctx: Ctx, form: dict[str, str]) -> IssuedToken:
             raise _missing("grant_type")
         grant_type = "password"
     lifetime = ctx.settings.token_lifetime
-    with ctx.tx() as connection:
-        if grant_type == "password":
-            for name in ("username", "password"):
-                if not form.get(name):
-                    raise _missing(name)
-            user = check_password(connection, form["username"], form["password"])
-            if user is None:
-                raise OAuthError(
-                    400,
-                    {"error": "invalid_grant", "error_description": "Invalid credentials given."},
-                )
-            return issue_token(connection, user.id, lifetime)
-        if grant_type == "refresh_token":
-            if not form.get("refresh_token"):
-                raise _missing("refresh_token")
-            issued = rotate_refresh_token(connection, form["refresh_token"], lifetime)
-            if issued is None:
-                raise OAuthError(400, {"error": "invalid_grant"})
-            return issued
+    if grant_type == "password":
+        for name in ("username", "password"):
+            if not form.get(name):
+                raise _missing(name)
+        user = check_password(connection, form["username"], form["password"])
+        if user is None:
+            raise OAuthError(
+                400,
+                {"error": "invalid_grant", "error_description": "Invalid credentials given."},
+            )
+        return issue_token(connection, user.id, lifetime)
+    if grant_type == "refresh_token":
+        if not form.get("refresh_token"):
+            raise _missing("refresh_token")
+        issued = rotate_refresh_token(connection, form["refresh_token"], lifetime)
+        if issued is None:
+            raise OAuthError(400, {"error": "invalid_grant"})
+        return issued
     raise OAuthError(400, {"error": "unsupported_grant_type"})
 
 
 def _throttle_key(request: Request, form: dict[str, str]) -> str:
+    # A digest keeps the key short whatever was posted (the column holds 255).
     username = form.get("username", "").strip().lower()
-    if username:
-        # A digest keeps the key short whatever was posted (the column holds 255).
+    if username and form.get("grant_type", "password") == "password":
         return "user:" + hashlib.sha256(username.encode()).hexdigest()
+    refresh_token = form.get("refresh_token", "")
+    if refresh_token and form.get("grant_type") == "refresh_token":
+        # A refresh grant names no user: keyed by the token, one bad token cannot lock out
+        # every other user whose refreshes come from the same address (an LMS).
+        return "refresh:" + hashlib.sha256(refresh_token.encode()).hexdigest()
     return f"ip:{request.client.host if request.client else 'unknown'}"
 
 
@@ -188,10 +194,23 @@ def token(ctx: Annotated[Ctx, Depends(context)], form: OAuthForm) -> Response:
     if credentials is not None:
         return _client_grant(ctx, form, credentials)
     cap = ctx.settings.login_backoff_max
-    key = _throttle_key(ctx.request, form)
-    if cap:
+    if not cap:
         with ctx.tx() as connection:
-            wait = locked_for(connection, key)
+            return _token_response(_grant(ctx, connection, form))
+    return _throttled_grant(ctx, form, cap)
+
+
+def _throttled_grant(ctx: Ctx, form: dict[str, str], cap: int) -> Response:
+    """Check, evaluate and count one attempt in one transaction holding the throttle key.
+
+    Holding the key makes concurrent attempts for it queue up, so each one sees the lock
+    its predecessors' failures set: a burst gets exactly one evaluation per free slot.
+    """
+    key = _throttle_key(ctx.request, form)
+    failure: OAuthError | None = None
+    with ctx.tx() as connection:
+        lock_key(connection, key)
+        wait = locked_for(connection, key)
         if wait:
             body: dict[str, Any] = {
                 "error_description": _THROTTLED,
@@ -199,14 +218,14 @@ def token(ctx: Annotated[Ctx, Depends(context)], form: OAuthForm) -> Response:
                 "expires": wait,
             }
             raise OAuthError(429, body, html=True, headers={"Retry-After": str(wait)})
-    try:
-        issued = _grant(ctx, form)
-    except OAuthError:
-        if cap:
-            with ctx.tx() as connection:
-                record_failure(connection, key, cap)
-        raise
-    if cap:
-        with ctx.tx() as connection:
+        try:
+            with connection.begin_nested():
+                issued = _grant(ctx, connection, form)
+        except OAuthError as exc:
+            failure = exc
+            record_failure(connection, key, cap)
+        else:
             clear_failures(connection, key)
+    if failure is not None:
+        raise failure
     return _token_response(issued)

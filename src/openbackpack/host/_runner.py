@@ -12,6 +12,7 @@ from starlette.types import ASGIApp
 from openbackpack.host._accounts import HostUser
 from openbackpack.host._app import create_app
 from openbackpack.host._badgeconnect import api_prefix
+from openbackpack.host._connections import uvicorn_options
 from openbackpack.host._db import HostDatabase
 from openbackpack.host._faults import FaultInjector
 from openbackpack.host._settings import HostSettings
@@ -71,5 +72,6 @@ def run_host_in_thread(
     """Serve a host on ``host:port`` (port 0: a free one) until the block ends."""
     app = create_app(settings, database=database, mounts=mounts)
     state: HostState = app.state.host
-    with serve_in_thread(app, host=host, port=port) as base_url:
+    options = uvicorn_options(state.settings)
+    with serve_in_thread(app, host=host, port=port, options=options) as base_url:
         yield RunningHost(base_url, base_url + API_PREFIX, app, state.database, state.faults)

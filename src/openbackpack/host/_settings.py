@@ -111,6 +111,13 @@ class HostSettings:
             in Badge Connect client registrations, as native apps and tests need (RFC 8252).
             Also on when ``allow_private_fetch`` is.
         auth_code_lifetime: seconds an authorization code stays redeemable.
+        keep_alive_timeout: seconds an idle kept-alive connection stays open after an
+            answer (uvicorn's ``timeout_keep_alive``).
+        header_timeout: seconds a connection has to send a request's line and headers,
+            from when it opens or its previous answer ends; then it is closed.
+        body_timeout: the longest silence, in seconds, while a request body arrives.
+        limit_concurrency: open connections (and running requests) beyond which new
+            requests get 503; 0 for no limit.
     """
 
     db_url: str | None = None
@@ -128,6 +135,10 @@ class HostSettings:
     badgr_quirks: bool = False
     allow_loopback_redirects: bool = False
     auth_code_lifetime: int = 60
+    keep_alive_timeout: float = 5.0
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    limit_concurrency: int = 1000
 
     def __post_init__(self) -> None:
         _check(self.token_lifetime > 0, "token_lifetime must be > 0")
@@ -136,6 +147,10 @@ class HostSettings:
         _check(self.max_body_bytes > 0, "max_body_bytes must be > 0")
         _check(self.login_backoff_max >= 0, "login_backoff_max must be >= 0")
         _check(self.auth_code_lifetime > 0, "auth_code_lifetime must be > 0")
+        _check(self.keep_alive_timeout > 0, "keep_alive_timeout must be > 0")
+        _check(self.header_timeout > 0, "header_timeout must be > 0")
+        _check(self.body_timeout > 0, "body_timeout must be > 0")
+        _check(self.limit_concurrency >= 0, "limit_concurrency must be >= 0")
         if self.public_url is not None:
             url = self.public_url.strip()
             _check(url.startswith(("http://", "https://")), "public_url must be http(s)")

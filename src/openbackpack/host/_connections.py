@@ -1,0 +1,90 @@
+"""Closing connections that hold a worker without finishing a request.
+
+uvicorn's h11 protocol has a keep-alive timeout (idle *after* an answer) and a concurrency
+limit, but nothing bounds a connection that never sends a request, sends its headers a byte
+at a time (slow loris), or stops halfway through a body. This protocol adds two timers:
+
+* a **header timeout**, from the moment a request may begin (the connection opens, or the
+  previous answer is complete) until its request line and headers have all arrived;
+* a **body timeout**: the longest silence allowed while a body is being received.
+
+Either expiring closes the connection; a handler waiting on the body then sees a client
+disconnect (logged at debug level, see ``_app``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import h11
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from openbackpack.host._settings import HostSettings
+
+__all__ = ["guarded_protocol", "uvicorn_options"]
+
+
+class _GuardedH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol with a header timeout and a body-silence timeout."""
+
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        self._guard: asyncio.TimerHandle | None = None
+        super().connection_made(transport)
+        self._arm(self.header_timeout)
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        state = self.conn.their_state
+        if state is h11.IDLE:
+            return  # still waiting for the headers: the header timer keeps running
+        if state is h11.SEND_BODY:
+            self._arm(self.body_timeout)  # every chunk of body restarts the silence timer
+        else:
+            self._disarm()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing() and self.conn.their_state is h11.IDLE:
+            # A kept-alive connection must send its next headers in time too (uvicorn's
+            # keep-alive timer stops at the first byte, which a slow loris sends).
+            self._arm(self.header_timeout)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _arm(self, delay: float) -> None:
+        self._disarm()
+        self._guard = self.loop.call_later(delay, self._expire)
+
+    def _disarm(self) -> None:
+        if self._guard is not None:
+            self._guard.cancel()
+            self._guard = None
+
+    def _expire(self) -> None:
+        self._guard = None
+        if not self.transport.is_closing():
+            self.transport.close()
+
+
+def guarded_protocol(header_timeout: float, body_timeout: float) -> type[H11Protocol]:
+    """An h11 protocol class for uvicorn closing connections past these timeouts (seconds)."""
+    return type(
+        "GuardedH11Protocol",
+        (_GuardedH11Protocol,),
+        {"header_timeout": header_timeout, "body_timeout": body_timeout},
+    )
+
+
+def uvicorn_options(settings: HostSettings) -> dict[str, Any]:
+    """The ``uvicorn.Config`` options enforcing a host's connection limits."""
+    return {
+        "http": guarded_protocol(settings.header_timeout, settings.body_timeout),
+        "timeout_keep_alive": settings.keep_alive_timeout,
+        "limit_concurrency": settings.limit_concurrency or None,
+    }
