@@ -105,7 +105,8 @@ def connect_command(
         typer.Option(
             "--password",
             envvar="OPENBACKPACK_BACKPACK_PASSWORD",
-            help="The backpack account's password (v1/v2; prompted for when not given).",
+            help="v2: the backpack account's password (prompted for when not given); "
+            "v1 needs none.",
         ),
     ] = None,
     no_browser: Annotated[
@@ -134,7 +135,9 @@ def connect_command(
             raise typer.BadParameter(
                 "--email is required for v1 and v2 backpacks", param_hint="--email"
             )
-        if password is None:
+        if version is ApiVersion.V1:
+            password = None  # a Displayer knows its users by verified email alone
+        elif password is None:
             password = typer.prompt("Password", hide_input=True)
         mailer, where = mailer_from_environment()
         pending = start_connection(

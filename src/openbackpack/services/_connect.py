@@ -14,8 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from openbackpack._exceptions import BackpackError, UnsupportedActionError
+from openbackpack._exceptions import (
+    APIStatusError,
+    BackpackError,
+    InvalidInputError,
+    UnsupportedActionError,
+)
 from openbackpack.api import BackpackApi, BadgeConnectApi
+from openbackpack.api._common import as_login_error
 from openbackpack.client import BackpackClient
 from openbackpack.models import ApiVersion
 from openbackpack.protocols import Action, Mode, find_mapping
@@ -69,12 +75,17 @@ class PendingConnection:
 
 
 def check_login(
-    provider: Provider, email: str, password: str, client: BackpackClient | None = None
+    provider: Provider, email: str, password: str | None, client: BackpackClient | None = None
 ) -> str | None:
     """Log in with credentials that are not stored yet; return the v1 user id (v2: None).
 
+    A Displayer (v1) backpack knows its users by verified email alone: ``password`` is not
+    used there and may be ``None``.
+
     Raises:
-        AuthenticationError: the backpack refused them (the message carries its reason).
+        AuthenticationError: the backpack refused them (the message carries its reason), or
+            (v1) knows no user with that email.
+        InvalidInputError: v2, and no password.
         UnsupportedActionError: a Badge Connect (2.1) provider, which connects with OAuth 2.
     """
     if provider.api_version is ApiVersion.V2P1:
@@ -87,10 +98,15 @@ def check_login(
     http = client if client is not None else BackpackClient()
     try:
         if provider.api_version is ApiVersion.V2:
+            if not password:
+                raise InvalidInputError("a Badgr (v2) backpack needs the account's password")
             http.password_grant(provider.api_url, email, password)
             return None
         mapping = find_mapping(ApiVersion.V1, Mode.USER, Action.USER)
-        found = http.perform(mapping, provider.api_url, data=email)
+        try:
+            found = http.perform(mapping, provider.api_url, data={"email": email})
+        except APIStatusError as exc:
+            raise as_login_error(exc) from exc
         return str(found.user_id)
     finally:
         if own:
@@ -133,7 +149,7 @@ def start_connection(
     owner: str,
     provider_id: int,
     email: str,
-    password: str,
+    password: str | None = None,
     *,
     mailer: Mailer,
     sender: str = DEFAULT_SENDER,
@@ -147,11 +163,12 @@ def start_connection(
     of the same user to the same backpack is replaced. The mail is ``template`` (else the
     site's stored template, else the built-in text) with the code and ``verify_url`` (the
     platform's verification page; ``$code`` in it is replaced by the code) filled in.
+    A Displayer (v1) backpack needs no password (one given is ignored, not stored).
 
     Raises:
         ExternalBackpacksDisabledError: the site switched external backpacks off.
         AuthenticationError: the backpack refused the login (its reason is in the message).
-        InvalidInputError: an empty email or password, or a bad owner id.
+        InvalidInputError: an empty email, no password for a v2 backpack, or a bad owner id.
         MailDeliveryError: the mail could not be sent; the pending connection is not kept.
     """
     owner = check_owner(owner)
@@ -159,6 +176,8 @@ def start_connection(
     with store.transaction() as tx:
         require_external_backpacks(tx)
         provider = tx.providers.get(provider_id)
+    if provider.api_version is ApiVersion.V1:
+        password = None
     check_login(provider, email, password, client)
     mail = _Mail(mailer, sender, template, verify_url)
     with store.transaction() as tx:

@@ -1,0 +1,74 @@
+"""Connecting a Displayer (v1) backpack: by verified email alone, end to end over loopback."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from openbackpack import AuthenticationError
+from openbackpack.cli import app
+from openbackpack.services import (
+    MaildirMailer,
+    add_backpack,
+    list_collections,
+    start_connection,
+    verify_connection,
+)
+
+from .conftest import LEARNER, LEARNER_EMAIL, Hosts, Site
+
+runner = CliRunner()
+
+
+def _v1(site: Site, hosts: Hosts) -> int:
+    return add_backpack(
+        site.store, hosts.primary.base_url, hosts.primary.base_url + "/v1web", "1"
+    ).id
+
+
+def _code(outbox: MaildirMailer) -> str:
+    found = re.search(r"verification code is: (\S+)", outbox.messages()[-1].get_content())
+    assert found is not None
+    return found.group(1)
+
+
+def test_v1_connect_and_verify_need_no_password(site: Site, hosts: Hosts) -> None:
+    """A v1 backpack connects with the email only; the account gets the Displayer user id."""
+    provider_id = _v1(site, hosts)
+    start_connection(site.store, LEARNER, provider_id, LEARNER_EMAIL, mailer=site.outbox)
+    account = verify_connection(site.store, LEARNER, _code(site.outbox))
+    assert account.email == LEARNER_EMAIL
+    assert account.remote_user_id is not None
+    assert account.remote_user_id.isdigit()
+    assert list_collections(site.store, LEARNER, provider_id) == []
+
+
+def test_v1_unknown_email_is_refused_before_anything_is_stored(site: Site, hosts: Hosts) -> None:
+    """An email the Displayer does not know raises AuthenticationError and mails nothing."""
+    provider_id = _v1(site, hosts)
+    with pytest.raises(AuthenticationError, match=r"nobody@example\.org"):
+        start_connection(site.store, LEARNER, provider_id, "nobody@example.org", mailer=site.outbox)
+    assert site.outbox.messages() == []
+
+
+def test_cli_connects_a_v1_backpack_without_asking_for_a_password(
+    site: Site, hosts: Hosts, tmp_path: Path, secret_key: str
+) -> None:
+    """`connect` on a v1 backpack prompts for nothing and `verify` finishes the connection."""
+    provider_id = _v1(site, hosts)
+    env = {
+        "OPENBACKPACK_DB": site.store.engine.url.render_as_string(hide_password=False),
+        "OPENBACKPACK_SECRET_KEY": secret_key,
+        "OPENBACKPACK_OUTBOX": str(tmp_path / "v1-outbox"),
+    }
+    args = ["connect", "--user", LEARNER, "--backpack", str(provider_id), "--email", LEARNER_EMAIL]
+    result = runner.invoke(app, args, env=env, input="")
+    assert result.exit_code == 0, result.output
+    assert "Password" not in result.output
+    code = _code(MaildirMailer(tmp_path / "v1-outbox"))
+    result = runner.invoke(app, ["verify", "--user", LEARNER, code], env=env)
+    assert result.exit_code == 0, result.output
+    assert f"connected {LEARNER_EMAIL}" in result.output
