@@ -1,4 +1,4 @@
-"""Connecting a Displayer (v1) backpack: by verified email alone, end to end over loopback."""
+"""Connecting v1/v2 backpacks end to end over loopback: v1 by email alone, a fresh machine."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from openbackpack.services import (
     verify_connection,
 )
 
-from .conftest import LEARNER, LEARNER_EMAIL, Hosts, Site
+from .conftest import LEARNER, LEARNER_EMAIL, LEARNER_PASSWORD, Hosts, Site
 
 runner = CliRunner()
 
@@ -72,3 +72,22 @@ def test_cli_connects_a_v1_backpack_without_asking_for_a_password(
     result = runner.invoke(app, ["verify", "--user", LEARNER, code], env=env)
     assert result.exit_code == 0, result.output
     assert f"connected {LEARNER_EMAIL}" in result.output
+
+
+def test_cli_connect_on_a_fresh_machine_creates_the_outbox(
+    site: Site, tmp_path: Path, secret_key: str
+) -> None:
+    """With no data directory yet, `connect` creates it and the outbox, and mails the code."""
+    data_home = tmp_path / "never-created"
+    env = {
+        "OPENBACKPACK_DB": site.store.engine.url.render_as_string(hide_password=False),
+        "OPENBACKPACK_SECRET_KEY": secret_key,
+        "XDG_DATA_HOME": str(data_home),
+        "OPENBACKPACK_OUTBOX": "",
+    }
+    args = ["connect", "--user", LEARNER, "--backpack", str(site.primary_id)]
+    args += ["--email", LEARNER_EMAIL, "--password", LEARNER_PASSWORD]
+    result = runner.invoke(app, args, env=env)
+    assert result.exit_code == 0, result.output
+    outbox = data_home / "openbackpack" / "outbox"
+    assert _code(MaildirMailer(outbox))
