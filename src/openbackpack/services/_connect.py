@@ -44,7 +44,7 @@ from openbackpack.store import (
     Store,
     Transaction,
 )
-from openbackpack.store._crypto import secrets_match
+from openbackpack.store._crypto import normalize_code, secrets_match
 from openbackpack.store._types import utcnow
 from openbackpack.store._validate import check_email, check_owner
 
@@ -248,7 +248,12 @@ def verify_connection(
     if pending.expires_at <= utcnow():
         cancel_connection(store, owner, pending.provider_id)
         raise VerificationError("the verification code has expired; start the connection again")
-    if not secrets_match(code.strip(), pending.secret_hash):
+    # The exact text first: a code issued before the alphabet changed is mixed-case.
+    presented = code.strip()
+    if not (
+        secrets_match(presented, pending.secret_hash)
+        or secrets_match(normalize_code(presented), pending.secret_hash)
+    ):
         raise VerificationError("the verification code does not match")
     password = pending.password.reveal() if pending.password else ""
     remote_user_id = check_login(provider, pending.email, password, client)

@@ -24,7 +24,7 @@ from openbackpack._exceptions import (
 from openbackpack.models import ApiVersion
 from openbackpack.models.badgeconnect import ManifestEntry
 from openbackpack.store import _schema as t
-from openbackpack.store._crypto import Secret, SecretBox, hash_secret
+from openbackpack.store._crypto import Secret, SecretBox, hash_secret, new_verification_code
 from openbackpack.store._records import (
     SITE_OWNER,
     BackpackAccount,
@@ -862,7 +862,7 @@ class Verifications(_Repository):
         """
         owner = check_owner(owner)
         Providers(self._conn, self._box).get(provider_id)
-        code = secrets.token_urlsafe(12)
+        code = new_verification_code()
         now = utcnow()
         self._conn.execute(
             delete(t.pending_verifications).where(
