@@ -17,8 +17,17 @@ from openbackpack.services import (
     start_connection,
     verify_connection,
 )
+from openbackpack.store import SITE_OWNER, Secret
 
-from .conftest import LEARNER, LEARNER_EMAIL, LEARNER_PASSWORD, Hosts, Site
+from .conftest import (
+    ISSUER_EMAIL,
+    ISSUER_PASSWORD,
+    LEARNER,
+    LEARNER_EMAIL,
+    LEARNER_PASSWORD,
+    Hosts,
+    Site,
+)
 
 runner = CliRunner()
 
@@ -91,3 +100,30 @@ def test_cli_connect_on_a_fresh_machine_creates_the_outbox(
     assert result.exit_code == 0, result.output
     outbox = data_home / "openbackpack" / "outbox"
     assert _code(MaildirMailer(outbox))
+
+
+def test_site_and_learner_passwords_come_from_separate_variables(
+    site: Site, hosts: Hosts, tmp_path: Path, secret_key: str
+) -> None:
+    """`backpacks edit` reads OPENBACKPACK_SITE_PASSWORD; `connect` the LEARNER_ variable."""
+    env = {
+        "OPENBACKPACK_DB": site.store.engine.url.render_as_string(hide_password=False),
+        "OPENBACKPACK_SECRET_KEY": secret_key,
+        "OPENBACKPACK_OUTBOX": str(tmp_path / "outbox"),
+        "OPENBACKPACK_SITE_PASSWORD": ISSUER_PASSWORD,
+        "OPENBACKPACK_LEARNER_PASSWORD": LEARNER_PASSWORD,
+        "OPENBACKPACK_BACKPACK_PASSWORD": "no-longer-read",
+    }
+    edit = ["backpacks", "edit", str(site.other_id), "--email", ISSUER_EMAIL]
+    result = runner.invoke(app, edit, env=env)
+    assert result.exit_code == 0, result.output
+    with site.store.transaction() as tx:
+        site_account = tx.accounts.find(SITE_OWNER, site.other_id)
+    assert site_account is not None
+    assert site_account.password == Secret(ISSUER_PASSWORD)
+    connect = ["connect", "--user", LEARNER, "--backpack", str(site.primary_id)]
+    result = runner.invoke(app, [*connect, "--email", LEARNER_EMAIL], env=env, input="")
+    assert result.exit_code == 0, result.output
+    with site.store.transaction() as tx:
+        (pending,) = tx.verifications.find(LEARNER)
+    assert pending.password == Secret(LEARNER_PASSWORD)

@@ -104,9 +104,12 @@ def connect_command(
         str | None,
         typer.Option(
             "--password",
-            envvar="OPENBACKPACK_BACKPACK_PASSWORD",
-            help="v2: the backpack account's password (prompted for when not given); "
-            "v1 needs none.",
+            # Not the site account's variable: an admin who exported that one would log
+            # every learner in with the site's password.
+            envvar="OPENBACKPACK_LEARNER_PASSWORD",
+            show_envvar=True,
+            help="v2: the learner's backpack password (or set OPENBACKPACK_LEARNER_PASSWORD; "
+            "prompted for when neither is given); v1 needs none.",
         ),
     ] = None,
     no_browser: Annotated[
