@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
+import httpx2
 import pytest
 from typer.testing import CliRunner
 
 from openbackpack import AuthenticationError
 from openbackpack.cli import app
+from openbackpack.client import BackpackClient
+from openbackpack.host import RunningHost
 from openbackpack.services import (
     MaildirMailer,
     add_backpack,
@@ -20,6 +24,7 @@ from openbackpack.services import (
 from openbackpack.store import SITE_OWNER, Secret
 
 from .conftest import (
+    FAST,
     ISSUER_EMAIL,
     ISSUER_PASSWORD,
     LEARNER,
@@ -127,3 +132,40 @@ def test_site_and_learner_passwords_come_from_separate_variables(
     with site.store.transaction() as tx:
         (pending,) = tx.verifications.find(LEARNER)
     assert pending.password == Secret(LEARNER_PASSWORD)
+
+
+class _FailTokenRequests(httpx2.HTTPTransport):
+    """Real HTTP; from the ``after``-th token request on, the host's fault switch fails them."""
+
+    def __init__(self, host: RunningHost, after: int) -> None:
+        super().__init__()
+        self.host = host
+        self.after = after
+        self.token_requests = 0
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        if request.url.path.endswith("/o/token"):
+            self.token_requests += 1
+            if self.token_requests >= self.after:
+                self.host.faults.fail_next(1, 503)
+        return super().handle_request(request)
+
+
+def test_verify_keeps_the_account_when_only_the_warm_up_fails(
+    site: Site, hosts: Hosts, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A host failing after the login check leaves the account saved, logged, not raised."""
+    start_connection(
+        site.store, LEARNER, site.primary_id, LEARNER_EMAIL, LEARNER_PASSWORD, mailer=site.outbox
+    )
+    transport = _FailTokenRequests(hosts.primary, after=2)
+    # The code check and the account come first; every token request after that fails.
+    with (
+        BackpackClient(transport=transport, retry=FAST) as client,
+        caplog.at_level(logging.WARNING, "openbackpack.services"),
+    ):
+        account = verify_connection(site.store, LEARNER, _code(site.outbox), client=client)
+    with site.store.transaction() as tx:
+        assert tx.accounts.get(account.id).email == LEARNER_EMAIL
+        assert tx.verifications.find(LEARNER) == []
+    assert "token warm-up" in caplog.text

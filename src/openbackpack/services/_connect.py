@@ -260,11 +260,23 @@ def verify_connection(
     with store.transaction() as tx:
         account = _save_account(tx, pending, password, remote_user_id)
         tx.verifications.delete(pending.id)
-    # Warm the token cache, so the first page view needs no login round trip.
     if provider.api_version is ApiVersion.V2:
+        _warm_up(store, provider, account, client)
+    return account
+
+
+def _warm_up(
+    store: Store, provider: Provider, account: BackpackAccount, client: BackpackClient | None
+) -> None:
+    # Fill the token cache, so the first page view needs no login round trip. Best effort:
+    # the account is saved, and the first real call logs in if this did not.
+    try:
         with BackpackApi(provider, account, store=store, client=client) as api:
             api.authenticate()
-    return account
+    except BackpackError as exc:
+        _log.warning(
+            "backpack %s: token warm-up for account %s failed: %s", provider.id, account.id, exc
+        )
 
 
 def _save_account(
