@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import logging
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx2
 import pytest
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from openbackpack import AuthenticationError
 from openbackpack.cli import app
 from openbackpack.client import BackpackClient
 from openbackpack.host import RunningHost
+from openbackpack.host import _schema as host_schema
 from openbackpack.services import (
     MaildirMailer,
     add_backpack,
@@ -23,6 +25,7 @@ from openbackpack.services import (
 )
 from openbackpack.store import SITE_OWNER, Secret
 
+from ..store.conftest import snapshot
 from .conftest import (
     FAST,
     ISSUER_EMAIL,
@@ -134,38 +137,64 @@ def test_site_and_learner_passwords_come_from_separate_variables(
     assert pending.password == Secret(LEARNER_PASSWORD)
 
 
-class _FailTokenRequests(httpx2.HTTPTransport):
-    """Real HTTP; from the ``after``-th token request on, the host's fault switch fails them."""
+class _CountTokenRequests(httpx2.HTTPTransport):
+    """Real HTTP that counts the token requests (logins) it carries."""
 
-    def __init__(self, host: RunningHost, after: int) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.host = host
-        self.after = after
-        self.token_requests = 0
+        self.logins = 0
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         if request.url.path.endswith("/o/token"):
-            self.token_requests += 1
-            if self.token_requests >= self.after:
-                self.host.faults.fail_next(1, 503)
+            self.logins += 1
         return super().handle_request(request)
 
 
-def test_verify_keeps_the_account_when_only_the_warm_up_fails(
-    site: Site, hosts: Hosts, caplog: pytest.LogCaptureFixture
-) -> None:
-    """A host failing after the login check leaves the account saved, logged, not raised."""
+def _live_tokens(host: RunningHost) -> int:
+    with host.database.engine.connect() as connection:
+        count = connection.scalar(
+            select(func.count())
+            .select_from(host_schema.tokens)
+            .where(host_schema.tokens.c.expires_at > datetime.now(UTC))
+        )
+    return int(count or 0)
+
+
+def test_connect_and_verify_log_in_once_and_reuse_the_token(site: Site, hosts: Hosts) -> None:
+    """Connecting logs in once; verifying caches that token; the host has one new live token."""
+    live_before = _live_tokens(hosts.primary)
+    transport = _CountTokenRequests()
+    with BackpackClient(transport=transport, retry=FAST) as client:
+        start_connection(
+            site.store, LEARNER, site.primary_id, LEARNER_EMAIL, LEARNER_PASSWORD,
+            mailer=site.outbox, client=client,
+        )  # fmt: skip
+        with site.store.transaction() as tx:
+            (pending,) = tx.verifications.find(LEARNER)
+        assert pending.login is not None
+        assert pending.login.access_token.reveal() not in str(snapshot(site.store))
+        account = verify_connection(site.store, LEARNER, _code(site.outbox), client=client)
+        with site.store.transaction() as tx:
+            cached = tx.token_cache.get(account.id)
+        assert cached is not None
+        assert cached.access_token == pending.login.access_token
+        list_collections(site.store, LEARNER, site.primary_id, client=client)
+    assert transport.logins == 1
+    assert _live_tokens(hosts.primary) - live_before == 1
+
+
+def test_verify_needs_no_request_to_the_host(site: Site, hosts: Hosts) -> None:
+    """A host that fails every request after the login check still lets the account be saved."""
     start_connection(
         site.store, LEARNER, site.primary_id, LEARNER_EMAIL, LEARNER_PASSWORD, mailer=site.outbox
     )
-    transport = _FailTokenRequests(hosts.primary, after=2)
-    # The code check and the account come first; every token request after that fails.
-    with (
-        BackpackClient(transport=transport, retry=FAST) as client,
-        caplog.at_level(logging.WARNING, "openbackpack.services"),
-    ):
-        account = verify_connection(site.store, LEARNER, _code(site.outbox), client=client)
+    hosts.primary.faults.fail_next(1000, 503)
+    try:
+        with BackpackClient(retry=FAST) as client:
+            account = verify_connection(site.store, LEARNER, _code(site.outbox), client=client)
+    finally:
+        hosts.primary.faults.fail_next(0)
     with site.store.transaction() as tx:
         assert tx.accounts.get(account.id).email == LEARNER_EMAIL
+        assert tx.token_cache.get(account.id) is not None
         assert tx.verifications.find(LEARNER) == []
-    assert "token warm-up" in caplog.text

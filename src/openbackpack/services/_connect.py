@@ -1,10 +1,11 @@
 """Connecting a user's v1 or v2 backpack with email verification (Moodle's ``mybackpack.php``).
 
 The flow: check that the credentials log in *now* (:func:`start_connection`), remember the
-pending connection (code stored hashed, password sealed, 24 h expiry) and mail the code; then
-:func:`verify_connection` compares the code in constant time, logs in again and saves the
-account. Fixed from Moodle: the chosen provider's version is the one checked (W13), codes
-expire and are compared in constant time, and no password sits in user preferences (W21).
+pending connection (code stored hashed, password and the login's token sealed, 24 h expiry)
+and mail the code; then :func:`verify_connection` compares the code in constant time and saves
+the account with that token in its cache: one login for the whole connection. Fixed from
+Moodle: the chosen provider's version is the one checked (W13), codes expire and are compared
+in constant time, and no password sits in user preferences (W21).
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from openbackpack._exceptions import (
     InvalidInputError,
     UnsupportedActionError,
 )
-from openbackpack.api import BackpackApi, BadgeConnectApi
+from openbackpack.api import BadgeConnectApi
 from openbackpack.api._common import as_login_error
+from openbackpack.api._core import expiry_of
 from openbackpack.client import BackpackClient
-from openbackpack.models import ApiVersion
+from openbackpack.models import ApiVersion, TokenGrant
 from openbackpack.protocols import Action, Mode, find_mapping
 from openbackpack.services._errors import (
     NotConnectedError,
@@ -39,8 +41,10 @@ from openbackpack.services._verification_mail import (
 )
 from openbackpack.store import (
     BackpackAccount,
+    PendingLogin,
     PendingVerification,
     Provider,
+    Secret,
     Store,
     Transaction,
 )
@@ -88,6 +92,13 @@ def check_login(
         InvalidInputError: v2, and no password.
         UnsupportedActionError: a Badge Connect (2.1) provider, which connects with OAuth 2.
     """
+    return _log_in(provider, email, password, client)[0]
+
+
+def _log_in(
+    provider: Provider, email: str, password: str | None, client: BackpackClient | None
+) -> tuple[str | None, PendingLogin | None]:
+    # The v1 user id, or the v2 token: the caller keeps it so nobody logs in twice.
     if provider.api_version is ApiVersion.V2P1:
         raise UnsupportedActionError(
             "email and password connection",
@@ -100,17 +111,22 @@ def check_login(
         if provider.api_version is ApiVersion.V2:
             if not password:
                 raise InvalidInputError("a Badgr (v2) backpack needs the account's password")
-            http.password_grant(provider.api_url, email, password)
-            return None
+            grant = http.password_grant(provider.api_url, email, password)
+            expires_at = expiry_of(grant, utcnow())
+            return None, PendingLogin(Secret(grant.access_token), _secret(grant), expires_at)
         mapping = find_mapping(ApiVersion.V1, Mode.USER, Action.USER)
         try:
             found = http.perform(mapping, provider.api_url, data={"email": email})
         except APIStatusError as exc:
             raise as_login_error(exc) from exc
-        return str(found.user_id)
+        return str(found.user_id), None
     finally:
         if own:
             http.close()
+
+
+def _secret(grant: TokenGrant) -> Secret | None:
+    return Secret(grant.refresh_token) if grant.refresh_token else None
 
 
 def _pending(tx: Transaction, owner: str, provider_id: int | None) -> PendingVerification:
@@ -178,11 +194,11 @@ def start_connection(
         provider = tx.providers.get(provider_id)
     if provider.api_version is ApiVersion.V1:
         password = None
-    check_login(provider, email, password, client)
+    _, login = _log_in(provider, email, password, client)
     mail = _Mail(mailer, sender, template, verify_url)
     with store.transaction() as tx:
         pending, code = tx.verifications.create(
-            owner, provider_id, email, password, ttl=VERIFICATION_TTL
+            owner, provider_id, email, password, ttl=VERIFICATION_TTL, login=login
         )
         # Inside the transaction: if the mail cannot go, the pending row is rolled back.
         mail.send_code(tx, provider, email, code)
@@ -210,7 +226,12 @@ def resend_verification(
         provider = tx.providers.get(pending.provider_id)
         password = pending.password.reveal() if pending.password else None
         renewed, code = tx.verifications.create(
-            owner, pending.provider_id, pending.email, password, ttl=VERIFICATION_TTL
+            owner,
+            pending.provider_id,
+            pending.email,
+            password,
+            ttl=VERIFICATION_TTL,
+            login=pending.login,
         )
         mail.send_code(tx, provider, pending.email, code)
     return PendingConnection(renewed.provider_id, owner, renewed.email, renewed.expires_at)
@@ -233,7 +254,12 @@ def verify_connection(
     provider_id: int | None = None,
     client: BackpackClient | None = None,
 ) -> BackpackAccount:
-    """Finish a connection: check the code, log in again, save the account.
+    """Finish a connection: check the code, save the account with the login's token cached.
+
+    The token obtained when :func:`start_connection` checked the credentials goes into the
+    account's token cache (sealed), so verifying makes no request to a v2 backpack. A v1
+    backpack is asked for the user id of the email; a connection started before logins were
+    kept logs in once here.
 
     Raises:
         ExternalBackpacksDisabledError: the site switched external backpacks off.
@@ -256,27 +282,21 @@ def verify_connection(
     ):
         raise VerificationError("the verification code does not match")
     password = pending.password.reveal() if pending.password else ""
-    remote_user_id = check_login(provider, pending.email, password, client)
+    login = pending.login
+    remote_user_id = None
+    if login is None:
+        # v1 (the user id is looked up now), or a connection started before logins were kept.
+        remote_user_id, login = _log_in(provider, pending.email, password, client)
     with store.transaction() as tx:
         account = _save_account(tx, pending, password, remote_user_id)
+        if login is not None:
+            # The token of the login that checked the credentials: no second login, and no
+            # token left alive at the host that nobody holds.
+            tx.token_cache.save(
+                account.id, login.access_token, login.refresh_token, login.expires_at
+            )
         tx.verifications.delete(pending.id)
-    if provider.api_version is ApiVersion.V2:
-        _warm_up(store, provider, account, client)
     return account
-
-
-def _warm_up(
-    store: Store, provider: Provider, account: BackpackAccount, client: BackpackClient | None
-) -> None:
-    # Fill the token cache, so the first page view needs no login round trip. Best effort:
-    # the account is saved, and the first real call logs in if this did not.
-    try:
-        with BackpackApi(provider, account, store=store, client=client) as api:
-            api.authenticate()
-    except BackpackError as exc:
-        _log.warning(
-            "backpack %s: token warm-up for account %s failed: %s", provider.id, account.id, exc
-        )
 
 
 def _save_account(
