@@ -85,3 +85,14 @@ async def test_v2_only_actions_are_refused_before_io(
     with pytest.raises(UnsupportedActionError):
         await api.call(method, *args)
     assert sent == []
+
+
+async def test_get_badges_of_an_empty_group(
+    make_api: MakeApi, backpacks: Backpacks, world: World
+) -> None:
+    """A group with no badges gives an empty list, expanded or not (as Moodle does)."""
+    api = make_api(backpacks.v1, backpacks.v1_user, store=backpacks.store)
+    groups = await api.call("get_collections")
+    empty = next(g for g in groups if g.name == "Empty collection")
+    for expanded in (False, True):
+        assert await api.call("get_badges", empty, expanded) == []

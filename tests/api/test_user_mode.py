@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx2
 import pytest
 
 from openbackpack import (
@@ -166,3 +167,33 @@ async def test_site_actions_are_refused_in_user_mode_before_io(
     with pytest.raises(UnsupportedActionError):
         await api.call(method, *args)
     assert sent == []
+
+
+async def test_get_badges_of_an_empty_collection_unexpanded(
+    make_api: MakeApi, backpacks: Backpacks, world: World
+) -> None:
+    """Without expansion, an empty collection comes back as itself, with no assertions."""
+    api = make_api(backpacks.v2, backpacks.v2_user, store=backpacks.store)
+    found = await api.call("get_badges", world.empty_collection_id)
+    assert isinstance(found, Collection)
+    assert found.assertions == []
+
+
+class _EmptyResult(Counting):
+    """Real HTTP, except that reading a collection answers Badgr's envelope with no result."""
+
+    def _enter(self, request: httpx2.Request) -> httpx2.Response | None:
+        super()._enter(request)
+        if "/backpack/collections/" in request.url.path and request.method == "GET":
+            body = {"status": {"success": True, "description": "ok"}, "result": []}
+            return httpx2.Response(200, json=body)
+        return None
+
+
+@pytest.mark.parametrize("expanded", [False, True])
+async def test_get_badges_of_an_empty_result_list_is_an_empty_list(
+    make_api: MakeApi, backpacks: Backpacks, world: World, expanded: bool
+) -> None:
+    """An empty result list for a collection gives [], as in Moodle, sync and async."""
+    api = make_api(backpacks.v2, backpacks.v2_user, store=backpacks.store, transport=_EmptyResult())
+    assert await api.call("get_badges", world.empty_collection_id, expanded) == []

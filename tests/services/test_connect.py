@@ -187,3 +187,12 @@ def test_a_template_with_an_unknown_placeholder_is_refused() -> None:
     """EmailTemplate names the unknown placeholder instead of failing when a mail is sent."""
     with pytest.raises(InvalidInputError, match=r"\$link"):
         EmailTemplate(subject="Hi", body="Open $link")
+
+
+def test_code_typed_in_lower_case_with_spaces_still_matches(site: Site) -> None:
+    """The code's alphabet has one case, so a code typed in lower case with spaces works."""
+    _start(site)
+    code = _code(site)
+    assert not code.startswith("-")
+    typed = " ".join([code[:5].lower(), code[5:]])
+    assert verify_connection(site.store, LEARNER, typed).email == LEARNER_EMAIL

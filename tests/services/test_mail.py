@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
@@ -87,3 +88,13 @@ def test_smtp_failure_is_a_typed_error() -> None:
 def test_smtp_mailer_repr_hides_the_password() -> None:
     """The SMTP password never shows in the mailer's repr."""
     assert "hunter2" not in repr(SmtpMailer(host="h", username="u", password="hunter2"))
+
+
+def test_outbox_is_created_with_its_missing_parents_privately(tmp_path: Path) -> None:
+    """On a fresh machine the outbox and every missing parent are created, each mode 0700."""
+    outbox = tmp_path / "fresh" / "data" / "outbox"
+    mailer = MaildirMailer(outbox)
+    mailer.send(compose("a@example.org", "b@example.org", "Code", "123"))
+    assert [m["Subject"] for m in mailer.messages()] == ["Code"]
+    for directory in (tmp_path / "fresh", tmp_path / "fresh" / "data", outbox):
+        assert stat.S_IMODE(directory.stat().st_mode) == 0o700, directory

@@ -202,3 +202,17 @@ def test_settings_have_defaults_and_a_stable_salt(store: Store) -> None:
         assert not changed.allow_external_backpacks
     with pytest.raises(InvalidInputError), store.transaction() as tx:
         tx.settings.update(default_issuer_contact="not an email")
+
+
+def test_verification_codes_never_start_with_a_dash_and_are_unambiguous(store: Store) -> None:
+    """Codes use Crockford's base 32 (no '-', no I/L/O/U), 20 symbols, all different."""
+    provider = _provider(store)
+    with store.transaction() as tx:
+        codes = [
+            tx.verifications.create(str(n), provider, "learner@example.org", "pw")[1]
+            for n in range(400)
+        ]
+    assert len(set(codes)) == len(codes)
+    for code in codes:
+        assert len(code) == 20
+        assert set(code) <= set("0123456789ABCDEFGHJKMNPQRSTVWXYZ"), code

@@ -214,7 +214,8 @@ class BackpackApi:
             ``expanded`` a :class:`CollectionBadges` whose ``badges`` keep the collection's
             order and whose ``failures`` name each assertion that could not be read. Moodle
             returned badge classes with ``.assertion`` set, fetched one after another, and
-            stopped at the first failure (W8).
+            stopped at the first failure (W8). An empty answer (v2: an empty result list,
+            v1: no badges) is ``[]``, as in Moodle.
 
         Raises:
             InvalidInputError: the collection id is empty (Moodle returned ``[]``).
@@ -224,9 +225,11 @@ class BackpackApi:
         key = collection_key(collection)
         if self._core.version is ApiVersion.V1:
             return only(self._curl_request(Action.BADGES, collection=key), list)
-        found = first_collection(
-            self._curl_request(Action.BADGES, collection=key), Action.BADGES.value
-        )
+        listed = only(self._curl_request(Action.BADGES, collection=key), list)
+        if not listed:
+            # Badgr answered an empty result list: as in Moodle, that is no badges.
+            return []
+        found = first_collection(listed, Action.BADGES.value)
         if not expanded:
             return found
         outcomes = map_bounded(self.get_assertion, found.assertions, self._concurrency)

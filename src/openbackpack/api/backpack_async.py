@@ -142,9 +142,11 @@ class AsyncBackpackApi:
         key = collection_key(collection)
         if self._core.version is ApiVersion.V1:
             return only(await self._curl_request(Action.BADGES, collection=key), list)
-        found = first_collection(
-            await self._curl_request(Action.BADGES, collection=key), Action.BADGES.value
-        )
+        listed = only(await self._curl_request(Action.BADGES, collection=key), list)
+        if not listed:
+            # Badgr answered an empty result list: as in Moodle, that is no badges.
+            return []
+        found = first_collection(listed, Action.BADGES.value)
         if not expanded:
             return found
         outcomes = await amap_bounded(self.get_assertion, found.assertions, self._concurrency)

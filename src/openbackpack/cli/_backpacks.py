@@ -30,8 +30,8 @@ PasswordOption = Annotated[
     str | None,
     typer.Option(
         "--password",
-        envvar="OPENBACKPACK_BACKPACK_PASSWORD",
-        help="Password of the site account (or set OPENBACKPACK_BACKPACK_PASSWORD).",
+        envvar="OPENBACKPACK_SITE_PASSWORD",
+        help="Password of the site account (or set OPENBACKPACK_SITE_PASSWORD).",
         show_envvar=True,
     ),
 ]

@@ -104,8 +104,12 @@ def connect_command(
         str | None,
         typer.Option(
             "--password",
-            envvar="OPENBACKPACK_BACKPACK_PASSWORD",
-            help="The backpack account's password (v1/v2; prompted for when not given).",
+            # Not the site account's variable: an admin who exported that one would log
+            # every learner in with the site's password.
+            envvar="OPENBACKPACK_LEARNER_PASSWORD",
+            show_envvar=True,
+            help="v2: the learner's backpack password (or set OPENBACKPACK_LEARNER_PASSWORD; "
+            "prompted for when neither is given); v1 needs none.",
         ),
     ] = None,
     no_browser: Annotated[
@@ -134,7 +138,9 @@ def connect_command(
             raise typer.BadParameter(
                 "--email is required for v1 and v2 backpacks", param_hint="--email"
             )
-        if password is None:
+        if version is ApiVersion.V1:
+            password = None  # a Displayer knows its users by verified email alone
+        elif password is None:
             password = typer.prompt("Password", hide_input=True)
         mailer, where = mailer_from_environment()
         pending = start_connection(

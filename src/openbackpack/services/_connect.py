@@ -1,10 +1,11 @@
 """Connecting a user's v1 or v2 backpack with email verification (Moodle's ``mybackpack.php``).
 
 The flow: check that the credentials log in *now* (:func:`start_connection`), remember the
-pending connection (code stored hashed, password sealed, 24 h expiry) and mail the code; then
-:func:`verify_connection` compares the code in constant time, logs in again and saves the
-account. Fixed from Moodle: the chosen provider's version is the one checked (W13), codes
-expire and are compared in constant time, and no password sits in user preferences (W21).
+pending connection (code stored hashed, password and the login's token sealed, 24 h expiry)
+and mail the code; then :func:`verify_connection` compares the code in constant time and saves
+the account with that token in its cache: one login for the whole connection. Fixed from
+Moodle: the chosen provider's version is the one checked (W13), codes expire and are compared
+in constant time, and no password sits in user preferences (W21).
 """
 
 from __future__ import annotations
@@ -14,10 +15,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from openbackpack._exceptions import BackpackError, UnsupportedActionError
-from openbackpack.api import BackpackApi, BadgeConnectApi
+from openbackpack._exceptions import (
+    APIStatusError,
+    BackpackError,
+    InvalidInputError,
+    UnsupportedActionError,
+)
+from openbackpack.api import BadgeConnectApi
+from openbackpack.api._common import as_login_error
+from openbackpack.api._core import expiry_of
 from openbackpack.client import BackpackClient
-from openbackpack.models import ApiVersion
+from openbackpack.models import ApiVersion, TokenGrant
 from openbackpack.protocols import Action, Mode, find_mapping
 from openbackpack.services._errors import (
     NotConnectedError,
@@ -33,12 +41,14 @@ from openbackpack.services._verification_mail import (
 )
 from openbackpack.store import (
     BackpackAccount,
+    PendingLogin,
     PendingVerification,
     Provider,
+    Secret,
     Store,
     Transaction,
 )
-from openbackpack.store._crypto import secrets_match
+from openbackpack.store._crypto import normalize_code, secrets_match
 from openbackpack.store._types import utcnow
 from openbackpack.store._validate import check_email, check_owner
 
@@ -69,14 +79,26 @@ class PendingConnection:
 
 
 def check_login(
-    provider: Provider, email: str, password: str, client: BackpackClient | None = None
+    provider: Provider, email: str, password: str | None, client: BackpackClient | None = None
 ) -> str | None:
     """Log in with credentials that are not stored yet; return the v1 user id (v2: None).
 
+    A Displayer (v1) backpack knows its users by verified email alone: ``password`` is not
+    used there and may be ``None``.
+
     Raises:
-        AuthenticationError: the backpack refused them (the message carries its reason).
+        AuthenticationError: the backpack refused them (the message carries its reason), or
+            (v1) knows no user with that email.
+        InvalidInputError: v2, and no password.
         UnsupportedActionError: a Badge Connect (2.1) provider, which connects with OAuth 2.
     """
+    return _log_in(provider, email, password, client)[0]
+
+
+def _log_in(
+    provider: Provider, email: str, password: str | None, client: BackpackClient | None
+) -> tuple[str | None, PendingLogin | None]:
+    # The v1 user id, or the v2 token: the caller keeps it so nobody logs in twice.
     if provider.api_version is ApiVersion.V2P1:
         raise UnsupportedActionError(
             "email and password connection",
@@ -87,14 +109,24 @@ def check_login(
     http = client if client is not None else BackpackClient()
     try:
         if provider.api_version is ApiVersion.V2:
-            http.password_grant(provider.api_url, email, password)
-            return None
+            if not password:
+                raise InvalidInputError("a Badgr (v2) backpack needs the account's password")
+            grant = http.password_grant(provider.api_url, email, password)
+            expires_at = expiry_of(grant, utcnow())
+            return None, PendingLogin(Secret(grant.access_token), _secret(grant), expires_at)
         mapping = find_mapping(ApiVersion.V1, Mode.USER, Action.USER)
-        found = http.perform(mapping, provider.api_url, data=email)
-        return str(found.user_id)
+        try:
+            found = http.perform(mapping, provider.api_url, data={"email": email})
+        except APIStatusError as exc:
+            raise as_login_error(exc) from exc
+        return str(found.user_id), None
     finally:
         if own:
             http.close()
+
+
+def _secret(grant: TokenGrant) -> Secret | None:
+    return Secret(grant.refresh_token) if grant.refresh_token else None
 
 
 def _pending(tx: Transaction, owner: str, provider_id: int | None) -> PendingVerification:
@@ -133,7 +165,7 @@ def start_connection(
     owner: str,
     provider_id: int,
     email: str,
-    password: str,
+    password: str | None = None,
     *,
     mailer: Mailer,
     sender: str = DEFAULT_SENDER,
@@ -147,11 +179,12 @@ def start_connection(
     of the same user to the same backpack is replaced. The mail is ``template`` (else the
     site's stored template, else the built-in text) with the code and ``verify_url`` (the
     platform's verification page; ``$code`` in it is replaced by the code) filled in.
+    A Displayer (v1) backpack needs no password (one given is ignored, not stored).
 
     Raises:
         ExternalBackpacksDisabledError: the site switched external backpacks off.
         AuthenticationError: the backpack refused the login (its reason is in the message).
-        InvalidInputError: an empty email or password, or a bad owner id.
+        InvalidInputError: an empty email, no password for a v2 backpack, or a bad owner id.
         MailDeliveryError: the mail could not be sent; the pending connection is not kept.
     """
     owner = check_owner(owner)
@@ -159,11 +192,13 @@ def start_connection(
     with store.transaction() as tx:
         require_external_backpacks(tx)
         provider = tx.providers.get(provider_id)
-    check_login(provider, email, password, client)
+    if provider.api_version is ApiVersion.V1:
+        password = None
+    _, login = _log_in(provider, email, password, client)
     mail = _Mail(mailer, sender, template, verify_url)
     with store.transaction() as tx:
         pending, code = tx.verifications.create(
-            owner, provider_id, email, password, ttl=VERIFICATION_TTL
+            owner, provider_id, email, password, ttl=VERIFICATION_TTL, login=login
         )
         # Inside the transaction: if the mail cannot go, the pending row is rolled back.
         mail.send_code(tx, provider, email, code)
@@ -191,7 +226,12 @@ def resend_verification(
         provider = tx.providers.get(pending.provider_id)
         password = pending.password.reveal() if pending.password else None
         renewed, code = tx.verifications.create(
-            owner, pending.provider_id, pending.email, password, ttl=VERIFICATION_TTL
+            owner,
+            pending.provider_id,
+            pending.email,
+            password,
+            ttl=VERIFICATION_TTL,
+            login=pending.login,
         )
         mail.send_code(tx, provider, pending.email, code)
     return PendingConnection(renewed.provider_id, owner, renewed.email, renewed.expires_at)
@@ -214,7 +254,12 @@ def verify_connection(
     provider_id: int | None = None,
     client: BackpackClient | None = None,
 ) -> BackpackAccount:
-    """Finish a connection: check the code, log in again, save the account.
+    """Finish a connection: check the code, save the account with the login's token cached.
+
+    The token obtained when :func:`start_connection` checked the credentials goes into the
+    account's token cache (sealed), so verifying makes no request to a v2 backpack. A v1
+    backpack is asked for the user id of the email; a connection started before logins were
+    kept logs in once here.
 
     Raises:
         ExternalBackpacksDisabledError: the site switched external backpacks off.
@@ -229,17 +274,28 @@ def verify_connection(
     if pending.expires_at <= utcnow():
         cancel_connection(store, owner, pending.provider_id)
         raise VerificationError("the verification code has expired; start the connection again")
-    if not secrets_match(code.strip(), pending.secret_hash):
+    # The exact text first: a code issued before the alphabet changed is mixed-case.
+    presented = code.strip()
+    if not (
+        secrets_match(presented, pending.secret_hash)
+        or secrets_match(normalize_code(presented), pending.secret_hash)
+    ):
         raise VerificationError("the verification code does not match")
     password = pending.password.reveal() if pending.password else ""
-    remote_user_id = check_login(provider, pending.email, password, client)
+    login = pending.login
+    remote_user_id = None
+    if login is None:
+        # v1 (the user id is looked up now), or a connection started before logins were kept.
+        remote_user_id, login = _log_in(provider, pending.email, password, client)
     with store.transaction() as tx:
         account = _save_account(tx, pending, password, remote_user_id)
+        if login is not None:
+            # The token of the login that checked the credentials: no second login, and no
+            # token left alive at the host that nobody holds.
+            tx.token_cache.save(
+                account.id, login.access_token, login.refresh_token, login.expires_at
+            )
         tx.verifications.delete(pending.id)
-    # Warm the token cache, so the first page view needs no login round trip.
-    if provider.api_version is ApiVersion.V2:
-        with BackpackApi(provider, account, store=store, client=client) as api:
-            api.authenticate()
     return account
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Protocol
 
 from openbackpack._exceptions import BackpackError
+from openbackpack._settings import make_private_dir
 
 __all__ = [
     "MailDeliveryError",
@@ -57,8 +58,12 @@ class MaildirMailer:
     path: Path
 
     def send(self, message: EmailMessage) -> None:
-        """Add ``message`` to the Maildir, creating the folder on first use."""
+        """Add ``message`` to the Maildir, creating it (and missing parents) on first use.
+
+        Every directory created is private (0700): the mails carry verification codes.
+        """
         try:
+            _make_private_tree(self.path)
             box = mailbox.Maildir(self.path, create=True)
             box.add(message)
         except OSError as exc:
@@ -72,6 +77,14 @@ class MaildirMailer:
         found = [(msg.get_date(), msg) for msg in box]
         found.sort(key=lambda pair: pair[0])
         return [_as_email(msg) for _, msg in found]
+
+
+def _make_private_tree(path: Path) -> None:
+    # On a fresh machine even the data directory is missing, and Maildir creates only the
+    # leaf (0700, with its tmp/new/cur, and only when the leaf is missing): make the parents.
+    missing = [p for p in path.parents if not p.exists()]
+    for directory in reversed(missing):
+        make_private_dir(directory)
 
 
 def _as_email(message: mailbox.MaildirMessage) -> EmailMessage:

@@ -169,6 +169,7 @@ def export_user_data(store: Store, owner: str) -> UserDataExport:
                 "provider_id": pending.provider_id,
                 "email": pending.email,
                 "stored_password": _secret(pending.password),
+                "access_token": _secret(pending.login.access_token if pending.login else None),
                 "code": PRESENT,
                 "created_at": pending.created_at,
                 "expires_at": pending.expires_at,

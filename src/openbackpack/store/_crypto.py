@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import secrets
 from pathlib import Path
 from typing import Final
 
@@ -13,7 +14,24 @@ from cryptography.fernet import Fernet, InvalidToken
 from openbackpack._exceptions import ConfigurationError, SecretKeyError
 from openbackpack._settings import make_private_dir
 
-__all__ = ["Secret", "SecretBox", "hash_secret", "load_or_create_key_file", "secrets_match"]
+__all__ = [
+    "CODE_ALPHABET",
+    "CODE_LENGTH",
+    "Secret",
+    "SecretBox",
+    "hash_secret",
+    "load_or_create_key_file",
+    "new_verification_code",
+    "normalize_code",
+    "secrets_match",
+]
+
+CODE_ALPHABET: Final = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+"""Crockford's base 32: digits and capitals without I, L, O, U, so no code starts with ``-``
+(and breaks ``openbackpack verify CODE`` as an option) or mixes up 1/I/L or 0/O."""
+
+CODE_LENGTH: Final = 20
+"""20 symbols of 32: 100 bits, more than the 96 of the earlier URL-safe codes."""
 
 _MASK: Final = "**********"
 
@@ -97,6 +115,16 @@ class SecretBox:
 def hash_secret(secret: str) -> str:
     """Hash a high-entropy one-time secret (a verification code) for storage."""
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def new_verification_code() -> str:
+    """A new one-time code of :data:`CODE_LENGTH` symbols of :data:`CODE_ALPHABET`."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalize_code(code: str) -> str:
+    """A typed code as it was issued: spaces, dashes and case forgiven (Crockford's rules)."""
+    return code.strip().replace(" ", "").replace("-", "").upper()
 
 
 def secrets_match(secret: str, stored_hash: str) -> bool:

@@ -20,6 +20,7 @@ __all__ = [
     "OAuthClient",
     "OAuthToken",
     "PendingAuthorization",
+    "PendingLogin",
     "PendingVerification",
     "Provider",
     "SelectedCollection",
@@ -142,6 +143,15 @@ class CachedToken:
 
 
 @dataclass(frozen=True, slots=True)
+class PendingLogin:
+    """The Badgr token obtained when a connection's credentials were checked (sealed)."""
+
+    access_token: Secret = field(repr=False)
+    refresh_token: Secret | None = field(repr=False)
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class PendingVerification:
     """An email verification waiting for its code; the code itself is stored only hashed."""
 
@@ -153,6 +163,8 @@ class PendingVerification:
     secret_hash: str = field(repr=False)
     created_at: datetime
     expires_at: datetime
+    login: PendingLogin | None = field(default=None, repr=False)
+    """v2: the token of the login that checked the credentials, handed on to the account."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from openbackpack._exceptions import (
 from openbackpack.models import ApiVersion
 from openbackpack.models.badgeconnect import ManifestEntry
 from openbackpack.store import _schema as t
-from openbackpack.store._crypto import Secret, SecretBox, hash_secret
+from openbackpack.store._crypto import Secret, SecretBox, hash_secret, new_verification_code
 from openbackpack.store._records import (
     SITE_OWNER,
     BackpackAccount,
@@ -35,6 +35,7 @@ from openbackpack.store._records import (
     OAuthClient,
     OAuthToken,
     PendingAuthorization,
+    PendingLogin,
     PendingVerification,
     Provider,
     SelectedCollection,
@@ -854,15 +855,16 @@ class Verifications(_Repository):
         password: str | Secret | None,
         *,
         ttl: timedelta = timedelta(hours=24),
+        login: PendingLogin | None = None,
     ) -> tuple[PendingVerification, str]:
         """Start (or restart) a verification; returns it and the one-time code to send.
 
-        Only a hash of the code is stored, and the password is sealed. Any earlier pending
-        verification of the same owner on the same provider is replaced.
+        Only a hash of the code is stored; the password and the ``login`` token are sealed.
+        Any earlier pending verification of the same owner on the same provider is replaced.
         """
         owner = check_owner(owner)
         Providers(self._conn, self._box).get(provider_id)
-        code = secrets.token_urlsafe(12)
+        code = new_verification_code()
         now = utcnow()
         self._conn.execute(
             delete(t.pending_verifications).where(
@@ -879,6 +881,9 @@ class Verifications(_Repository):
                 secret_hash=hash_secret(code),
                 created_at=now,
                 expires_at=now + ttl,
+                access_token=self._box.seal_optional(login.access_token if login else None),
+                refresh_token=self._box.seal_optional(login.refresh_token if login else None),
+                token_expires_at=login.expires_at if login else None,
             )
         )
         return self.get(_new_id(result)), code
@@ -925,6 +930,15 @@ class Verifications(_Repository):
             secret_hash=row.secret_hash,
             created_at=row.created_at,
             expires_at=row.expires_at,
+            login=self._login(row),
+        )
+
+    def _login(self, row: Row[Any]) -> PendingLogin | None:
+        access = self._box.open_optional(row.access_token)
+        if access is None or row.token_expires_at is None:
+            return None
+        return PendingLogin(
+            access, self._box.open_optional(row.refresh_token), row.token_expires_at
         )
 
 

@@ -185,6 +185,10 @@ pending_verifications = Table(
     Column("secret_hash", String(64), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
+    # The token of the login that checked the credentials (sealed): verifying reuses it.
+    Column("access_token", Text, nullable=True),
+    Column("refresh_token", Text, nullable=True),
+    Column("token_expires_at", UTCDateTime, nullable=True),
     UniqueConstraint("owner", "provider_id", name="uq_pending_verifications_owner_provider"),
 )
 

@@ -1,7 +1,7 @@
 """Open Badges 3.0: issuer signing keys and status list entries.
 
 Revision ID: 0010
-Revises: 0004
+Revises: 0009
 Create Date: 2026-12-01
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 from openbackpack.store._types import UTCDateTime
 
 revision = "0010"
-down_revision = "0004"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
