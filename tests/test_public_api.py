@@ -33,6 +33,7 @@ PUBLIC_MODULES = [
     "openbackpack.protocols.displayer",
     "openbackpack.serve",
     "openbackpack.store",
+    "openbackpack.web",
 ]
 
 
