@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gettext
 import logging
+from collections.abc import Sequence
 from importlib.resources import files
 
 import jinja2
@@ -13,7 +14,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from openbackpack._exceptions import BackpackError, RecordNotFoundError
 from openbackpack.services import NotConnectedError, NotOwnerError
@@ -77,6 +78,7 @@ def create_web_app(
     identify: Identify,
     templates: jinja2.BaseLoader | None = None,
     translations: gettext.NullTranslations | None = None,
+    extra_routes: Sequence[BaseRoute] = (),
 ) -> Starlette:
     """Return the pages as an ASGI app, ready to serve or to mount under a prefix.
 
@@ -86,12 +88,14 @@ def create_web_app(
         identify: the platform's hook naming the current user (None: nobody logged in).
         templates: a loader tried before the built-in templates, to override them by name.
         translations: the message catalog (default: the English source strings).
+        extra_routes: more routes served by the app (``web serve`` adds its demo login).
     """
     catalog = translations if translations is not None else gettext.NullTranslations()
     routes = [
         Route("/style.css", _stylesheet, name="stylesheet"),
         *_learner.routes(),
         *_admin.routes(),
+        *extra_routes,
     ]
     middleware = [
         Middleware(SecurityHeaders),
