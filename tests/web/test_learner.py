@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from openbackpack.client import BackpackClient
+from openbackpack.services import add_backpack
 from openbackpack.store import IdentifierKind
 from tests.registry_data import PNG
 from tests.services.conftest import (
@@ -77,6 +78,7 @@ def test_a_learner_connects_adds_an_award_chooses_a_collection_and_disconnects(
     assert "alert(1) &amp; &lt;img src=x onerror=alert(1)" in badges.text
     assert "<img" not in badges.text
     assert "Example University" in badges.text
+    assert "checked: it is you" in badges.text
     gone = learner.post(f"/backpacks/{web.site.primary_id}/disconnect")
     assert gone.status_code == 303
     assert "You have not connected a backpack yet." in learner.get("/").text
@@ -131,3 +133,20 @@ def test_an_award_to_another_email_is_not_listed_or_added(web: Web) -> None:
     theirs = _award(web, LEARNER_EMAIL, "Someone else's")
     assert "Someone else" not in learner.get("/awards").text
     assert learner.post(f"/awards/{theirs}/add").status_code == 404
+
+
+def test_a_learner_connects_a_v1_backpack_with_the_email_only(web: Web, hosts: Hosts) -> None:
+    """A Displayer (v1) backpack asks for no password; the mailed code connects the account."""
+    v1 = add_backpack(web.site.store, hosts.other.base_url, "https://v1.example", "1")
+    learner = web.visitor("learner-a")
+    form = learner.get(f"/connect/{v1.id}")
+    assert 'name="password"' not in form.text
+    started = learner.post(f"/connect/{v1.id}", {"email": LEARNER_EMAIL})
+    assert started.status_code == 303
+    learner.get(f"/verify/{v1.id}")
+    assert learner.post(f"/verify/{v1.id}", {"code": _code(web)}).status_code == 303
+    with web.site.store.transaction() as tx:
+        account = tx.accounts.find("learner-a", v1.id)
+    assert account is not None
+    assert account.email == LEARNER_EMAIL
+    assert learner.get(f"/backpacks/{v1.id}/collections").status_code == 200

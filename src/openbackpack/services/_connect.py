@@ -18,7 +18,7 @@ from openbackpack._exceptions import BackpackError, UnsupportedActionError
 from openbackpack.api import BackpackApi, BadgeConnectApi
 from openbackpack.client import BackpackClient
 from openbackpack.models import ApiVersion
-from openbackpack.protocols import Action, Mode, find_mapping
+from openbackpack.protocols import Action, Mode, email_form, find_mapping
 from openbackpack.services._errors import (
     NotConnectedError,
     NotOwnerError,
@@ -90,7 +90,7 @@ def check_login(
             http.password_grant(provider.api_url, email, password)
             return None
         mapping = find_mapping(ApiVersion.V1, Mode.USER, Action.USER)
-        found = http.perform(mapping, provider.api_url, data=email)
+        found = http.perform(mapping, provider.api_url, data=email_form(email))
         return str(found.user_id)
     finally:
         if own:
