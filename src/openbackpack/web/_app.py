@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Route
 from openbackpack._exceptions import BackpackError, RecordNotFoundError
 from openbackpack.services import NotConnectedError, NotOwnerError
 from openbackpack.store import Store
-from openbackpack.web import _admin, _learner
+from openbackpack.web import _admin, _learner, _oauth
 from openbackpack.web._context import Identify, Web, WebSettings, web_of
 from openbackpack.web._render import environment, render
 from openbackpack.web._security import SECURITY_HEADERS, LoginRequired, SecurityHeaders
@@ -94,6 +94,7 @@ def create_web_app(
     routes = [
         Route("/style.css", _stylesheet, name="stylesheet"),
         *_learner.routes(),
+        *_oauth.routes(),
         *_admin.routes(),
         *extra_routes,
     ]

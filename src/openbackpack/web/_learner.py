@@ -32,6 +32,7 @@ from openbackpack.services import (
 )
 from openbackpack.store import Award, Store
 from openbackpack.web._context import web_of
+from openbackpack.web._oauth import begin as begin_oauth
 from openbackpack.web._render import redirect, render
 from openbackpack.web._security import check_csrf, require_user
 
@@ -85,7 +86,7 @@ async def connect(request: Request) -> Response:
     web, provider_id = web_of(request), _provider_id(request)
     backpack = await run_in_threadpool(_offered, web.store, provider_id)
     if backpack.provider.api_version is ApiVersion.V2P1:
-        raise HTTPException(400, web.gettext("This backpack connects with OAuth 2, not yet here."))
+        return await begin_oauth(request, user, provider_id)
     email, password = await _field(request, "email"), await _field(request, "password")
     if backpack.provider.api_version is ApiVersion.V1:
         password = ""  # the Displayer API knows only the email address
