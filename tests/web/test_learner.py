@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 from openbackpack.client import BackpackClient
 from openbackpack.services import add_backpack
@@ -150,3 +151,26 @@ def test_a_learner_connects_a_v1_backpack_with_the_email_only(web: Web, hosts: H
     assert account is not None
     assert account.email == LEARNER_EMAIL
     assert learner.get(f"/backpacks/{v1.id}/collections").status_code == 200
+
+
+def test_add_all_pushes_every_award_in_the_background_for_its_owner_only(web: Web) -> None:
+    """Add all pushes each award, the progress page ends with every result; others get 404."""
+    learner = web.visitor("learner-a")
+    _connect(web, learner, LEARNER_EMAIL, LEARNER_PASSWORD)
+    names = [f"Bulk {n}" for n in range(3)]
+    for name in names:
+        _award(web, LEARNER_EMAIL, name)
+    learner.get("/awards")
+    started = learner.post("/awards/add-all")
+    assert started.status_code == 303
+    progress_url = started.headers["location"]
+    for _ in range(200):
+        page = learner.get(progress_url)
+        if "Done:" in page.text:
+            break
+        time.sleep(0.05)
+    assert "Done: 3 of 3, 0 failed." in page.text
+    for name in names:
+        assert f"{name}: added" in page.text or f"{name}: pushed" in page.text
+    stranger = web.visitor("learner-b")
+    assert stranger.get(progress_url).status_code == 404

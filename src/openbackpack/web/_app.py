@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Route
 from openbackpack._exceptions import BackpackError, RecordNotFoundError
 from openbackpack.services import NotConnectedError, NotOwnerError
 from openbackpack.store import Store
-from openbackpack.web import _admin, _learner, _oauth
+from openbackpack.web import _admin, _bulk, _learner, _oauth
 from openbackpack.web._context import Identify, Web, WebSettings, web_of
 from openbackpack.web._render import environment, render
 from openbackpack.web._security import SECURITY_HEADERS, LoginRequired, SecurityHeaders
@@ -95,6 +95,7 @@ def create_web_app(
         Route("/style.css", _stylesheet, name="stylesheet"),
         *_learner.routes(),
         *_oauth.routes(),
+        *_bulk.routes(),
         *_admin.routes(),
         *extra_routes,
     ]
@@ -119,4 +120,5 @@ def create_web_app(
     }
     app = Starlette(routes=routes, middleware=middleware, exception_handlers=handlers)
     app.state.web = Web(store, settings, identify, environment(templates, catalog), catalog)
+    app.state.bulk_jobs = _bulk.BulkJobs()
     return app

@@ -36,7 +36,7 @@ from openbackpack.web._oauth import begin as begin_oauth
 from openbackpack.web._render import redirect, render
 from openbackpack.web._security import check_csrf, require_user
 
-__all__ = ["routes"]
+__all__ = ["OwnAward", "own_awards", "routes"]
 
 
 def _provider_id(request: Request) -> int:
@@ -190,24 +190,27 @@ async def badges(request: Request) -> Response:
 
 
 @dataclass(frozen=True)
-class _OwnAward:
+class OwnAward:
+    """An award of this site's registry made to the learner, with its badge's name."""
+
     award: Award
     badge_name: str
 
 
-def _own_awards(store: Store, owner: str, email: str | None) -> list[_OwnAward]:
+def own_awards(store: Store, owner: str, email: str | None) -> list[OwnAward]:
+    """The unrevoked awards of this site made to the learner's email or their accounts'."""
     with store.transaction() as tx:
         emails = {account.email.casefold() for account in tx.accounts.list(owner=owner)}
         if email:
             emails.add(email.casefold())
         mine = [a for a in tx.awards.list(revoked=False) if a.recipient_email.casefold() in emails]
-        return [_OwnAward(a, tx.badge_classes.get(a.badge_class_id).name) for a in mine]
+        return [OwnAward(a, tx.badge_classes.get(a.badge_class_id).name) for a in mine]
 
 
 async def awards(request: Request) -> Response:
     """The learner's own awards from this site, each with "Add to backpack"."""
     user = require_user(request)
-    mine = await run_in_threadpool(_own_awards, web_of(request).store, user.id, user.email)
+    mine = await run_in_threadpool(own_awards, web_of(request).store, user.id, user.email)
     return render(request, "awards.html", awards=mine)
 
 
@@ -217,7 +220,7 @@ async def add_award(request: Request) -> Response:
     await check_csrf(request)
     web = web_of(request)
     award_hash = request.path_params["award_hash"]
-    mine = await run_in_threadpool(_own_awards, web.store, user.id, user.email)
+    mine = await run_in_threadpool(own_awards, web.store, user.id, user.email)
     found = [item for item in mine if item.award.hash == award_hash]
     if not found:
         raise HTTPException(404)
