@@ -96,3 +96,37 @@ def test_a_learner_connects_adds_chooses_sees_and_disconnects_in_a_browser(
         page.get_by_role("link", name="My backpacks").click()
         page.get_by_role("button", name="Disconnect").click()
         expect(page.get_by_text("You have not connected a backpack yet.")).to_be_visible()
+
+
+AXE = Path(__file__).resolve().parents[2] / ".cache/npm/node_modules/axe-core/axe.min.js"
+
+
+@pytest.mark.skipif(
+    not AXE.exists(),
+    reason="axe-core not installed: npm install --no-save --prefix .cache/npm axe-core@4",
+)
+def test_every_page_has_no_serious_accessibility_violation(browser: Browser, web: Web) -> None:
+    """axe-core, run in each page (learner's and admin's), finds no serious or critical issue."""
+    # Only the checker's own script needs the CSP lifted; the pages themselves send none.
+    context = browser.new_context(
+        base_url=web.url,
+        bypass_csp=True,
+        extra_http_headers={"x-user": "admin-1", "x-admin": "1"},
+    )
+    paths = [
+        "/", f"/connect/{web.site.primary_id}", "/awards", "/badges", "/admin/backpacks",
+        "/admin/backpacks/new", f"/admin/backpacks/{web.site.primary_id}", "/admin/settings",
+    ]  # fmt: skip
+    found: dict[str, list[str]] = {}
+    try:
+        page = context.new_page()
+        for path in paths:
+            page.goto(path)
+            page.add_script_tag(path=str(AXE))
+            violations = page.evaluate("async () => (await axe.run()).violations")
+            serious = [v["id"] for v in violations if v["impact"] in ("serious", "critical")]
+            if serious:
+                found[path] = serious
+    finally:
+        context.close()
+    assert found == {}
