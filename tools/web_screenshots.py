@@ -23,8 +23,8 @@ from openbackpack.store import IdentifierKind, SecretBox, Store
 from openbackpack.web import WebSettings, WebUser, create_web_app
 
 OUT = Path("docs/images")
-EMAIL, PASSWORD, LEARNER = "ada@example.org", "ada-password", "ada"  # noqa: S105 (demo)
-SITE_EMAIL, SITE_PASSWORD = "site@example.org", "site-password"  # noqa: S105 (demo)
+EMAIL, PASSWORD, LEARNER = "ada@example.org", "ada-password", "ada"
+SITE_EMAIL, SITE_PASSWORD = "site@example.org", "site-password"
 ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
