@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Route
 from openbackpack._exceptions import BackpackError, RecordNotFoundError
 from openbackpack.services import NotConnectedError, NotOwnerError
 from openbackpack.store import Store
-from openbackpack.web import _admin, _bulk, _learner, _oauth
+from openbackpack.web import _admin, _bulk, _images, _learner, _oauth
 from openbackpack.web._context import Identify, Web, WebSettings, web_of
 from openbackpack.web._render import environment, render
 from openbackpack.web._security import SECURITY_HEADERS, LoginRequired, SecurityHeaders
@@ -96,6 +96,7 @@ def create_web_app(
         *_learner.routes(),
         *_oauth.routes(),
         *_bulk.routes(),
+        *_images.routes(),
         *_admin.routes(),
         *extra_routes,
     ]
@@ -121,4 +122,5 @@ def create_web_app(
     app = Starlette(routes=routes, middleware=middleware, exception_handlers=handlers)
     app.state.web = Web(store, settings, identify, environment(templates, catalog), catalog)
     app.state.bulk_jobs = _bulk.BulkJobs()
+    app.state.images = _images.ImageCache(allow_private=settings.allow_private_images)
     return app

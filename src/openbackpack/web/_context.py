@@ -47,6 +47,8 @@ class WebSettings:
         login_url: where a visitor who is not logged in is sent (else they get 401).
         https_only: mark the session cookie Secure (set it when served over https).
         session_cookie: the session cookie's name.
+        allow_private_images: let badge images be fetched from loopback and private
+            addresses (for tests and demos on one machine; never on a public site).
         client: a backpack client to share (its pool and retry policy).
     """
 
@@ -57,6 +59,7 @@ class WebSettings:
     login_url: str | None = None
     https_only: bool = False
     session_cookie: str = "openbackpack_session"
+    allow_private_images: bool = False
     client: BackpackClient | None = field(default=None, compare=False)
 
 

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
 
 from openbackpack.web._context import web_of
+from openbackpack.web._images import image_src
 from openbackpack.web._security import CSRF_FIELD, csrf_token
 
 __all__ = ["environment", "redirect", "render"]
@@ -49,6 +50,7 @@ def render(
     html = template.render(
         request=request,
         url_for=request.url_for,
+        image_src=lambda image: image_src(request, image),
         csrf_field=CSRF_FIELD,
         csrf_token="" if bare else csrf_token(request),
         user=None if bare else web.identify(request),
