@@ -7,6 +7,7 @@ the tests are skipped (with the reason) where it is not installed. ``.ci/run`` i
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -87,10 +88,12 @@ def test_a_learner_connects_adds_chooses_sees_and_disconnects_in_a_browser(
         with web.site.store.transaction() as tx:
             remote = tx.identifiers.get(web.site.primary_id, IdentifierKind.ASSERTION, award_hash)
         assert remote is not None
-        collection(client, hosts.primary, LEARNER_EMAIL, LEARNER_PASSWORD, [remote], name="Web")
+        # The host outlives one store (SQLite, then PostgreSQL): a name of this run only.
+        name = f"Web {uuid.uuid4().hex[:8]}"
+        collection(client, hosts.primary, LEARNER_EMAIL, LEARNER_PASSWORD, [remote], name=name)
         page.get_by_role("link", name="My backpacks").click()
         page.get_by_role("link", name="Choose collections").click()
-        page.get_by_label("Web (1 badge)").check()
+        page.get_by_label(f"{name} (1 badge)").check()
         page.get_by_role("button", name="Save").click()
         expect(page.get_by_role("heading", name="Browser badge")).to_be_visible()
         page.get_by_role("link", name="My backpacks").click()
