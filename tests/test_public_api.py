@@ -35,6 +35,7 @@ PUBLIC_MODULES = [
     "openbackpack.protocols.displayer",
     "openbackpack.serve",
     "openbackpack.store",
+    "openbackpack.web",
 ]
 
 

@@ -19,6 +19,7 @@ from openbackpack.cli._host import host_app
 from openbackpack.cli._output import err, out, print_table
 from openbackpack.cli._privacy import privacy_app
 from openbackpack.cli._settings import settings_app
+from openbackpack.cli._web import web_app
 from openbackpack.store import SecretBox, Store
 
 __all__ = ["app", "main"]
@@ -52,6 +53,7 @@ app.add_typer(host_app, name="host")
 app.add_typer(settings_app, name="settings")
 app.add_typer(privacy_app, name="privacy")
 app.add_typer(credential_app, name="credential")
+app.add_typer(web_app, name="web")
 
 
 def _version(value: bool) -> None:

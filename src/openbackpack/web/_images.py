@@ -1,0 +1,142 @@
+"""Badge images from other hosts, fetched by this server and served from this app.
+
+The learner's browser never calls a third party: the badges page links ``/images/TOKEN``,
+where the token is the image URL signed with the app's secret (so nobody can make this
+server fetch an address of their choosing). The fetch follows the rules of an import: http(s)
+only, no private, loopback or link-local address unless the settings allow it (checked again
+on each of at most three redirects), a size cap, and only PNG, JPEG, GIF or SVG, which is then
+served with a CSP that forbids scripts. Images are cached in memory, a bounded number, for an
+hour.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import threading
+import time
+from collections import OrderedDict
+from typing import Final
+from urllib.parse import urljoin, urlsplit
+
+import httpx2
+from itsdangerous import BadSignature, URLSafeSerializer
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from openbackpack.web._context import web_of
+
+__all__ = ["ImageCache", "image_src", "routes"]
+
+MAX_BYTES: Final = 512 * 1024
+_TYPES: Final = frozenset({"image/png", "image/jpeg", "image/gif", "image/svg+xml"})
+_SVG_CSP: Final = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+_TTL: Final = 3600.0
+_KEPT: Final = 512
+_REDIRECTS: Final = 3
+_SALT: Final = "openbackpack.web.image"
+
+
+class ImageRefused(Exception):
+    """The image cannot be fetched under the rules; the reason says why."""
+
+
+class ImageCache:
+    """Fetched images by URL: (media type, bytes, when fetched), least recently used dropped."""
+
+    def __init__(self, *, allow_private: bool) -> None:
+        self.allow_private = allow_private
+        self._items: OrderedDict[str, tuple[str, bytes, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, url: str) -> tuple[str, bytes]:
+        """Return the image at ``url``, from the cache when fresh, else fetched now."""
+        with self._lock:
+            item = self._items.get(url)
+            if item is not None and time.monotonic() - item[2] < _TTL:
+                self._items.move_to_end(url)
+                return item[0], item[1]
+        media_type, content = _fetch(url, self.allow_private)
+        with self._lock:
+            self._items[url] = (media_type, content, time.monotonic())
+            while len(self._items) > _KEPT:
+                self._items.popitem(last=False)
+        return media_type, content
+
+
+def _check_address(url: str, allow_private: bool) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ImageRefused("not an http(s) URL")
+    if allow_private:
+        return
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
+    except OSError:
+        raise ImageRefused("the host name does not resolve") from None
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        if not address.is_global or address.is_multicast:
+            raise ImageRefused("a private or special address")
+
+
+def _fetch(url: str, allow_private: bool) -> tuple[str, bytes]:
+    with httpx2.Client(timeout=5.0, follow_redirects=False) as http:
+        for _ in range(_REDIRECTS + 1):
+            _check_address(url, allow_private)
+            with http.stream("GET", url, headers={"accept": ", ".join(sorted(_TYPES))}) as answer:
+                if answer.is_redirect and "location" in answer.headers:
+                    url = urljoin(url, answer.headers["location"])
+                    continue
+                if answer.status_code != 200:
+                    raise ImageRefused(f"HTTP {answer.status_code}")
+                media_type = answer.headers.get("content-type", "").split(";")[0].strip().lower()
+                if media_type not in _TYPES:
+                    raise ImageRefused(f"not an image type served here: {media_type!r}")
+                content = b""
+                for chunk in answer.iter_bytes():
+                    content += chunk
+                    if len(content) > MAX_BYTES:
+                        raise ImageRefused("too large")
+                return media_type, content
+    raise ImageRefused("too many redirects")
+
+
+def _serializer(request: Request) -> URLSafeSerializer:
+    return URLSafeSerializer(web_of(request).settings.secret_key, salt=_SALT)
+
+
+def image_src(request: Request, image: str | None) -> str | None:
+    """The ``src`` to show a badge image with: this app's URL for it, or None."""
+    if not image or not image.startswith(("https://", "http://")):
+        return None
+    token = _serializer(request).dumps(image)
+    return str(request.url_for("badge_image", token=token))
+
+
+async def badge_image(request: Request) -> Response:
+    """Serve a badge image named by a signed token, fetched (or cached) under the rules."""
+    try:
+        url = _serializer(request).loads(request.path_params["token"])
+    except BadSignature:
+        raise HTTPException(404) from None
+    cache = request.app.state.images
+    assert isinstance(cache, ImageCache)
+    try:
+        media_type, content = await run_in_threadpool(cache.get, str(url))
+    except (ImageRefused, httpx2.HTTPError):
+        raise HTTPException(404) from None
+    headers = {"cache-control": "private, max-age=3600"}
+    if media_type == "image/svg+xml":
+        headers["content-security-policy"] = _SVG_CSP
+    return Response(content, media_type=media_type, headers=headers)
+
+
+def routes() -> list[BaseRoute]:
+    """The image route."""
+    return [Route("/images/{token}", badge_image, name="badge_image")]

@@ -1,0 +1,83 @@
+"""Connecting a Badge Connect (2.1) backpack from the pages: OAuth 2 with PKCE."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from openbackpack.client import BackpackClient
+from openbackpack.host import HostSettings, RunningHost, run_host_in_thread
+from openbackpack.services import MaildirMailer
+from openbackpack.store import Store
+from tests.services._bc import badge_connect_site, consent_location, new_learner
+from tests.services.conftest import Site
+
+from .conftest import Web, serve_pages
+
+
+@pytest.fixture(scope="module")
+def bc_loopback(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHost]:
+    """A Badge Connect host that accepts this test's loopback callback URL."""
+    directory = tmp_path_factory.mktemp("bc-web")
+    settings = HostSettings(
+        db_url=f"sqlite:///{directory / 'bc.sqlite3'}",
+        allow_private_fetch=True,
+        login_backoff_max=0,
+        allow_loopback_redirects=True,
+    )
+    with run_host_in_thread(settings) as running:
+        yield running
+
+
+@pytest.fixture
+def pages(
+    store: Store, bc_loopback: RunningHost, client: BackpackClient, tmp_path: Path
+) -> Iterator[tuple[Web, int]]:
+    """The pages over a store whose only backpack is the 2.1 host."""
+    with badge_connect_site(store, bc_loopback) as bc_site:
+        site = Site(store, bc_site.provider_id, bc_site.provider_id, bc_site.badge_id,
+                       bc_site.badge_id, MaildirMailer(tmp_path / "out"))  # fmt: skip
+        with serve_pages(site, client) as web:
+            yield web, bc_site.provider_id
+
+
+def test_a_learner_connects_a_2_1_backpack_through_the_consent_page(
+    pages: tuple[Web, int], bc_loopback: RunningHost
+) -> None:
+    """Connect, consent at the host, come back: the account is the learner's."""
+    web, provider = pages
+    email = new_learner(bc_loopback)
+    learner = web.visitor("learner-a")
+    learner.get(f"/connect/{provider}")
+    page = learner.post(f"/connect/{provider}")
+    assert page.status_code == 200
+    link = page.text.split('id="continue" href="')[1].split('"')[0].replace("&amp;", "&")
+    back = consent_location(link, email)
+    assert back.startswith(web.url + "/oauth/callback?")
+    done = learner.get(back)
+    assert done.status_code == 303
+    assert done.headers["location"].endswith(f"/backpacks/{provider}/collections")
+    with web.site.store.transaction() as tx:
+        account = tx.accounts.find("learner-a", provider)
+    assert account is not None
+    assert account.email == email
+
+
+def test_a_callback_of_another_learner_s_session_is_refused(
+    pages: tuple[Web, int], bc_loopback: RunningHost
+) -> None:
+    """Learner B opening the callback of A's authorization gets 400 and no account is made."""
+    web, provider = pages
+    email = new_learner(bc_loopback)
+    learner_a = web.visitor("learner-a")
+    learner_a.get(f"/connect/{provider}")
+    page = learner_a.post(f"/connect/{provider}")
+    link = page.text.split('id="continue" href="')[1].split('"')[0].replace("&amp;", "&")
+    back = consent_location(link, email)
+    refused = web.visitor("learner-b").get(back)
+    assert refused.status_code == 400
+    assert "not yours" in refused.text
+    with web.site.store.transaction() as tx:
+        assert tx.accounts.list(provider_id=provider) == []
