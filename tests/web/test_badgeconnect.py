@@ -16,6 +16,9 @@ from tests.services.conftest import Site
 
 from .conftest import Web, serve_pages
 
+# The Badge Connect host announces loopback URLs.
+pytestmark = pytest.mark.usefixtures("loopback_allowed")
+
 
 @pytest.fixture(scope="module")
 def bc_loopback(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHost]:
