@@ -298,11 +298,17 @@ def push_command(
             }
         )  # fmt: skip
     else:
-        rows = [[r.award_hash, r.status] for r in report.results]
-        rows += [[f.award_hash, f"failed: {f.error}"] for f in report.failures]
-        print_table("Pushed awards", ["award", "result"], rows)
+        rows = [[r.award_hash, r.status, _via(r)] for r in report.results]
+        rows += [[f.award_hash, f"failed: {f.error}", ""] for f in report.failures]
+        print_table("Pushed awards", ["award", "result", "via"], rows)
     if report.failures:
         raise typer.Exit(1)
+
+
+def _via(result: PushResult) -> str:
+    if result.site_push_error is None:
+        return result.via
+    return f"{result.via} (site push failed: {result.site_push_error})"
 
 
 def disconnect_command(

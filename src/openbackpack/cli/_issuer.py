@@ -253,17 +253,24 @@ def award(
     salt: Annotated[
         str | None, typer.Option(help="Salt for hashing the email (default: the site's).")
     ] = None,
+    owner: Annotated[
+        str | None,
+        typer.Option(
+            help="The platform's user the award is made to: they may add it to a backpack "
+            "with another verified email."
+        ),
+    ] = None,
     base_url: BaseUrlOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Award a badge class to an email address."""
+    """Award a badge class to an email address (and optionally to a platform user)."""
     pieces = [Evidence(url=url) for url in evidence or []]
     if narrative:
         pieces.append(Evidence(narrative=narrative))
     urls = IssuerUrls(base_url) if base_url else None
     with _store(ctx) as store, store.transaction() as tx:
         awarded = tx.awards.create(
-            badge, email, salt=salt, expires=_aware(expires), evidence=pieces
+            badge, email, salt=salt, expires=_aware(expires), evidence=pieces, owner=owner
         )
     if as_json:
         _print_json(_award_json(awarded, urls))

@@ -78,6 +78,7 @@ from openbackpack.services._push import (
     PushFailure,
     PushResult,
     PushStatus,
+    PushVia,
     push_award,
     push_awards,
 )
@@ -121,6 +122,7 @@ __all__ = [
     "PushFailure",
     "PushResult",
     "PushStatus",
+    "PushVia",
     "RevocationOutcome",
     "SiteBackpack",
     "SmtpMailer",

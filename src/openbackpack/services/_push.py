@@ -47,6 +47,7 @@ __all__ = [
     "PushFailure",
     "PushResult",
     "PushStatus",
+    "PushVia",
     "push_award",
     "push_awards",
 ]
@@ -57,6 +58,12 @@ PushStatus = Literal["added", "already in backpack", "pushed"]
 """``added``: it went into the user's backpack now; ``already in backpack``: it was there;
 ``pushed``: a site-only push (no user) created or updated it on the site backpack."""
 
+PushVia = Literal["site push", "hosted import", "badge connect"]
+"""How the award reached the backpack: ``site push`` (pushed by the site account, and on
+another backpack imported from the pushed copy's public URL), ``hosted import`` (the site push
+was impossible or failed, so the backpack imported this site's own hosted assertion URL, as
+Moodle falls back to), ``badge connect`` (POSTed to a 2.1 backpack)."""
+
 
 @dataclass(frozen=True, slots=True)
 class PushResult:
@@ -66,6 +73,9 @@ class PushResult:
     status: PushStatus
     site_assertion_id: str | None = None
     import_url: str | None = None
+    via: PushVia = "site push"
+    site_push_error: str | None = None
+    """Why the site push failed, when the award went in by ``hosted import`` instead."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,24 +191,27 @@ class _Session:
             self.site.close()
 
 
-def _documents(session: _Session, award_hash: str) -> _Documents:
-    with session.store.transaction() as tx:
+def _award(store: Store, award_hash: str) -> Award:
+    with store.transaction() as tx:
         award = tx.awards.get(award_hash)
-        issuer_id, badge = session.badge(tx, award.badge_class_id)
-        assertion_json = build_assertion(award, badge, session.urls, hashed=False).to_json()
     if award.revoked:
         raise InvalidInputError(f"award {award_hash!r} is revoked; it cannot be pushed")
+    return award
+
+
+def _documents(session: _Session, award: Award, email: str) -> _Documents:
+    """The documents of ``award`` made out to ``email`` (the award's, or the owner's backpack)."""
+    with session.store.transaction() as tx:
+        issuer_id, badge = session.badge(tx, award.badge_class_id)
+    document = build_assertion(award, badge, session.urls, hashed=False, recipient_email=email)
+    assertion_json = document.to_json()
     # Badgr validates the plain address and hashes it itself when publishing.
-    assertion_json["recipient"] = {
-        "identity": award.recipient_email,
-        "type": "email",
-        "hashed": True,
-    }
+    assertion_json["recipient"] = {"identity": email, "type": "email", "hashed": True}
     return _Documents(
         award=award,
         issuer_id=issuer_id,
         assertion=assertion_json,
-        hosted_url=session.urls.assertion(award_hash),
+        hosted_url=document.id,
     )
 
 
@@ -348,14 +361,26 @@ def _push_one(
     session: _Session, owner: str | None, award_hash: str, provider_id: int | None
 ) -> PushResult:
     store, primary, client = session.store, session.primary, session.client
-    docs = _documents(session, award_hash)
-    target = _target(store, owner, provider_id, docs.award) if owner is not None else None
+    award = _award(store, award_hash)
+    target = _target(store, owner, provider_id, award) if owner is not None else None
+    # Moodle issues the copy to the backpack's verified email, which may differ from the
+    # award's when the award has an owner.
+    email = target[1].email if target is not None else award.recipient_email
     if target is not None and target[0].api_version is ApiVersion.V2P1:
-        return _push_badge_connect(store, target[0], target[1], award_hash, session.urls, client)
+        return _push_badge_connect(store, target[0], target[1], award, email, session.urls, client)
+    docs = _documents(session, award, email)
     site_id: str | None = None
     created = False
+    failed: BackpackError | None = None
     if primary is not None:
-        site_id, created = _site_push(session, docs)
+        try:
+            site_id, created = _site_push(session, docs)
+        except BackpackError as exc:
+            if target is None:
+                raise
+            # As Moodle: when the site account cannot log in or push, the user's backpack
+            # imports this site's own hosted assertion instead.
+            failed = exc
     if target is None:
         if primary is None:
             raise NotConnectedError("no Badgr primary site backpack with a site account to push to")
@@ -371,7 +396,14 @@ def _push_one(
         return PushResult(award_hash, status, site_id, None)
     url = _import_url(primary, site_id, docs)
     added = _import(store, provider, account, award_hash, url, client)
-    return PushResult(award_hash, "added" if added else "already in backpack", site_id, url)
+    return PushResult(
+        award_hash,
+        "added" if added else "already in backpack",
+        site_id,
+        url,
+        via="site push" if site_id is not None else "hosted import",
+        site_push_error=None if failed is None else str(failed),
+    )
 
 
 def _target(
@@ -383,7 +415,11 @@ def _target(
             f"backpack {provider.web_url} speaks API {provider.api_version.value}; "
             "adding badges needs a Badgr (v2) or Badge Connect (2.1) backpack"
         )
-    if award.recipient_email.casefold() != account.email.casefold():
+    if award.owner is not None:
+        # An award made to a user is theirs whatever address their backpack verified.
+        if award.owner != owner:
+            raise NotYourAwardError(f"award {award.hash!r} was made to another user than {owner!r}")
+    elif award.recipient_email.casefold() != account.email.casefold():
         raise NotYourAwardError(
             f"award {award.hash!r} was made to another address than {owner!r}'s backpack email"
         )
@@ -394,18 +430,23 @@ def _push_badge_connect(
     store: Store,
     provider: Provider,
     account: BackpackAccount,
-    award_hash: str,
+    award: Award,
+    email: str,
     urls: IssuerUrls,
     client: BackpackClient | None,
 ) -> PushResult:
     """Moodle's ``put_assertions``: POST the hashed assertion; remember it was added."""
+    award_hash = award.hash
     key = import_key_prefix(account.id) + award_hash
-    hosted = urls.assertion(award_hash)
-    if _mapped(store, provider.id, IdentifierKind.ASSERTION, key) is not None:
-        return PushResult(award_hash, "already in backpack", None, hosted)
     with store.transaction() as tx:
         # Moodle's defaults: the badge embedded, the recipient hashed with the site's salt.
-        assertion = IssuerDocuments(tx, urls).assertion(award_hash, hashed=True).to_json()
+        document = IssuerDocuments(tx, urls).assertion(
+            award_hash, hashed=True, recipient_email=email
+        )
+    hosted = document.id
+    if _mapped(store, provider.id, IdentifierKind.ASSERTION, key) is not None:
+        return PushResult(award_hash, "already in backpack", None, hosted, via="badge connect")
+    assertion = document.to_json()
     with BadgeConnectApi(provider, account, store=store, client=client) as api:
         try:
             api.put_assertion(assertion)
@@ -416,7 +457,7 @@ def _push_badge_connect(
     with store.transaction() as tx:
         # A 2.1 account shows all its badges, so what was cached is now one short.
         tx.badge_cache.delete(account.id)
-    return PushResult(award_hash, status, None, hosted)
+    return PushResult(award_hash, status, None, hosted, via="badge connect")
 
 
 def _import_url(primary: Provider | None, site_id: str | None, docs: _Documents) -> str:

@@ -364,6 +364,9 @@ awards = Table(
     Column("revoked", Boolean, nullable=False),
     Column("revocation_reason", Text, nullable=True),
     Column("revoked_at", UTCDateTime, nullable=True),
+    # The platform's user the award was made to; it may go to that user's verified backpack
+    # email even when it differs from ``recipient_email``.
+    Column("owner", String(255), nullable=True, index=True),
     CheckConstraint("expires IS NULL OR expires > issued_on", name="expiry"),
     CheckConstraint(
         "(revoked AND revocation_reason IS NOT NULL AND revoked_at IS NOT NULL) OR "
