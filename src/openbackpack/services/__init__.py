@@ -79,6 +79,8 @@ from openbackpack.services._push import (
     PushResult,
     PushStatus,
     PushVia,
+    SiteOutcome,
+    StoreBusyError,
     push_award,
     push_awards,
 )
@@ -125,7 +127,9 @@ __all__ = [
     "PushVia",
     "RevocationOutcome",
     "SiteBackpack",
+    "SiteOutcome",
     "SmtpMailer",
+    "StoreBusyError",
     "UserDataExport",
     "VerificationError",
     "account_of",
