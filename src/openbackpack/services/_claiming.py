@@ -129,6 +129,11 @@ def claimed_create(
             time.sleep(delay * (0.5 + random.random()))  # noqa: S311
             delay = min(delay * 2, 0.5)
             continue
+        # The create may have finished between the first look and the claim.
+        existing = in_transaction(store, lambda tx: _mapped(tx, provider_id, kind, key))
+        if existing is not None:
+            in_transaction(store, lambda tx: tx.push_claims.release(provider_id, kind, key, holder))
+            return existing, "existing"
         look_first = look_first or not claim.fresh
         try:
             remote, how = _create_or_adopt(store, provider_id, kind, key, create, find, look_first)
@@ -179,7 +184,11 @@ def _adoptable(
     if not candidates:
         return None
     owned = in_transaction(store, lambda tx: tx.push_claims.owners(provider_id, kind, candidates))
+    # Ours first (recorded by a claim of this key), then one that no key owns yet.
     for remote in candidates:
-        if owned.get(remote[:255], key) == key:
+        if owned.get(remote[:255]) == key:
+            return remote
+    for remote in candidates:
+        if remote[:255] not in owned:
             return remote
     return None
