@@ -20,6 +20,8 @@ BENCHMARKS: Final = {
     "client_overhead": "benchmarks.client_overhead",
     "host_throughput": "benchmarks.host_throughput",
     "paged_memory": "benchmarks.paged_memory",
+    "resume_cost": "benchmarks.resume_cost",
+    "push_cpu": "benchmarks.push_cpu",
 }
 
 
