@@ -21,7 +21,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from openbackpack._exceptions import StoreError, TransportError
 from openbackpack.store import IdentifierKind, Store, Transaction
-from openbackpack.store._claims import new_holder
+from openbackpack.store._claims import Claim, new_holder
 
 __all__ = ["Creation", "StoreBusyError", "claimed_create", "in_transaction", "new_worker"]
 
@@ -82,6 +82,23 @@ def _record(
         tx.identifiers.create(provider_id, kind, key, remote)
 
 
+def _claim_unless_mapped(
+    tx: Transaction,
+    provider_id: int,
+    kind: IdentifierKind,
+    key: str,
+    holder: str,
+    lease: timedelta,
+) -> tuple[Claim, str | None]:
+    # One transaction for both: the claim, then a look at the mapping, which may have been
+    # written by a worker that finished between a caller's first look and this claim.
+    claim = tx.push_claims.acquire(provider_id, kind, key, holder, lease)
+    existing = _mapped(tx, provider_id, kind, key)
+    if existing is not None and claim.acquired:
+        tx.push_claims.release(provider_id, kind, key, holder)
+    return claim, existing
+
+
 def _record_in(
     store: Store,
     provider_id: int,
@@ -117,23 +134,17 @@ def claimed_create(
     look_first = False
     delay = 0.01
     while True:
-        existing = in_transaction(store, lambda tx: _mapped(tx, provider_id, kind, key))
+        claim, existing = in_transaction(
+            store, lambda tx: _claim_unless_mapped(tx, provider_id, kind, key, holder, lease)
+        )
         if existing is not None:
             return existing, "existing"
-        claim = in_transaction(
-            store, lambda tx: tx.push_claims.acquire(provider_id, kind, key, holder, lease)
-        )
         if not claim.acquired:
             # Another live worker creates it; acquire() again decides about a lease that ran
             # out or a holder process that is gone.
             time.sleep(delay * (0.5 + random.random()))  # noqa: S311
             delay = min(delay * 2, 0.5)
             continue
-        # The create may have finished between the first look and the claim.
-        existing = in_transaction(store, lambda tx: _mapped(tx, provider_id, kind, key))
-        if existing is not None:
-            in_transaction(store, lambda tx: tx.push_claims.release(provider_id, kind, key, holder))
-            return existing, "existing"
         look_first = look_first or not claim.fresh
         try:
             remote, how = _create_or_adopt(store, provider_id, kind, key, create, find, look_first)

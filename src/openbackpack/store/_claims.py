@@ -134,17 +134,19 @@ class PushClaims:
             "content_hash": content_hash,
             "claimed_at": utcnow(),
         }
-        if not self._insert_new(values):
-            self._conn.execute(
-                update(t.push_claims)
-                .where(self._where(provider_id, kind, key))
-                .values(
-                    holder=None,
-                    lease_until=None,
-                    remote_id=remote_id[:255],
-                    content_hash=content_hash,
-                )
+        # The row exists almost always (the claim was taken first): update, insert if not.
+        updated = self._conn.execute(
+            update(t.push_claims)
+            .where(self._where(provider_id, kind, key))
+            .values(
+                holder=None,
+                lease_until=None,
+                remote_id=remote_id[:255],
+                content_hash=content_hash,
             )
+        ).rowcount
+        if not updated:
+            self._insert_new(values)
 
     def owners(
         self, provider_id: int, kind: IdentifierKind, remote_ids: Iterable[str]
