@@ -21,6 +21,8 @@ BENCHMARKS: Final = {
     "host_throughput": "benchmarks.host_throughput",
     "paged_memory": "benchmarks.paged_memory",
     "credentials": "benchmarks.credentials",
+    "resume_cost": "benchmarks.resume_cost",
+    "push_cpu": "benchmarks.push_cpu",
 }
 
 

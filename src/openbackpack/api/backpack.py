@@ -13,7 +13,7 @@ which these classes refuse rather than fall into the v1 rows as Moodle 4.1 did (
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Literal, overload
 
@@ -53,7 +53,7 @@ from openbackpack.models import (
     RemoteIssuer,
     TokenGrant,
 )
-from openbackpack.protocols import Action, Mode
+from openbackpack.protocols import Action, Endpoint, Mode
 from openbackpack.protocols import Mapping as ActionMapping
 from openbackpack.store import (
     BackpackAccount,
@@ -338,6 +338,30 @@ class BackpackApi:
             RemoteValidationError: Badgr could not verify it (see ``validation_errors``).
         """
         return only(self._curl_request(Action.IMPORT_BADGE, data=url), RemoteAssertion)
+
+    def list_items(
+        self,
+        endpoint: Endpoint,
+        params: Mapping[str, str | int] | None = None,
+        query: Sequence[tuple[str, str]] = (),
+    ) -> Iterator[Any]:
+        """The items of any list route of the Badgr table, with this account's token.
+
+        Paged routes are followed page after page; what the push looks at before it
+        re-creates something whose create may have happened (issuers, badge classes, a
+        badge class's assertions for one recipient).
+        """
+        token, _ = self._access_token()
+        bearer = token.access_token.reveal()
+        if endpoint.paged:
+            yield from self._client.iter_items(
+                endpoint, self._core.api_url, params=params, query=query, token=bearer
+            )
+            return
+        answer = self._client.fetch(
+            endpoint, self._core.api_url, params=params, query=query, token=bearer
+        )
+        yield from self._client.page_items(answer, endpoint.name)
 
     # --- lifecycle ----------------------------------------------------------------------
 

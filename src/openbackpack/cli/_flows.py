@@ -15,6 +15,7 @@ from openbackpack.cli._context import open_store
 from openbackpack.cli._output import err, out, print_json, print_table
 from openbackpack.models import ApiVersion
 from openbackpack.services import (
+    BulkPushReport,
     MaildirMailer,
     Mailer,
     PushFailure,
@@ -287,9 +288,17 @@ def push_command(
     ] = None,
     backpack: BackpackOption = None,
     concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=64)] = 8,
+    refresh: Annotated[
+        bool,
+        typer.Option("--refresh", help="Send again assertions pushed before, even when unchanged."),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Add awards to a user's backpack (site push, then import), many at once."""
+    """Add awards to a user's backpack (site push, then import), many at once.
+
+    Safe to interrupt and to run in several processes at once: a rerun creates nothing twice
+    and sends nothing for awards pushed before and unchanged.
+    """
     with open_store(ctx) as store, Progress(transient=True, disable=as_json) as progress:
         task = progress.add_task("pushing", total=len(award_hashes))
 
@@ -298,7 +307,7 @@ def push_command(
 
         report = push_awards(
             store, user, award_hashes, issuer_base_url=base_url, provider_id=backpack,
-            concurrency=concurrency, on_done=advance,
+            concurrency=concurrency, on_done=advance, refresh=refresh,
         )  # fmt: skip
     if as_json:
         print_json(
@@ -306,14 +315,32 @@ def push_command(
                 "results": report.results,
                 "failures": [{"award_hash": f.award_hash, "error": str(f.error)}
                              for f in report.failures],
+                "counts": _counts(report),
             }
         )  # fmt: skip
     else:
-        rows = [[r.award_hash, r.status] for r in report.results]
-        rows += [[f.award_hash, f"failed: {f.error}"] for f in report.failures]
-        print_table("Pushed awards", ["award", "result"], rows)
+        rows = [[r.award_hash, r.status, _via(r)] for r in report.results]
+        rows += [[f.award_hash, f"failed: {f.error}", ""] for f in report.failures]
+        print_table("Pushed awards", ["award", "result", "via"], rows)
+        out.print(", ".join(f"{n} {what}" for what, n in _counts(report).items()), markup=False)
     if report.failures:
         raise typer.Exit(1)
+
+
+def _counts(report: BulkPushReport) -> dict[str, int]:
+    return {
+        "created": report.created,
+        "adopted": report.adopted,
+        "updated": report.updated,
+        "skipped": report.skipped,
+        "failed": report.failed,
+    }
+
+
+def _via(result: PushResult) -> str:
+    if result.site_push_error is None:
+        return result.via
+    return f"{result.via} (site push failed: {result.site_push_error})"
 
 
 def disconnect_command(

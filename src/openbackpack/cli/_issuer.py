@@ -264,6 +264,13 @@ def award(
     salt: Annotated[
         str | None, typer.Option(help="Salt for hashing the email (default: the site's).")
     ] = None,
+    owner: Annotated[
+        str | None,
+        typer.Option(
+            help="The platform's user the award is made to: they may add it to a backpack "
+            "with another verified email."
+        ),
+    ] = None,
     base_url: BaseUrlOption = None,
     as_json: JsonOption = False,
     fmt: Annotated[
@@ -275,7 +282,7 @@ def award(
         ),
     ] = AwardFormat.TEXT,
 ) -> None:
-    """Award a badge class to an email address."""
+    """Award a badge class to an email address (and optionally to a platform user)."""
     if fmt is not AwardFormat.TEXT and not base_url:
         raise typer.BadParameter("an Open Badges 3.0 credential needs --base-url")
     pieces = [Evidence(url=url) for url in evidence or []]
@@ -284,7 +291,7 @@ def award(
     urls = IssuerUrls(base_url) if base_url else None
     with _store(ctx) as store, store.transaction() as tx:
         awarded = tx.awards.create(
-            badge, email, salt=salt, expires=_aware(expires), evidence=pieces
+            badge, email, salt=salt, expires=_aware(expires), evidence=pieces, owner=owner
         )
         if urls is not None and fmt is not AwardFormat.TEXT:
             signed = CredentialIssuer(tx, urls).credential(

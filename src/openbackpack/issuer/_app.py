@@ -20,6 +20,7 @@ from openbackpack._exceptions import RecordNotFoundError
 from openbackpack.issuer._documents import IssuerDocuments
 from openbackpack.issuer._ob3 import CredentialIssuer, DidMethod
 from openbackpack.issuer._urls import (
+    ASSERTION_COPY_PATH,
     ASSERTION_PATH,
     BADGE_IMAGE_PATH,
     BADGE_PATH,
@@ -72,6 +73,13 @@ def create_issuer_app(store: Store, base_url: str, *, did_method: DidMethod = "w
     def assertion(award_hash: str, request: Request) -> Response:
         with documents() as docs:
             document = docs.hosted_assertion(award_hash)
+        gone = isinstance(document, ob2.RevokedAssertion)
+        return _ld_response(document, request, status_code=410 if gone else 200)
+
+    @app.get(ASSERTION_COPY_PATH, summary="Assertion copy for the owner's backpack email")
+    def assertion_copy(award_hash: str, digest: str, request: Request) -> Response:
+        with documents() as docs:
+            document = docs.hosted_copy(award_hash, digest)
         gone = isinstance(document, ob2.RevokedAssertion)
         return _ld_response(document, request, status_code=410 if gone else 200)
 

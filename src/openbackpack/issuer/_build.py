@@ -119,20 +119,25 @@ def build_assertion(
     *,
     hashed: bool = True,
     embedded: bool = False,
+    recipient_email: str | None = None,
 ) -> ob2.Assertion:
     """Return an award's Assertion, embedding ``badge`` (a BadgeClass) or pointing at it (a URL).
 
     The recipient is ``sha256$`` + hex(sha256(email + salt)) with the award's salt published
     beside it; ``hashed=False`` gives the plain email instead (what Badgr's API wants), and
-    then ``hashed`` says false, unlike Moodle (W9).
+    then ``hashed`` says false, unlike Moodle (W9). ``recipient_email`` (the award owner's
+    verified backpack email, when it differs from the award's) makes the copy for that
+    address, with its own stable id (:meth:`IssuerUrls.assertion_for`).
     """
-    url = urls.assertion(award.hash)
+    email = recipient_email if recipient_email is not None else award.recipient_email
+    same = email.casefold() == award.recipient_email.casefold()
+    url = urls.assertion(award.hash) if same else urls.assertion_for(award.hash, email)
     if isinstance(badge, ob2.BadgeClass):
         badge = badge.model_copy(update={"context": None})
     return ob2.Assertion(
         context=_context(embedded),
         id=url,
-        recipient=_recipient(award, hashed=hashed),
+        recipient=_recipient(award, email, hashed=hashed),
         badge=badge,
         verification=ob2.VerificationObject(type="hosted", url=url),
         issued_on=award.issued_on,
@@ -168,12 +173,12 @@ def build_revocation_list(
     )
 
 
-def _recipient(award: Award, *, hashed: bool) -> ob2.IdentityObject:
+def _recipient(award: Award, email: str, *, hashed: bool) -> ob2.IdentityObject:
     if not hashed:
-        return ob2.IdentityObject(type="email", identity=award.recipient_email, hashed=False)
+        return ob2.IdentityObject(type="email", identity=email, hashed=False)
     return ob2.IdentityObject(
         type="email",
-        identity=hash_identity(award.recipient_email, award.salt),
+        identity=hash_identity(email, award.salt),
         hashed=True,
         salt=award.salt or None,
     )

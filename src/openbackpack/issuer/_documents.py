@@ -13,7 +13,7 @@ from openbackpack.issuer._build import (
     build_revocation_list,
     build_revoked_assertion,
 )
-from openbackpack.issuer._urls import IssuerUrls
+from openbackpack.issuer._urls import IssuerUrls, recipient_digest
 from openbackpack.models import ob2
 from openbackpack.store import Transaction
 
@@ -57,11 +57,38 @@ class IssuerDocuments:
             embedded=embedded,
         )
 
-    def assertion(self, award_hash: str, *, hashed: bool = True) -> ob2.Assertion:
-        """The award's Assertion with its BadgeClass embedded (revoked ones say so)."""
+    def assertion(
+        self, award_hash: str, *, hashed: bool = True, recipient_email: str | None = None
+    ) -> ob2.Assertion:
+        """The award's Assertion with its BadgeClass embedded (revoked ones say so).
+
+        ``recipient_email`` gives the copy for the owner's verified backpack email.
+        """
         award = self._tx.awards.get(award_hash)
         badge = self.badge_class(award.badge_class_id, embedded=True)
-        return build_assertion(award, badge, self.urls, hashed=hashed)
+        return build_assertion(
+            award, badge, self.urls, hashed=hashed, recipient_email=recipient_email
+        )
+
+    def hosted_copy(self, award_hash: str, digest: str) -> ob2.Assertion | ob2.RevokedAssertion:
+        """What an award's copy URL answers: the Assertion for one of its owner's emails.
+
+        The copy exists only for a verified email of one of the owner's backpack accounts
+        (an account is stored once the user proved the address); anything else is unknown.
+        A revoked award's copies answer as revoked.
+        """
+        award = self._tx.awards.find(award_hash)
+        if award is None or award.owner is None:
+            raise RecordNotFoundError("assertion copy", f"{award_hash}/{digest}")
+        for account in self._tx.accounts.list(owner=award.owner):
+            if recipient_digest(award_hash, account.email) == digest:
+                if award.revoked:
+                    return build_revoked_assertion(
+                        self.urls.assertion_for(award_hash, account.email),
+                        award.revocation_reason or _UNKNOWN_ASSERTION,
+                    )
+                return self.assertion(award_hash, recipient_email=account.email)
+        raise RecordNotFoundError("assertion copy", f"{award_hash}/{digest}")
 
     def hosted_assertion(self, award_hash: str) -> ob2.Assertion | ob2.RevokedAssertion:
         """What the assertion URL answers: the Assertion, or what is left of it when revoked.

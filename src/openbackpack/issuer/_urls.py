@@ -6,12 +6,14 @@ endpoints, so the ids a document carries and the URLs that answer them cannot dr
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Final
 
 from openbackpack.store._validate import normalise_url
 
 __all__ = [
+    "ASSERTION_COPY_PATH",
     "ASSERTION_PATH",
     "BADGE_IMAGE_PATH",
     "BADGE_PATH",
@@ -23,9 +25,11 @@ __all__ = [
     "REVOCATIONS_PATH",
     "STATUS_LIST_PATH",
     "IssuerUrls",
+    "recipient_digest",
 ]
 
 ASSERTION_PATH: Final = "/ob/assertions/{award_hash}"
+ASSERTION_COPY_PATH: Final = "/ob/assertions/{award_hash}/recipients/{digest}"
 BADGE_PATH: Final = "/ob/badges/{badge_id}"
 BADGE_IMAGE_PATH: Final = "/ob/badges/{badge_id}/image"
 ISSUER_PATH: Final = "/ob/issuers/{issuer_id}"
@@ -53,6 +57,12 @@ class IssuerUrls:
     def assertion(self, award_hash: str) -> str:
         """The URL (and OB id) of an award's Assertion."""
         return self._url(ASSERTION_PATH, award_hash=award_hash)
+
+    def assertion_for(self, award_hash: str, email: str) -> str:
+        """The URL (and OB id) of an award's copy for another (verified) recipient email."""
+        return self._url(
+            ASSERTION_COPY_PATH, award_hash=award_hash, digest=recipient_digest(award_hash, email)
+        )
 
     def badge(self, badge_id: int) -> str:
         """The URL of a BadgeClass."""
@@ -92,3 +102,13 @@ class IssuerUrls:
 
     def _url(self, template: str, **values: object) -> str:
         return self.base_url + template.format(**values)
+
+
+def recipient_digest(award_hash: str, email: str) -> str:
+    """The stable path segment naming an award's copy for ``email`` (case-insensitive).
+
+    A digest, not the address, so the URL does not publish the email; the issuer app checks
+    it against the award owner's verified backpack emails before serving the copy.
+    """
+    data = f"{award_hash}\n{email.strip().casefold()}".encode()
+    return hashlib.sha256(data).hexdigest()[:32]

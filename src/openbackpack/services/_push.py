@@ -15,22 +15,30 @@ without stopping the rest.
 
 from __future__ import annotations
 
-import base64
-import threading
+import contextlib
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import Final, Literal
 
-from openbackpack._exceptions import BackpackError, DuplicateBadgeError, InvalidInputError
+from sqlalchemy.exc import SQLAlchemyError
+
+from openbackpack._exceptions import (
+    BackpackError,
+    DuplicateBadgeError,
+    DuplicateRecordError,
+    InvalidInputError,
+)
 from openbackpack.api import BackpackApi, BadgeConnectApi
 from openbackpack.client import BackpackClient
 from openbackpack.issuer import IssuerDocuments, IssuerUrls, build_assertion
-from openbackpack.models import ApiVersion, ob2
+from openbackpack.models import ApiVersion
 from openbackpack.protocols import badgr
+from openbackpack.services._claiming import StoreBusyError, claimed_create, in_transaction
 from openbackpack.services._collections import account_of
 from openbackpack.services._connect import import_key_prefix
 from openbackpack.services._errors import NotConnectedError, NotYourAwardError
+from openbackpack.services._push_site import Session, SiteDocuments, SiteOutcome, site_push
 from openbackpack.services._site import require_external_backpacks
 from openbackpack.store import (
     Award,
@@ -47,6 +55,9 @@ __all__ = [
     "PushFailure",
     "PushResult",
     "PushStatus",
+    "PushVia",
+    "SiteOutcome",
+    "StoreBusyError",
     "push_award",
     "push_awards",
 ]
@@ -57,6 +68,12 @@ PushStatus = Literal["added", "already in backpack", "pushed"]
 """``added``: it went into the user's backpack now; ``already in backpack``: it was there;
 ``pushed``: a site-only push (no user) created or updated it on the site backpack."""
 
+PushVia = Literal["site push", "hosted import", "badge connect"]
+"""How the award reached the backpack: ``site push`` (pushed by the site account, and on
+another backpack imported from the pushed copy's public URL), ``hosted import`` (the site push
+was impossible or failed, so the backpack imported this site's own hosted assertion URL, as
+Moodle falls back to), ``badge connect`` (POSTed to a 2.1 backpack)."""
+
 
 @dataclass(frozen=True, slots=True)
 class PushResult:
@@ -66,6 +83,11 @@ class PushResult:
     status: PushStatus
     site_assertion_id: str | None = None
     import_url: str | None = None
+    via: PushVia = "site push"
+    site_push_error: str | None = None
+    """Why the site push failed, when the award went in by ``hosted import`` instead."""
+    site: SiteOutcome | None = None
+    """What the site push did to the assertion on the primary backpack, if it ran."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,196 +110,72 @@ class BulkPushReport:
         """Whether every award was pushed."""
         return not self.failures
 
-
-# One lock per remote object being created, so that concurrent pushes of awards that share
-# an issuer or badge class create it once.
-_creation_locks: dict[tuple[int, str], threading.Lock] = {}
-_creation_guard = threading.Lock()
-
-
-def _creation_lock(provider_id: int, key: str) -> threading.Lock:
-    with _creation_guard:
-        return _creation_locks.setdefault((provider_id, key), threading.Lock())
-
-
-def _data_uri(image: bytes | None, image_type: str | None) -> str | None:
-    if image is None or image_type is None:
-        return None
-    return f"data:{image_type};base64,{base64.b64encode(image).decode('ascii')}"
-
-
-@dataclass(frozen=True, slots=True)
-class _Documents:
-    """The award and the assertion JSON the site push sends for it, built from the registry.
-
-    The issuer's and badge class's JSON are built only if they must be created remotely.
-    """
-
-    award: Award
-    issuer_id: int
-    assertion: dict[str, Any]
-    hosted_url: str
+    def _count(self, outcome: SiteOutcome) -> int:
+        return sum(1 for result in self.results if result.site == outcome)
 
     @property
-    def issuer_key(self) -> str:
-        """The issuer's key in the remote-id mappings."""
-        return f"issuer:{self.issuer_id}"
+    def created(self) -> int:
+        """Assertions created on the site backpack by this call."""
+        return self._count("created")
 
     @property
-    def badge_key(self) -> str:
-        """The badge class's key in the remote-id mappings."""
-        return f"badgeclass:{self.award.badge_class_id}"
+    def adopted(self) -> int:
+        """Assertions found on the site backpack (a lost answer, a crash) and adopted."""
+        return self._count("adopted")
+
+    @property
+    def updated(self) -> int:
+        """Assertions sent again with PUT (changed, or ``refresh``)."""
+        return self._count("updated")
+
+    @property
+    def skipped(self) -> int:
+        """Assertions pushed before and unchanged: no request was sent for them."""
+        return self._count("skipped")
+
+    @property
+    def failed(self) -> int:
+        """Awards that failed."""
+        return len(self.failures)
 
 
-class _Session:
-    """What the pushes of one call share, so that each award costs only its own work.
-
-    The primary site backpack and one site API over it (one token for every push; a
-    ``BackpackApi``'s only mutable state is that token, renewed under a lock), the remote ids
-    of issuers and badge classes once known, and each badge class's document as first read
-    in this call (embedded in every assertion of that badge).
-    """
-
-    def __init__(self, store: Store, issuer_base_url: str, client: BackpackClient | None) -> None:
-        self.store = store
-        self.urls = IssuerUrls(issuer_base_url)
-        self.client = client
-        self.primary = _primary_for_push(store)
-        self.site = (
-            BackpackApi(self.primary, store=store, client=client)
-            if self.primary is not None
-            else None
-        )
-        self._badges: dict[int, tuple[int, ob2.BadgeClass]] = {}
-        self._remote: dict[tuple[IdentifierKind, str], str] = {}
-        self._lock = threading.Lock()
-
-    def badge(self, tx: Transaction, badge_class_id: int) -> tuple[int, ob2.BadgeClass]:
-        """The badge class's issuer id and embedded document, read once per call."""
-        with self._lock:
-            known = self._badges.get(badge_class_id)
-        if known is None:
-            issuer_id = tx.badge_classes.get(badge_class_id).issuer_id
-            document = IssuerDocuments(tx, self.urls).badge_class(badge_class_id, embedded=True)
-            known = (issuer_id, document)
-            with self._lock:
-                self._badges[badge_class_id] = known
-        return known
-
-    def remote_id(self, kind: IdentifierKind, key: str, create: Callable[[], str]) -> str:
-        """The remote id of an issuer or badge class, created (once) if there is none yet."""
-        assert self.primary is not None
-        with self._lock:
-            known = self._remote.get((kind, key))
-        if known is None:
-            known = _ensure(self.store, self.primary.id, kind, key, create)
-            with self._lock:
-                self._remote[(kind, key)] = known
-        return known
-
-    def close(self) -> None:
-        """Close the site API (and the client it created, if it created one)."""
-        if self.site is not None:
-            self.site.close()
-
-
-def _documents(session: _Session, award_hash: str) -> _Documents:
-    with session.store.transaction() as tx:
-        award = tx.awards.get(award_hash)
-        issuer_id, badge = session.badge(tx, award.badge_class_id)
-        assertion_json = build_assertion(award, badge, session.urls, hashed=False).to_json()
+def _award(store: Store, award_hash: str) -> Award:
+    award = in_transaction(store, lambda tx: tx.awards.get(award_hash))
     if award.revoked:
         raise InvalidInputError(f"award {award_hash!r} is revoked; it cannot be pushed")
+    return award
+
+
+def _documents(session: Session, award: Award, email: str) -> SiteDocuments:
+    """The documents of ``award`` made out to ``email`` (the award's, or the owner's backpack)."""
+    issuer_id, badge = in_transaction(
+        session.store, lambda tx: session.badge(tx, award.badge_class_id)
+    )
+    document = build_assertion(award, badge, session.urls, hashed=False, recipient_email=email)
+    assertion_json = document.to_json()
     # Badgr validates the plain address and hashes it itself when publishing.
-    assertion_json["recipient"] = {
-        "identity": award.recipient_email,
-        "type": "email",
-        "hashed": True,
-    }
-    return _Documents(
+    assertion_json["recipient"] = {"identity": email, "type": "email", "hashed": True}
+    return SiteDocuments(
         award=award,
         issuer_id=issuer_id,
         assertion=assertion_json,
-        hosted_url=session.urls.assertion(award_hash),
+        hosted_url=document.id,
+        email=email,
     )
-
-
-def _issuer_json(session: _Session, issuer_id: int) -> dict[str, Any]:
-    with session.store.transaction() as tx:
-        issuer = tx.issuers.get(issuer_id)
-        document = IssuerDocuments(tx, session.urls).issuer(issuer_id).to_json()
-    # Badgr ignores image URLs and needs the picture itself, as a data URI.
-    document["image"] = _data_uri(issuer.image, issuer.image_type)
-    return document
-
-
-def _badge_json(session: _Session, badge_class_id: int) -> dict[str, Any]:
-    with session.store.transaction() as tx:
-        badge_class = tx.badge_classes.get(badge_class_id)
-        document = IssuerDocuments(tx, session.urls).badge_class(badge_class_id).to_json()
-    document["image"] = _data_uri(badge_class.image, badge_class.image_type)
-    return document
 
 
 def _mapped(store: Store, provider_id: int, kind: IdentifierKind, key: str) -> str | None:
-    with store.transaction() as tx:
-        return tx.identifiers.get(provider_id, kind, key)
+    return in_transaction(store, lambda tx: tx.identifiers.get(provider_id, kind, key))
 
 
 def _remember(store: Store, provider_id: int, kind: IdentifierKind, key: str, remote: str) -> None:
-    with store.transaction() as tx:
+    def write(tx: Transaction) -> None:
         if tx.identifiers.get(provider_id, kind, key) is None:
             tx.identifiers.create(provider_id, kind, key, remote)
 
-
-def _ensure(
-    store: Store,
-    provider_id: int,
-    kind: IdentifierKind,
-    key: str,
-    create: Callable[[], str],
-) -> str:
-    found = _mapped(store, provider_id, kind, key)
-    if found is not None:
-        return found
-    with _creation_lock(provider_id, f"{kind.value}:{key}"):
-        found = _mapped(store, provider_id, kind, key)
-        if found is None:
-            found = create()
-            _remember(store, provider_id, kind, key, found)
-    return found
-
-
-def _site_push(session: _Session, docs: _Documents) -> tuple[str, bool]:
-    """Push issuer, badge class and assertion; return the assertion's id and if it is new."""
-    site, primary = session.site, session.primary
-    assert site is not None
-    assert primary is not None
-    issuer_id = session.remote_id(
-        IdentifierKind.ISSUER,
-        docs.issuer_key,
-        lambda: site.put_issuer(_issuer_json(session, docs.issuer_id)).id,
-    )
-    badge_id = session.remote_id(
-        IdentifierKind.BADGE_CLASS,
-        docs.badge_key,
-        lambda: site.put_badgeclass(issuer_id, _badge_json(session, docs.award.badge_class_id)).id,
-    )
-    existing = _mapped(session.store, primary.id, IdentifierKind.ASSERTION, docs.award.hash)
-    if existing is not None:
-        site.update_assertion(existing, docs.assertion)
-        return existing, False
-    created = site.put_badgeclass_assertion(badge_id, docs.assertion).id
-    _remember(session.store, primary.id, IdentifierKind.ASSERTION, docs.award.hash, created)
-    return created, True
-
-
-def _primary_for_push(store: Store) -> Provider | None:
-    with store.transaction() as tx:
-        primary = tx.providers.primary()
-        if primary is None or primary.api_version is not ApiVersion.V2:
-            return None
-        return primary if tx.accounts.site_account(primary.id) is not None else None
+    # Another process may have recorded the same import meanwhile.
+    with contextlib.suppress(DuplicateRecordError):
+        in_transaction(store, write)
 
 
 def _import(
@@ -310,6 +208,7 @@ def push_award(
     issuer_base_url: str,
     provider_id: int | None = None,
     client: BackpackClient | None = None,
+    refresh: bool = False,
 ) -> PushResult:
     """Put one award into a user's backpack (or, with ``owner=None``, only site-push it).
 
@@ -327,6 +226,7 @@ def push_award(
             :class:`~openbackpack.issuer.IssuerUrls`); used for the documents' ids, and as the
             import URL when no site push is possible.
         client: a client to share (its pool and retry policy).
+        refresh: send the assertion again even if it is unchanged since the last push.
 
     Raises:
         ExternalBackpacksDisabledError: the site switched external backpacks off.
@@ -337,7 +237,7 @@ def push_award(
     """
     with store.transaction() as tx:
         require_external_backpacks(tx)
-    session = _Session(store, issuer_base_url, client)
+    session = Session(store, issuer_base_url, client, refresh=refresh)
     try:
         return _push_one(session, owner, award_hash, provider_id)
     finally:
@@ -345,21 +245,35 @@ def push_award(
 
 
 def _push_one(
-    session: _Session, owner: str | None, award_hash: str, provider_id: int | None
+    session: Session, owner: str | None, award_hash: str, provider_id: int | None
 ) -> PushResult:
     store, primary, client = session.store, session.primary, session.client
-    docs = _documents(session, award_hash)
-    target = _target(store, owner, provider_id, docs.award) if owner is not None else None
+    award = _award(store, award_hash)
+    target = _target(store, owner, provider_id, award) if owner is not None else None
+    # Moodle issues the copy to the backpack's verified email, which may differ from the
+    # award's when the award has an owner.
+    email = target[1].email if target is not None else award.recipient_email
     if target is not None and target[0].api_version is ApiVersion.V2P1:
-        return _push_badge_connect(store, target[0], target[1], award_hash, session.urls, client)
+        return _push_badge_connect(
+            session, store, target[0], target[1], award, email, session.urls, client
+        )
+    docs = _documents(session, award, email)
     site_id: str | None = None
-    created = False
+    outcome: SiteOutcome | None = None
+    failed: BackpackError | None = None
     if primary is not None:
-        site_id, created = _site_push(session, docs)
+        try:
+            site_id, outcome = site_push(session, docs)
+        except BackpackError as exc:
+            if target is None or isinstance(exc, StoreBusyError):
+                raise
+            # As Moodle: when the site account cannot log in or push, the user's backpack
+            # imports this site's own hosted assertion instead.
+            failed = exc
     if target is None:
         if primary is None:
             raise NotConnectedError("no Badgr primary site backpack with a site account to push to")
-        return PushResult(award_hash, "pushed", site_id)
+        return PushResult(award_hash, "pushed", site_id, site=outcome)
     provider, account = target
     if primary is not None and site_id is not None and provider.id == primary.id:
         # Badgr links an award to the backpack of the account with the recipient's email,
@@ -367,11 +281,20 @@ def _push_one(
         key = import_key_prefix(account.id) + award_hash
         already = _mapped(store, provider.id, IdentifierKind.ASSERTION, key) is not None
         _remember(store, provider.id, IdentifierKind.ASSERTION, key, site_id)
-        status: PushStatus = "added" if created or not already else "already in backpack"
-        return PushResult(award_hash, status, site_id, None)
+        new = outcome in ("created", "adopted")
+        status: PushStatus = "added" if new or not already else "already in backpack"
+        return PushResult(award_hash, status, site_id, None, site=outcome)
     url = _import_url(primary, site_id, docs)
     added = _import(store, provider, account, award_hash, url, client)
-    return PushResult(award_hash, "added" if added else "already in backpack", site_id, url)
+    return PushResult(
+        award_hash,
+        "added" if added else "already in backpack",
+        site_id,
+        url,
+        via="site push" if site_id is not None else "hosted import",
+        site_push_error=None if failed is None else str(failed),
+        site=outcome,
+    )
 
 
 def _target(
@@ -383,7 +306,11 @@ def _target(
             f"backpack {provider.web_url} speaks API {provider.api_version.value}; "
             "adding badges needs a Badgr (v2) or Badge Connect (2.1) backpack"
         )
-    if award.recipient_email.casefold() != account.email.casefold():
+    if award.owner is not None:
+        # An award made to a user is theirs whatever address their backpack verified.
+        if award.owner != owner:
+            raise NotYourAwardError(f"award {award.hash!r} was made to another user than {owner!r}")
+    elif award.recipient_email.casefold() != account.email.casefold():
         raise NotYourAwardError(
             f"award {award.hash!r} was made to another address than {owner!r}'s backpack email"
         )
@@ -391,35 +318,54 @@ def _target(
 
 
 def _push_badge_connect(
+    session: Session,
     store: Store,
     provider: Provider,
     account: BackpackAccount,
-    award_hash: str,
+    award: Award,
+    email: str,
     urls: IssuerUrls,
     client: BackpackClient | None,
 ) -> PushResult:
     """Moodle's ``put_assertions``: POST the hashed assertion; remember it was added."""
+    award_hash = award.hash
     key = import_key_prefix(account.id) + award_hash
-    hosted = urls.assertion(award_hash)
+    # Moodle's defaults: the badge embedded, the recipient hashed with the site's salt.
+    document = in_transaction(
+        store,
+        lambda tx: IssuerDocuments(tx, urls).assertion(
+            award_hash, hashed=True, recipient_email=email
+        ),
+    )
+    hosted = document.id
     if _mapped(store, provider.id, IdentifierKind.ASSERTION, key) is not None:
-        return PushResult(award_hash, "already in backpack", None, hosted)
-    with store.transaction() as tx:
-        # Moodle's defaults: the badge embedded, the recipient hashed with the site's salt.
-        assertion = IssuerDocuments(tx, urls).assertion(award_hash, hashed=True).to_json()
-    with BadgeConnectApi(provider, account, store=store, client=client) as api:
-        try:
-            api.put_assertion(assertion)
-            status: PushStatus = "added"
-        except DuplicateBadgeError:
-            status = "already in backpack"
-    _remember(store, provider.id, IdentifierKind.ASSERTION, key, hosted)
+        return PushResult(award_hash, "already in backpack", None, hosted, via="badge connect")
+    assertion = document.to_json()
+    duplicate = False
+
+    def post() -> str:
+        nonlocal duplicate
+        with BadgeConnectApi(provider, account, store=store, client=client) as api:
+            try:
+                api.put_assertion(assertion)
+            except DuplicateBadgeError:
+                # After a lost reply (or a crash) the first POST may have landed: the badge
+                # is in the backpack either way.
+                duplicate = True
+        return hosted
+
+    # The claim makes one worker in any process POST it; a host cannot be searched here.
+    _, how = claimed_create(
+        store, provider.id, IdentifierKind.ASSERTION, key, session.holder, post, lambda: ()
+    )
+    status: PushStatus = "added" if how == "created" and not duplicate else "already in backpack"
     with store.transaction() as tx:
         # A 2.1 account shows all its badges, so what was cached is now one short.
         tx.badge_cache.delete(account.id)
-    return PushResult(award_hash, status, None, hosted)
+    return PushResult(award_hash, status, None, hosted, via="badge connect")
 
 
-def _import_url(primary: Provider | None, site_id: str | None, docs: _Documents) -> str:
+def _import_url(primary: Provider | None, site_id: str | None, docs: SiteDocuments) -> str:
     # Without a site push the user's backpack must fetch our own hosted assertion, so this
     # site must be reachable from the backpack (as in Moodle).
     if primary is not None and site_id is not None:
@@ -437,11 +383,16 @@ def push_awards(
     client: BackpackClient | None = None,
     concurrency: int = DEFAULT_PUSH_CONCURRENCY,
     on_done: Callable[[PushResult | PushFailure], None] | None = None,
+    refresh: bool = False,
 ) -> BulkPushReport:
     """Push many awards, ``concurrency`` at a time; each failure is reported, the rest go on.
 
-    Re-running after an interruption resumes: what the mappings record as done is not
-    created again (an already pushed assertion is only updated).
+    Safe to run in several processes at once and to kill at any point: every create is
+    claimed in the store first and, when it may have happened already, looked for on the
+    host before it is made again. Re-running resumes at the cost of what remains: an
+    assertion pushed before and unchanged is skipped without a request (``refresh=True``
+    sends it again with PUT). Nothing the store raises escapes: a store that stays busy is
+    a failure of that award (:class:`StoreBusyError`).
 
     Raises:
         ExternalBackpacksDisabledError: the site switched external backpacks off (before
@@ -454,13 +405,16 @@ def push_awards(
     hashes: Sequence[str] = list(dict.fromkeys(award_hashes))
     own = client is None
     shared = client if client is not None else BackpackClient()
-    session = _Session(store, issuer_base_url, shared)
+    session = Session(store, issuer_base_url, shared, refresh=refresh)
+    session.preload(list(hashes))
 
     def one(award_hash: str) -> PushResult | PushFailure:
         try:
             outcome: PushResult | PushFailure = _push_one(session, owner, award_hash, provider_id)
         except BackpackError as exc:
             outcome = PushFailure(award_hash, exc)
+        except SQLAlchemyError as exc:  # defence in depth: in_transaction wraps these
+            outcome = PushFailure(award_hash, StoreBusyError(f"the store failed: {exc.code}"))
         if on_done is not None:
             on_done(outcome)
         return outcome

@@ -292,8 +292,13 @@ class Awards(_Repository):
         issued_on: datetime | None = None,
         expires: datetime | None = None,
         evidence: Sequence[Evidence] = (),
+        owner: str | None = None,
     ) -> Award:
         """Award a badge class to an email address; returns the award with its public hash.
+
+        ``owner`` is the platform's user the award is made to (as Moodle awards to a user):
+        when set, that user may add it to a backpack whose verified email differs from
+        ``recipient_email``, and the pushed copy names that backpack email.
 
         The recipient is hashed with ``salt``, or by default with the site's badge salt
         (``tx.settings.get().badge_salt``) as it is now: the salt is kept with the award so
@@ -302,10 +307,14 @@ class Awards(_Repository):
         Raises:
             RecordNotFoundError: the badge class does not exist.
             InvalidEmailError: the recipient is not an email address.
-            InvalidInputError: a naive or inconsistent time, a bad salt or evidence.
+            InvalidInputError: a naive or inconsistent time, a bad salt or evidence, an
+                empty owner.
         """
         BadgeClasses(self._conn, self._box).get(badge_class_id)
+        if owner is not None and (not owner.strip() or len(owner) > 255):
+            raise InvalidInputError("an award's owner must be a user id of 1 to 255 characters")
         values: dict[str, object] = {
+            "owner": owner,
             "recipient_email": check_email_address("recipient email", recipient_email),
             **_award_times(issued_on, expires),
             "evidence": _dump([_evidence_json(item) for item in evidence]),
@@ -486,4 +495,5 @@ def _award(row: Row[Any]) -> Award:
         revoked=bool(row.revoked),
         revocation_reason=row.revocation_reason,
         revoked_at=row.revoked_at,
+        owner=row.owner,
     )

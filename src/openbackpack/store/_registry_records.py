@@ -87,7 +87,8 @@ class Award:
     """A badge class awarded to one email address; ``hash`` is its public id.
 
     ``salt`` is the salt the recipient's email is hashed with in the assertion; it is
-    published there, so it is not a secret.
+    published there, so it is not a secret. ``owner`` is the platform's user it was made to,
+    if known: that user may add it to a backpack with another verified email.
     """
 
     id: int
@@ -101,3 +102,4 @@ class Award:
     revoked: bool
     revocation_reason: str | None
     revoked_at: datetime | None
+    owner: str | None = None

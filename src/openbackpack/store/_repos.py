@@ -398,6 +398,24 @@ class Identifiers(_Repository):
             )
         )
 
+    def get_many(
+        self, provider_id: int, kind: IdentifierKind, internal_keys: Iterable[str]
+    ) -> dict[str, str]:
+        """Return the remote ids stored for several of our objects (key to remote id)."""
+        wanted = list(internal_keys)
+        found: dict[str, str] = {}
+        column = t.external_identifiers.c
+        for start in range(0, len(wanted), 500):
+            rows = self._conn.execute(
+                select(column.internal_key, column.external_id).where(
+                    column.provider_id == provider_id,
+                    column.kind == IdentifierKind(kind).value,
+                    column.internal_key.in_(wanted[start : start + 500]),
+                )
+            )
+            found.update({row.internal_key: row.external_id for row in rows})
+        return found
+
     def create(
         self, provider_id: int, kind: IdentifierKind, internal_key: str, external_id: str
     ) -> ExternalIdentifier:

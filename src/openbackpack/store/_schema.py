@@ -47,6 +47,7 @@ __all__ = [
     "oauth_tokens",
     "pending_verifications",
     "providers",
+    "push_claims",
     "selected_collections",
     "settings",
     "status_entries",
@@ -148,6 +149,30 @@ external_identifiers = Table(
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("provider_id", "kind", "internal_key", name="uq_external_identifiers_key"),
     CheckConstraint("kind IN ('Issuer', 'BadgeClass', 'Assertion')", name="kind"),
+)
+
+# Intent before create: a row is written (and committed) before an issuer, badge class or
+# assertion is created on a host, so that one worker in any process owns the create, a
+# worker that died is known (its lease runs out) and its successor looks before re-creating.
+# ``content_hash`` is what was last pushed, so that a resume skips what did not change.
+push_claims = Table(
+    "push_claims",
+    metadata,
+    Column(
+        "provider_id",
+        Integer,
+        ForeignKey("providers.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("kind", String(16), primary_key=True),
+    Column("internal_key", String(255), primary_key=True),
+    Column("holder", String(128), nullable=True),
+    Column("lease_until", UTCDateTime, nullable=True),
+    Column("remote_id", String(255), nullable=True),
+    Column("content_hash", String(64), nullable=True),
+    Column("claimed_at", UTCDateTime, nullable=False),
+    # One remote object belongs to one of our keys: two workers cannot adopt the same one.
+    UniqueConstraint("provider_id", "kind", "remote_id", name="uq_push_claims_remote_id"),
 )
 
 oauth_tokens = Table(
@@ -370,6 +395,9 @@ awards = Table(
     Column("revoked", Boolean, nullable=False),
     Column("revocation_reason", Text, nullable=True),
     Column("revoked_at", UTCDateTime, nullable=True),
+    # The platform's user the award was made to; it may go to that user's verified backpack
+    # email even when it differs from ``recipient_email``.
+    Column("owner", String(255), nullable=True, index=True),
     CheckConstraint("expires IS NULL OR expires > issued_on", name="expiry"),
     CheckConstraint(
         "(revoked AND revocation_reason IS NOT NULL AND revoked_at IS NOT NULL) OR "

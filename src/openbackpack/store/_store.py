@@ -25,6 +25,7 @@ from openbackpack._settings import (
     parse_database_url,
 )
 from openbackpack.store import _keys, _registry, _repos, _schema
+from openbackpack.store._claims import PushClaims
 from openbackpack.store._crypto import SecretBox, load_or_create_key_file
 
 __all__ = ["Store", "Transaction"]
@@ -64,6 +65,11 @@ class Transaction:
     def identifiers(self) -> _repos.Identifiers:
         """Remote ids of our issuers, badge classes and awards."""
         return _repos.Identifiers(self.connection, self._box)
+
+    @cached_property
+    def push_claims(self) -> PushClaims:
+        """Claims on creates at hosts, and what was last pushed (see ``_claims``)."""
+        return PushClaims(self.connection)
 
     @cached_property
     def oauth_clients(self) -> _repos.OAuthClients:
@@ -170,7 +176,8 @@ class Store:
         """
         parsed = parse_database_url(url or default_database_url())
         box = SecretBox(_resolve_key(parsed, secret_key))
-        store = cls(connect_engine(parsed), box)
+        # WAL: readers never wait for a writer, and several push processes can share a file.
+        store = cls(connect_engine(parsed, wal=True, busy_timeout_ms=15000), box)
         try:
             if migrate if migrate is not None else parsed.drivername == "sqlite":
                 store.upgrade()
