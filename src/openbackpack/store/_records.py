@@ -160,6 +160,8 @@ class SiteSettings:
     """Site-wide settings (Moodle's ``badges_*`` configuration).
 
     The verification email templates are empty until set; empty means the built-in text.
+    ``site_url`` is the platform's public base URL and ``site_logo_url`` its logo, named in
+    Badge Connect client registrations (empty: derived from the redirect URI).
     """
 
     default_issuer_name: str
@@ -168,6 +170,8 @@ class SiteSettings:
     allow_external_backpacks: bool
     verification_email_subject: str = ""
     verification_email_body: str = ""
+    site_url: str = ""
+    site_logo_url: str = ""
 
 
 @dataclass(frozen=True, slots=True)

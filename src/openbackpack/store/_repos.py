@@ -964,6 +964,8 @@ _SETTING_DEFAULTS: dict[str, str] = {
     "allow_external_backpacks": "1",
     "verification_email_subject": "",
     "verification_email_body": "",
+    "site_url": "",
+    "site_logo_url": "",
 }
 
 
@@ -987,6 +989,8 @@ class Settings(_Repository):
             allow_external_backpacks=merged["allow_external_backpacks"] == "1",
             verification_email_subject=merged["verification_email_subject"],
             verification_email_body=merged["verification_email_body"],
+            site_url=merged["site_url"],
+            site_logo_url=merged["site_logo_url"],
         )
 
     def update(
@@ -998,6 +1002,8 @@ class Settings(_Repository):
         allow_external_backpacks: bool | None = None,
         verification_email_subject: str | None = None,
         verification_email_body: str | None = None,
+        site_url: str | None = None,
+        site_logo_url: str | None = None,
     ) -> SiteSettings:
         """Change some settings; arguments left as None keep their value.
 
@@ -1009,6 +1015,10 @@ class Settings(_Repository):
             changes["verification_email_subject"] = verification_email_subject
         if verification_email_body is not None:
             changes["verification_email_body"] = verification_email_body
+        if site_url is not None:
+            changes["site_url"] = site_url
+        if site_logo_url is not None:
+            changes["site_logo_url"] = site_logo_url
         if default_issuer_name is not None:
             changes["default_issuer_name"] = default_issuer_name
         if default_issuer_contact is not None:
