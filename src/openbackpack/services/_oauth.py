@@ -153,11 +153,11 @@ def register_oauth_client(
     *,
     client: BackpackClient | None = None,
 ) -> OAuthClient:
-    """Register this site with a Badge Connect backpack (RFC 7591), replacing any earlier client.
+    """Register this site with a Badge Connect backpack (RFC 7591) as its new current client.
 
     ``metadata`` defaults to :func:`site_client_metadata` (the site settings, else the first
-    redirect URI's origin). Accounts connected through an earlier client keep their tokens until a
-    refresh fails; they then need to connect again.
+    redirect URI's origin). Earlier clients stay stored: accounts connected through them
+    keep refreshing (and revoking) with the client their tokens were issued to.
     """
     if not redirect_uris:
         raise InvalidInputError("a registration needs at least one redirect URI")
@@ -240,6 +240,7 @@ def begin_oauth_connection(
             " ".join(chosen),
             email=email,
             ttl=ttl,
+            oauth_client_id=registered.id,
         )
     url = bc.authorization_url(
         manifest.authorization_url,
@@ -321,7 +322,12 @@ def complete_oauth_connection(
         raise OAuthStateError("the host sent back neither a code nor an error")
     manifest = discover_manifest(store, pending.provider_id, client=client)
     with store.transaction() as tx:
-        registered = tx.oauth_clients.get(pending.provider_id)
+        # The code was issued to the client the user authorized, not to whichever is newest.
+        registered = (
+            tx.oauth_clients.by_id(pending.oauth_client_id)
+            if pending.oauth_client_id is not None
+            else tx.oauth_clients.get(pending.provider_id)
+        )
     if registered is None:
         raise OAuthStateError("the backpack's client registration is gone: start again")
     scopes = pending.scope.split()
@@ -337,7 +343,7 @@ def complete_oauth_connection(
         )
         scope = grant.scope or pending.scope
         email = _profile_email(http, manifest, grant) if _can_read_profile(scope) else None
-    return _save_account(store, pending, grant, scope, email or pending.email)
+    return _save_account(store, pending, grant, scope, email or pending.email, registered.id)
 
 
 def _can_read_profile(scope: str) -> bool:
@@ -352,6 +358,7 @@ def _save_account(
     grant: TokenGrant,
     scope: str,
     email: str | None,
+    oauth_client_id: int,
 ) -> BackpackAccount:
     if not email:
         raise InvalidInputError(
@@ -366,5 +373,8 @@ def _save_account(
         else:
             account = tx.accounts.update(account.id, email=email)
             tx.badge_cache.delete(account.id)
-        tx.oauth_tokens.save(account.id, grant.access_token, grant.refresh_token, expires, scope)
+        tx.oauth_tokens.save(
+            account.id, grant.access_token, grant.refresh_token, expires, scope,
+            oauth_client_id=oauth_client_id,
+        )  # fmt: skip
     return account

@@ -103,8 +103,13 @@ class ExternalIdentifier:
 
 @dataclass(frozen=True, slots=True)
 class OAuthClient:
-    """The OAuth 2 client registered with a provider (Badge Connect dynamic registration)."""
+    """An OAuth 2 client registered with a provider (Badge Connect dynamic registration).
 
+    ``id`` is the store's row id: a provider keeps every client it registered, and each
+    account's tokens remember theirs (``OAuthToken.oauth_client_id``).
+    """
+
+    id: int
     provider_id: int
     client_id: str
     client_secret: Secret | None = field(repr=False)
@@ -127,6 +132,7 @@ class OAuthToken:
     scope: str
     created_at: datetime
     modified_at: datetime
+    oauth_client_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +197,7 @@ class PendingAuthorization:
     email: str | None
     created_at: datetime
     expires_at: datetime
+    oauth_client_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -471,7 +471,11 @@ class Identifiers(_Repository):
 
 
 class OAuthClients(_Repository):
-    """The OAuth 2 client registered with each provider."""
+    """The OAuth 2 clients registered with each provider; the newest is the current one.
+
+    Earlier clients are kept: the tokens of accounts connected through them can only be
+    refreshed (and revoked) with them.
+    """
 
     def save(
         self,
@@ -483,7 +487,11 @@ class OAuthClients(_Repository):
         scope: str = "",
         registration: str | None = None,
     ) -> OAuthClient:
-        """Store (or replace) the provider's registered client; the secret is sealed."""
+        """Store a client as the provider's current one; the secret is sealed.
+
+        A client id the current client already has updates it (a new secret, say); any other
+        id is a new client, and the earlier ones stay for the accounts that use them.
+        """
         Providers(self._conn, self._box).get(provider_id)
         now = utcnow()
         values = {
@@ -494,28 +502,50 @@ class OAuthClients(_Repository):
             "registration": registration,
             "modified_at": now,
         }
-        if self.get(provider_id) is None:
+        current = self.get(provider_id)
+        if current is not None and current.client_id == client_id:
             self._conn.execute(
+                update(t.oauth_clients).where(t.oauth_clients.c.id == current.id).values(values)
+            )
+            row_id = current.id
+        else:
+            result = self._conn.execute(
                 insert(t.oauth_clients).values(provider_id=provider_id, created_at=now, **values)
             )
-        else:
-            self._conn.execute(
-                update(t.oauth_clients)
-                .where(t.oauth_clients.c.provider_id == provider_id)
-                .values(values)
-            )
-        client = self.get(provider_id)
+            row_id = _new_id(result)
+        client = self.by_id(row_id)
         assert client is not None
         return client
 
     def get(self, provider_id: int) -> OAuthClient | None:
-        """Return the provider's registered client, if any."""
+        """Return the provider's current (newest) client, if any."""
         row = self._conn.execute(
-            select(t.oauth_clients).where(t.oauth_clients.c.provider_id == provider_id)
+            select(t.oauth_clients)
+            .where(t.oauth_clients.c.provider_id == provider_id)
+            .order_by(t.oauth_clients.c.id.desc())
+            .limit(1)
         ).first()
-        if row is None:
-            return None
+        return None if row is None else self._client(row)
+
+    def by_id(self, oauth_client_id: int) -> OAuthClient | None:
+        """Return one stored client by its row id, current or earlier."""
+        row = self._conn.execute(
+            select(t.oauth_clients).where(t.oauth_clients.c.id == oauth_client_id)
+        ).first()
+        return None if row is None else self._client(row)
+
+    def every(self, provider_id: int) -> list[OAuthClient]:
+        """Every client stored for the provider, oldest first."""
+        rows = self._conn.execute(
+            select(t.oauth_clients)
+            .where(t.oauth_clients.c.provider_id == provider_id)
+            .order_by(t.oauth_clients.c.id)
+        )
+        return [self._client(row) for row in rows]
+
+    def _client(self, row: Row[Any]) -> OAuthClient:
         return OAuthClient(
+            id=row.id,
             provider_id=row.provider_id,
             client_id=row.client_id,
             client_secret=self._box.open_optional(row.client_secret),
@@ -527,7 +557,7 @@ class OAuthClients(_Repository):
         )
 
     def delete(self, provider_id: int) -> bool:
-        """Forget the provider's client; returns whether there was one."""
+        """Forget every client of the provider; returns whether there was one."""
         result = self._conn.execute(
             delete(t.oauth_clients).where(t.oauth_clients.c.provider_id == provider_id)
         )
@@ -581,10 +611,18 @@ class OAuthTokens(_AccountTokens):
         refresh_token: str | Secret | None,
         expires_at: datetime | None,
         scope: str = "",
+        *,
+        oauth_client_id: int | None = None,
     ) -> OAuthToken:
-        """Store (or replace) the account's token."""
+        """Store (or replace) the account's token.
+
+        ``oauth_client_id`` is the client the token was issued to; left out, a replaced
+        token keeps the client of the one before (a refresh stays with its client).
+        """
         now = utcnow()
         existing = self.get(account_id)
+        if oauth_client_id is None and existing is not None:
+            oauth_client_id = existing.oauth_client_id
         self._upsert(
             account_id,
             {
@@ -592,6 +630,7 @@ class OAuthTokens(_AccountTokens):
                 "refresh_token": self._box.seal_optional(refresh_token),
                 "expires_at": expires_at,
                 "scope": scope,
+                "oauth_client_id": oauth_client_id,
                 "created_at": existing.created_at if existing else now,
                 "modified_at": now,
             },
@@ -616,6 +655,7 @@ class OAuthTokens(_AccountTokens):
             scope=row.scope,
             created_at=row.created_at,
             modified_at=row.modified_at,
+            oauth_client_id=row.oauth_client_id,
         )
 
 
@@ -676,11 +716,14 @@ class OAuthStates(_Repository):
         *,
         email: str | None = None,
         ttl: timedelta = timedelta(minutes=10),
+        oauth_client_id: int | None = None,
     ) -> PendingAuthorization:
         """Remember an authorization the user was just sent to; returns it.
 
         The ``state`` is stored only as a digest, the verifier sealed. Several may be pending
         at once, even for one user (Moodle kept one verifier per session, W12).
+        ``oauth_client_id`` is the client the user is sent to authorize, which must then
+        redeem the code.
         """
         owner = check_owner(owner)
         Providers(self._conn, self._box).get(provider_id)
@@ -696,6 +739,7 @@ class OAuthStates(_Repository):
                 redirect_uri=redirect_uri,
                 scope=scope,
                 email=check_email(email) if email else None,
+                oauth_client_id=oauth_client_id,
                 created_at=now,
                 expires_at=now + ttl,
             )
@@ -755,6 +799,7 @@ class OAuthStates(_Repository):
             email=row.email,
             created_at=row.created_at,
             expires_at=row.expires_at,
+            oauth_client_id=row.oauth_client_id,
         )
 
 
