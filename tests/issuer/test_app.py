@@ -67,8 +67,8 @@ def test_linked_documents_resolve(live_issuer: LiveIssuer) -> None:
         badge["issuer"]["image"],
         badge["issuer"]["revocationList"],
         badge["related"][0]["id"],
-        badge["endorsement"][0]["id"],
-        badge["endorsement"][0]["issuer"]["id"],
+        badge["endorsement"][0],
+        _get(badge["endorsement"][0]).json()["issuer"],
     ):
         assert _get(url).status_code == 200, url
 

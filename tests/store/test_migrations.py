@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from openbackpack.store import Store
 from openbackpack.store._schema import metadata
+from openbackpack.store._store import _alembic_config
 
 
 def test_migrated_schema_matches_the_declared_tables(store: Store) -> None:
@@ -20,3 +22,27 @@ def test_upgrade_is_idempotent(store: Store) -> None:
     """Running the migrations on a current store changes nothing and succeeds."""
     store.upgrade()
     store.check_schema()
+
+
+def test_kept_clients_migrate_down_and_up_with_their_tokens(store: Store) -> None:
+    """Down to 0004 keeps the newest client per provider; up again links the token to it."""
+    with store.transaction() as tx:
+        provider = tx.providers.create(
+            "https://bc.example.org/api", "https://bc.example.org", "2.1"
+        )
+        tx.oauth_clients.save(provider.id, "old-client", "s1")
+        current = tx.oauth_clients.save(provider.id, "new-client", "s2")
+        account = tx.accounts.create(provider.id, "42", "a@example.org")
+        tx.oauth_tokens.save(account.id, "at", "rt", None, "x", oauth_client_id=current.id)
+    with store.engine.begin() as connection:
+        command.downgrade(_alembic_config(connection), "0004")
+    with store.engine.begin() as connection:
+        command.upgrade(_alembic_config(connection), "head")
+    with store.transaction() as tx:
+        [kept] = tx.oauth_clients.every(provider.id)
+        token = tx.oauth_tokens.get(account.id)
+    assert kept.client_id == "new-client"
+    assert kept.client_secret is not None
+    assert kept.client_secret.reveal() == "s2"
+    assert token is not None
+    assert token.oauth_client_id == kept.id

@@ -253,7 +253,7 @@ class BadgeConnectApi:
             token = tx.oauth_tokens.get(self.account.id)
         if url is None or token is None:
             return False
-        headers, extra = client_headers(self._oauth_client())
+        headers, extra = client_headers(self._oauth_client(token))
         pairs = [(token.refresh_token, "refresh_token"), (token.access_token, "access_token")]
         for secret, hint in pairs:
             if secret is None:
@@ -318,9 +318,14 @@ class BadgeConnectApi:
             )
         return token
 
-    def _oauth_client(self) -> OAuthClient:
+    def _oauth_client(self, token: OAuthToken) -> OAuthClient:
+        """The client ``token`` was issued to (a host refreshes only for that one)."""
         with self._store.transaction() as tx:
-            registered = tx.oauth_clients.get(self.provider.id)
+            registered = (
+                tx.oauth_clients.by_id(token.oauth_client_id)
+                if token.oauth_client_id is not None
+                else tx.oauth_clients.get(self.provider.id)
+            )
         if registered is None:
             raise ConfigurationError(f"backpack {self.provider.id} has no registered client")
         return registered
@@ -331,7 +336,7 @@ class BadgeConnectApi:
                 "the access token expired and the backpack gave no refresh token; connect again",
                 provider_id=self.provider.id,
             )
-        headers, extra = client_headers(self._oauth_client())
+        headers, extra = client_headers(self._oauth_client(token))
         form = {**bc.refresh_form(token.refresh_token.reveal()), **extra}
         outgoing = self._client.outgoing_to(
             bc.TOKEN, self.manifest.token_url, data=form, headers=headers, action="refresh"

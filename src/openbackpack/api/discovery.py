@@ -16,7 +16,12 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from openbackpack._exceptions import ConfigurationError, UnsupportedActionError
+from openbackpack._exceptions import (
+    AuthenticationError,
+    ConfigurationError,
+    TransportError,
+    UnsupportedActionError,
+)
 from openbackpack.client import Answer, BackpackClient
 from openbackpack.models import ApiVersion, TokenGrant
 from openbackpack.protocols import Endpoint, Shape, error_from_response
@@ -212,13 +217,42 @@ def exchange_code(
 ) -> TokenGrant:
     """Trade an authorization code for tokens, the client authenticated as registered.
 
+    When the answer is lost (the connection broke after the request was sent), the host may
+    have issued tokens that nobody holds. The code is then presented once more: either the
+    first request never arrived and this one trades it, or the host refuses the replay and
+    revokes what the code bought (RFC 6749 §4.1.2), so no live token is left behind.
+
     Raises:
         AuthenticationError: the host refused (``invalid_grant`` for a wrong or reused code
             or verifier).
+        TransportError: the answer was lost (the message says whether the host was told to
+            revoke what the code bought).
     """
     headers, extra = client_headers(oauth_client)
     form = {**bc.code_grant_form(code, redirect_uri, verifier, scopes), **extra}
-    outgoing = http.outgoing_to(
-        bc.TOKEN, manifest.token_url, data=form, headers=headers, action="token"
-    )
-    return http.token_grant(http.send(outgoing), "token")
+
+    def trade() -> TokenGrant:
+        outgoing = http.outgoing_to(
+            bc.TOKEN, manifest.token_url, data=form, headers=headers, action="token"
+        )
+        return http.token_grant(http.send(outgoing), "token")
+
+    try:
+        return trade()
+    except TransportError as lost:
+        _log.warning("the answer to a code exchange was lost (%s); presenting the code again", lost)
+        try:
+            return trade()
+        except AuthenticationError:
+            raise TransportError(
+                "the answer to the code exchange was lost; the code was presented again, so "
+                "the host revoked the tokens it had issued for it: connect again",
+                action="token",
+            ) from lost
+        except TransportError:
+            raise TransportError(
+                "the answer to the code exchange was lost and the host could not be asked "
+                "again; tokens it may have issued stay valid there until they expire: "
+                "connect again",
+                action="token",
+            ) from lost

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Final
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from fastapi import FastAPI, Request
 from starlette.responses import HTMLResponse
@@ -26,14 +26,23 @@ from starlette.responses import HTMLResponse
 from openbackpack.api.discovery import registered_redirects
 from openbackpack.serve import bind_socket, serve_in_thread
 from openbackpack.services import (
+    OAuthStateError,
     begin_oauth_connection,
     cancel_oauth_connection,
     complete_oauth_connection,
     default_client_metadata,
+    site_client_metadata,
 )
 from openbackpack.store import BackpackAccount, Store
 
-__all__ = ["CALLBACK_PATH", "ConnectTimeoutError", "connect_in_browser"]
+__all__ = [
+    "CALLBACK_PATH",
+    "ConnectTimeoutError",
+    "begin_with_redirect",
+    "callback_of",
+    "connect_in_browser",
+    "finish_with_callback",
+]
 
 CALLBACK_PATH: Final = "/callback"
 _PAGE: Final = (
@@ -52,6 +61,31 @@ class _Callback:
     code: str | None
     error: str | None
     error_description: str | None
+
+
+def callback_of(pasted: str, state: str | None = None) -> _Callback:
+    """Read what the user pasted: the address the browser was sent to, or the bare code.
+
+    A bare code belongs to ``state`` (the connection this command started); an address
+    carries its own ``state``.
+
+    Raises:
+        OAuthStateError: the text is empty, or a bare code with no connection to belong to.
+    """
+    text = pasted.strip()
+    if not text:
+        raise OAuthStateError("nothing was pasted: paste the address or the code")
+    if "://" not in text and "=" not in text:
+        if state is None:
+            raise OAuthStateError("a bare code needs its connection: pass the whole address")
+        return _Callback(state=state, code=text, error=None, error_description=None)
+    query = {k: v[0] for k, v in parse_qs(urlsplit(text).query or text).items()}
+    return _Callback(
+        state=query.get("state", ""),
+        code=query.get("code"),
+        error=query.get("error"),
+        error_description=query.get("error_description"),
+    )
 
 
 class _Listener:
@@ -134,7 +168,24 @@ def connect_in_browser(
     if not arrived or listener.received is None:
         cancel_oauth_connection(store, state)
         raise ConnectTimeoutError(f"no answer from the browser within {timeout:g} seconds")
-    back = listener.received
+    return finish_with_callback(store, listener.received)
+
+
+def begin_with_redirect(
+    store: Store, owner: str, provider_id: int, redirect_uri: str, *, email: str | None
+) -> tuple[str, str]:
+    """Start a connection whose redirect URI is the platform's own page; (URL, state).
+
+    The registration metadata comes from the site settings (``site_url``, ``site_logo_url``).
+    """
+    metadata = site_client_metadata(store, redirect_uri)
+    return begin_oauth_connection(
+        store, owner, provider_id, redirect_uri, email=email, metadata=metadata
+    )
+
+
+def finish_with_callback(store: Store, back: _Callback) -> BackpackAccount:
+    """Finish a connection with what the browser was sent back with."""
     return complete_oauth_connection(
         store,
         back.state,

@@ -10,9 +10,9 @@ import typer
 from rich.progress import Progress
 
 from openbackpack._settings import data_dir
-from openbackpack.cli._badgeconnect import ConnectTimeoutError, connect_in_browser
+from openbackpack.cli._bc_connect import connect_badge_connect
 from openbackpack.cli._context import open_store
-from openbackpack.cli._output import err, out, print_json, print_table
+from openbackpack.cli._output import out, print_json, print_table
 from openbackpack.models import ApiVersion
 from openbackpack.services import (
     BulkPushReport,
@@ -31,7 +31,6 @@ from openbackpack.services import (
     start_connection,
     verify_connection,
 )
-from openbackpack.store import Store
 
 __all__ = ["collections_app", "register"]
 
@@ -121,19 +120,40 @@ def connect_command(
         typer.Option("--timeout", min=1, help="2.1: seconds to wait for the browser."),
     ] = 300.0,
     verify_url: VerifyUrlOption = None,
+    redirect_uri: Annotated[
+        str | None,
+        typer.Option(
+            "--redirect-uri",
+            help="2.1: your site's https page the backpack sends the browser back to, for "
+            "hosts that refuse loopback addresses (Badgr); then paste the address (or code).",
+        ),
+    ] = None,
+    callback_url: Annotated[
+        str | None,
+        typer.Option(
+            "--callback-url",
+            help="2.1: finish a connection started with --redirect-uri: the address the "
+            "browser was sent back to.",
+        ),
+    ] = None,
 ) -> None:
     """Connect a user's backpack.
 
     v1/v2: check the login now, then mail a verification code. Badge Connect (2.1): print the
     address where the user logs in to the backpack and allows the connection (and open it
     unless --no-browser), wait for the browser to come back to a loopback listener, and
-    connect.
+    connect. With --redirect-uri (hosts that want https, as Badgr does) the browser goes back
+    to your site instead: paste the address it landed on, or the code, or finish later with
+    --callback-url.
     """
     with open_store(ctx) as store:
         with store.transaction() as tx:
             version = tx.providers.get(backpack).api_version
         if version is ApiVersion.V2P1:
-            _connect_badge_connect(store, user, backpack, email, not no_browser, timeout)
+            connect_badge_connect(
+                store, user, backpack, email=email, browser=not no_browser, timeout=timeout,
+                redirect_uri=redirect_uri, callback_url=callback_url,
+            )  # fmt: skip
             return
         if not email:
             raise typer.BadParameter(
@@ -150,27 +170,6 @@ def connect_command(
         )  # fmt: skip
     out.print(f"verification code sent to {pending.email}; {where}", markup=False)
     out.print(f"finish with: openbackpack verify --user {user} CODE", markup=False)
-
-
-def _line(text: str) -> None:
-    # print() with flush, not rich: the address must reach a pipe whole and at once.
-    print(text, flush=True)
-
-
-def _connect_badge_connect(
-    store: Store, user: str, backpack: int, email: str | None, browser: bool, timeout: float
-) -> None:
-    try:
-        account = connect_in_browser(
-            store, user, backpack, email=email, open_browser=browser, timeout=timeout, show=_line
-        )
-    except ConnectTimeoutError as exc:
-        err.print(f"error: {exc}; nothing was connected", markup=False)
-        raise typer.Exit(1) from None
-    out.print(
-        f"connected {account.email} on backpack {account.provider_id} (account {account.id})",
-        markup=False,
-    )
 
 
 def verify_command(

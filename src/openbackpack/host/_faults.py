@@ -54,6 +54,7 @@ class FaultInjector:
         self._fail_count = settings.fail_first
         self._fail_status: int | None = None
         self._drop_count = settings.drop_first
+        self._drop_path: str | None = None
         self._tokens = float(settings.burst)
         self._refilled = clock()
 
@@ -63,13 +64,18 @@ class FaultInjector:
             self._fail_count = count
             self._fail_status = status
 
-    def drop_next(self, count: int) -> None:
-        """Cut off the answers to the next ``count`` requests."""
+    def drop_next(self, count: int, *, path: str | None = None) -> None:
+        """Cut off the answers to the next ``count`` requests (only to ``path``, when given).
+
+        The request itself is handled in full: what it changed on the host stays changed,
+        and only the client never learns of it (a registered client, an issued token).
+        """
         with self._lock:
             self._drop_count = count
+            self._drop_path = path
 
-    def decide(self) -> Decision:
-        """Draw the fate of one request."""
+    def decide(self, path: str = "") -> Decision:
+        """Draw the fate of one request (to ``path``)."""
         with self._lock:
             wait = self._take_token()
             if wait:
@@ -77,7 +83,7 @@ class FaultInjector:
             if self._fail_count > 0:
                 self._fail_count -= 1
                 return self._failure(self._fail_status)
-            if self._drop_count > 0:
+            if self._drop_count > 0 and self._drop_path in (None, path):
                 self._drop_count -= 1
                 return Decision("drop")
             if self.settings.failure_rate and self._random.random() < self.settings.failure_rate:
@@ -144,7 +150,7 @@ class FaultMiddleware:
         if scope["type"] != "http" or scope["path"] in _EXEMPT:
             await self.app(scope, receive, send)
             return
-        decision = self.injector.decide()
+        decision = self.injector.decide(scope["path"])
         if self.injector.settings.latency:
             await anyio.sleep(self.injector.settings.latency)
         if decision.action in ("fail", "throttle"):

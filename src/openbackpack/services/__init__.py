@@ -64,6 +64,7 @@ from openbackpack.services._oauth import (
     default_client_metadata,
     discover_badge_connect,
     register_oauth_client,
+    site_client_metadata,
 )
 from openbackpack.services._privacy import (
     ErasureReport,
@@ -160,6 +161,7 @@ __all__ = [
     "select_collections",
     "set_site_setting",
     "settings_as_dict",
+    "site_client_metadata",
     "site_settings",
     "start_connection",
     "verify_connection",

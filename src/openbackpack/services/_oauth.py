@@ -61,6 +61,7 @@ __all__ = [
     "default_client_metadata",
     "discover_badge_connect",
     "register_oauth_client",
+    "site_client_metadata",
 ]
 
 DEFAULT_STATE_TTL: Final = timedelta(minutes=10)
@@ -74,17 +75,20 @@ def _version() -> str:
         return "0.0.0"
 
 
-def default_client_metadata(site_url: str, name: str = "openbackpack") -> bc.ClientMetadata:
+def default_client_metadata(
+    site_url: str, name: str = "openbackpack", *, logo_url: str | None = None
+) -> bc.ClientMetadata:
     """The registration metadata of a site at ``site_url``, as Moodle builds it (§5.1).
 
-    ``client_uri``, ``tos_uri`` and ``policy_uri`` are the site's URL and ``logo_uri`` a
-    ``logo.png`` under it; Badge Connect hosts want them all on the redirect URI's host.
+    ``client_uri``, ``tos_uri`` and ``policy_uri`` are the site's URL and ``logo_uri`` is
+    ``logo_url`` (default: a ``logo.png`` under the site); Badge Connect hosts want them all
+    on the redirect URI's host, and Badgr fetches the logo while registering.
     """
     base = site_url.rstrip("/")
     return bc.ClientMetadata(
         client_name=name,
         client_uri=base + "/",
-        logo_uri=base + "/logo.png",
+        logo_uri=logo_url or base + "/logo.png",
         tos_uri=base + "/",
         policy_uri=base + "/",
         software_id="openbackpack",
@@ -95,6 +99,24 @@ def default_client_metadata(site_url: str, name: str = "openbackpack") -> bc.Cli
 def _site_of(redirect_uri: str) -> str:
     parts = urlsplit(redirect_uri)
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def site_client_metadata(
+    store: Store, redirect_uri: str, name: str | None = None
+) -> bc.ClientMetadata:
+    """The registration metadata from the site settings, for a site reached at ``redirect_uri``.
+
+    ``site_url`` and ``site_logo_url`` (``openbackpack settings set``) name the platform's
+    public https pages; unset, the redirect URI's origin stands in. ``name`` defaults to the
+    site's default issuer name.
+    """
+    with store.transaction() as tx:
+        settings = tx.settings.get()
+    return default_client_metadata(
+        settings.site_url or _site_of(redirect_uri),
+        name or settings.default_issuer_name or "openbackpack",
+        logo_url=settings.site_logo_url or None,
+    )
 
 
 def _covers(registered: Sequence[str], redirect_uri: str) -> bool:
@@ -131,15 +153,15 @@ def register_oauth_client(
     *,
     client: BackpackClient | None = None,
 ) -> OAuthClient:
-    """Register this site with a Badge Connect backpack (RFC 7591), replacing any earlier client.
+    """Register this site with a Badge Connect backpack (RFC 7591) as its new current client.
 
-    ``metadata`` defaults to :func:`default_client_metadata` of the first redirect URI's
-    origin. Accounts connected through an earlier client keep their tokens until a refresh
-    fails; they then need to connect again.
+    ``metadata`` defaults to :func:`site_client_metadata` (the site settings, else the first
+    redirect URI's origin). Earlier clients stay stored: accounts connected through them
+    keep refreshing (and revoking) with the client their tokens were issued to.
     """
     if not redirect_uris:
         raise InvalidInputError("a registration needs at least one redirect URI")
-    chosen = metadata or default_client_metadata(_site_of(redirect_uris[0]))
+    chosen = metadata or site_client_metadata(store, redirect_uris[0])
     return register_client(store, provider_id, list(redirect_uris), chosen, client=client)
 
 
@@ -218,6 +240,7 @@ def begin_oauth_connection(
             " ".join(chosen),
             email=email,
             ttl=ttl,
+            oauth_client_id=registered.id,
         )
     url = bc.authorization_url(
         manifest.authorization_url,
@@ -299,7 +322,12 @@ def complete_oauth_connection(
         raise OAuthStateError("the host sent back neither a code nor an error")
     manifest = discover_manifest(store, pending.provider_id, client=client)
     with store.transaction() as tx:
-        registered = tx.oauth_clients.get(pending.provider_id)
+        # The code was issued to the client the user authorized, not to whichever is newest.
+        registered = (
+            tx.oauth_clients.by_id(pending.oauth_client_id)
+            if pending.oauth_client_id is not None
+            else tx.oauth_clients.get(pending.provider_id)
+        )
     if registered is None:
         raise OAuthStateError("the backpack's client registration is gone: start again")
     scopes = pending.scope.split()
@@ -315,7 +343,7 @@ def complete_oauth_connection(
         )
         scope = grant.scope or pending.scope
         email = _profile_email(http, manifest, grant) if _can_read_profile(scope) else None
-    return _save_account(store, pending, grant, scope, email or pending.email)
+    return _save_account(store, pending, grant, scope, email or pending.email, registered.id)
 
 
 def _can_read_profile(scope: str) -> bool:
@@ -330,6 +358,7 @@ def _save_account(
     grant: TokenGrant,
     scope: str,
     email: str | None,
+    oauth_client_id: int,
 ) -> BackpackAccount:
     if not email:
         raise InvalidInputError(
@@ -344,5 +373,8 @@ def _save_account(
         else:
             account = tx.accounts.update(account.id, email=email)
             tx.badge_cache.delete(account.id)
-        tx.oauth_tokens.save(account.id, grant.access_token, grant.refresh_token, expires, scope)
+        tx.oauth_tokens.save(
+            account.id, grant.access_token, grant.refresh_token, expires, scope,
+            oauth_client_id=oauth_client_id,
+        )  # fmt: skip
     return account

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import Final
+from urllib.parse import urlsplit
 
 from openbackpack._exceptions import InvalidInputError
 from openbackpack.services._errors import ExternalBackpacksDisabledError
@@ -50,12 +51,27 @@ def _template(key: str, value: str) -> str:
     return check_template_text(key, value, VERIFICATION_PLACEHOLDERS)
 
 
+def _https_url(key: str, value: str) -> str:
+    # Badge Connect hosts (Badgr) refuse a registration whose URLs are not https.
+    value = value.strip()
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment:
+        raise InvalidInputError(
+            f"{key} must be an https URL without query or fragment, not {value!r}"
+        )
+    return value
+
+
 _PARSERS: Final[dict[str, Callable[[str, str], object]]] = {
     "allow_external_backpacks": _boolean,
     "default_issuer_name": _text,
     "default_issuer_contact": _text,
     "verification_email_subject": _template,
     "verification_email_body": _template,
+    "site_url": _https_url,
+    "site_logo_url": _https_url,
 }
 
 SETTING_KEYS: Final = tuple(sorted(_PARSERS))

@@ -104,8 +104,13 @@ class ExternalIdentifier:
 
 @dataclass(frozen=True, slots=True)
 class OAuthClient:
-    """The OAuth 2 client registered with a provider (Badge Connect dynamic registration)."""
+    """An OAuth 2 client registered with a provider (Badge Connect dynamic registration).
 
+    ``id`` is the store's row id: a provider keeps every client it registered, and each
+    account's tokens remember theirs (``OAuthToken.oauth_client_id``).
+    """
+
+    id: int
     provider_id: int
     client_id: str
     client_secret: Secret | None = field(repr=False)
@@ -128,6 +133,7 @@ class OAuthToken:
     scope: str
     created_at: datetime
     modified_at: datetime
+    oauth_client_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +178,8 @@ class SiteSettings:
     """Site-wide settings (Moodle's ``badges_*`` configuration).
 
     The verification email templates are empty until set; empty means the built-in text.
+    ``site_url`` is the platform's public base URL and ``site_logo_url`` its logo, named in
+    Badge Connect client registrations (empty: derived from the redirect URI).
     """
 
     default_issuer_name: str
@@ -180,6 +188,8 @@ class SiteSettings:
     allow_external_backpacks: bool
     verification_email_subject: str = ""
     verification_email_body: str = ""
+    site_url: str = ""
+    site_logo_url: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +209,7 @@ class PendingAuthorization:
     email: str | None
     created_at: datetime
     expires_at: datetime
+    oauth_client_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -490,7 +490,11 @@ class Identifiers(_Repository):
 
 
 class OAuthClients(_Repository):
-    """The OAuth 2 client registered with each provider."""
+    """The OAuth 2 clients registered with each provider; the newest is the current one.
+
+    Earlier clients are kept: the tokens of accounts connected through them can only be
+    refreshed (and revoked) with them.
+    """
 
     def save(
         self,
@@ -502,7 +506,11 @@ class OAuthClients(_Repository):
         scope: str = "",
         registration: str | None = None,
     ) -> OAuthClient:
-        """Store (or replace) the provider's registered client; the secret is sealed."""
+        """Store a client as the provider's current one; the secret is sealed.
+
+        A client id the current client already has updates it (a new secret, say); any other
+        id is a new client, and the earlier ones stay for the accounts that use them.
+        """
         Providers(self._conn, self._box).get(provider_id)
         now = utcnow()
         values = {
@@ -513,28 +521,50 @@ class OAuthClients(_Repository):
             "registration": registration,
             "modified_at": now,
         }
-        if self.get(provider_id) is None:
+        current = self.get(provider_id)
+        if current is not None and current.client_id == client_id:
             self._conn.execute(
+                update(t.oauth_clients).where(t.oauth_clients.c.id == current.id).values(values)
+            )
+            row_id = current.id
+        else:
+            result = self._conn.execute(
                 insert(t.oauth_clients).values(provider_id=provider_id, created_at=now, **values)
             )
-        else:
-            self._conn.execute(
-                update(t.oauth_clients)
-                .where(t.oauth_clients.c.provider_id == provider_id)
-                .values(values)
-            )
-        client = self.get(provider_id)
+            row_id = _new_id(result)
+        client = self.by_id(row_id)
         assert client is not None
         return client
 
     def get(self, provider_id: int) -> OAuthClient | None:
-        """Return the provider's registered client, if any."""
+        """Return the provider's current (newest) client, if any."""
         row = self._conn.execute(
-            select(t.oauth_clients).where(t.oauth_clients.c.provider_id == provider_id)
+            select(t.oauth_clients)
+            .where(t.oauth_clients.c.provider_id == provider_id)
+            .order_by(t.oauth_clients.c.id.desc())
+            .limit(1)
         ).first()
-        if row is None:
-            return None
+        return None if row is None else self._client(row)
+
+    def by_id(self, oauth_client_id: int) -> OAuthClient | None:
+        """Return one stored client by its row id, current or earlier."""
+        row = self._conn.execute(
+            select(t.oauth_clients).where(t.oauth_clients.c.id == oauth_client_id)
+        ).first()
+        return None if row is None else self._client(row)
+
+    def every(self, provider_id: int) -> list[OAuthClient]:
+        """Every client stored for the provider, oldest first."""
+        rows = self._conn.execute(
+            select(t.oauth_clients)
+            .where(t.oauth_clients.c.provider_id == provider_id)
+            .order_by(t.oauth_clients.c.id)
+        )
+        return [self._client(row) for row in rows]
+
+    def _client(self, row: Row[Any]) -> OAuthClient:
         return OAuthClient(
+            id=row.id,
             provider_id=row.provider_id,
             client_id=row.client_id,
             client_secret=self._box.open_optional(row.client_secret),
@@ -546,7 +576,7 @@ class OAuthClients(_Repository):
         )
 
     def delete(self, provider_id: int) -> bool:
-        """Forget the provider's client; returns whether there was one."""
+        """Forget every client of the provider; returns whether there was one."""
         result = self._conn.execute(
             delete(t.oauth_clients).where(t.oauth_clients.c.provider_id == provider_id)
         )
@@ -600,10 +630,18 @@ class OAuthTokens(_AccountTokens):
         refresh_token: str | Secret | None,
         expires_at: datetime | None,
         scope: str = "",
+        *,
+        oauth_client_id: int | None = None,
     ) -> OAuthToken:
-        """Store (or replace) the account's token."""
+        """Store (or replace) the account's token.
+
+        ``oauth_client_id`` is the client the token was issued to; left out, a replaced
+        token keeps the client of the one before (a refresh stays with its client).
+        """
         now = utcnow()
         existing = self.get(account_id)
+        if oauth_client_id is None and existing is not None:
+            oauth_client_id = existing.oauth_client_id
         self._upsert(
             account_id,
             {
@@ -611,6 +649,7 @@ class OAuthTokens(_AccountTokens):
                 "refresh_token": self._box.seal_optional(refresh_token),
                 "expires_at": expires_at,
                 "scope": scope,
+                "oauth_client_id": oauth_client_id,
                 "created_at": existing.created_at if existing else now,
                 "modified_at": now,
             },
@@ -635,6 +674,7 @@ class OAuthTokens(_AccountTokens):
             scope=row.scope,
             created_at=row.created_at,
             modified_at=row.modified_at,
+            oauth_client_id=row.oauth_client_id,
         )
 
 
@@ -695,11 +735,14 @@ class OAuthStates(_Repository):
         *,
         email: str | None = None,
         ttl: timedelta = timedelta(minutes=10),
+        oauth_client_id: int | None = None,
     ) -> PendingAuthorization:
         """Remember an authorization the user was just sent to; returns it.
 
         The ``state`` is stored only as a digest, the verifier sealed. Several may be pending
         at once, even for one user (Moodle kept one verifier per session, W12).
+        ``oauth_client_id`` is the client the user is sent to authorize, which must then
+        redeem the code.
         """
         owner = check_owner(owner)
         Providers(self._conn, self._box).get(provider_id)
@@ -715,6 +758,7 @@ class OAuthStates(_Repository):
                 redirect_uri=redirect_uri,
                 scope=scope,
                 email=check_email(email) if email else None,
+                oauth_client_id=oauth_client_id,
                 created_at=now,
                 expires_at=now + ttl,
             )
@@ -774,6 +818,7 @@ class OAuthStates(_Repository):
             email=row.email,
             created_at=row.created_at,
             expires_at=row.expires_at,
+            oauth_client_id=row.oauth_client_id,
         )
 
 
@@ -996,6 +1041,8 @@ _SETTING_DEFAULTS: dict[str, str] = {
     "allow_external_backpacks": "1",
     "verification_email_subject": "",
     "verification_email_body": "",
+    "site_url": "",
+    "site_logo_url": "",
 }
 
 
@@ -1019,6 +1066,8 @@ class Settings(_Repository):
             allow_external_backpacks=merged["allow_external_backpacks"] == "1",
             verification_email_subject=merged["verification_email_subject"],
             verification_email_body=merged["verification_email_body"],
+            site_url=merged["site_url"],
+            site_logo_url=merged["site_logo_url"],
         )
 
     def update(
@@ -1030,6 +1079,8 @@ class Settings(_Repository):
         allow_external_backpacks: bool | None = None,
         verification_email_subject: str | None = None,
         verification_email_body: str | None = None,
+        site_url: str | None = None,
+        site_logo_url: str | None = None,
     ) -> SiteSettings:
         """Change some settings; arguments left as None keep their value.
 
@@ -1041,6 +1092,10 @@ class Settings(_Repository):
             changes["verification_email_subject"] = verification_email_subject
         if verification_email_body is not None:
             changes["verification_email_body"] = verification_email_body
+        if site_url is not None:
+            changes["site_url"] = site_url
+        if site_logo_url is not None:
+            changes["site_logo_url"] = site_logo_url
         if default_issuer_name is not None:
             changes["default_issuer_name"] = default_issuer_name
         if default_issuer_contact is not None:

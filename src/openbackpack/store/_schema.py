@@ -79,6 +79,17 @@ def _account_fk(*, primary_key: bool = False) -> Column[int]:
     )
 
 
+def _oauth_client_fk() -> Column[int]:
+    # Nullable: tokens of a client stored before clients were kept fall back to the newest.
+    return Column(
+        "oauth_client_id",
+        Integer,
+        ForeignKey("oauth_clients.id", ondelete="SET NULL"),
+        nullable=True,
+        index=True,
+    )
+
+
 providers = Table(
     "providers",
     metadata,
@@ -92,15 +103,13 @@ providers = Table(
     CheckConstraint("api_version IN ('1', '2', '2.1')", name="api_version"),
 )
 
+# Every client ever registered with a provider is kept (the newest is the current one): each
+# account's tokens were issued to one of them, and a host refreshes only for that client.
 oauth_clients = Table(
     "oauth_clients",
     metadata,
-    Column(
-        "provider_id",
-        Integer,
-        ForeignKey("providers.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    Column("id", Integer, primary_key=True),
+    _provider_fk(),
     Column("client_id", String(255), nullable=False),
     Column("client_secret", Text, nullable=True),
     Column("token_endpoint_auth_method", String(64), nullable=False),
@@ -184,6 +193,7 @@ oauth_tokens = Table(
     Column("refresh_token", Text, nullable=True),
     Column("expires_at", UTCDateTime, nullable=True),
     Column("scope", Text, nullable=False),
+    _oauth_client_fk(),
     Column("created_at", UTCDateTime, nullable=False),
     Column("modified_at", UTCDateTime, nullable=False),
 )
@@ -245,6 +255,7 @@ oauth_states = Table(
     Column("redirect_uri", Text, nullable=False),
     Column("scope", Text, nullable=False),
     Column("email", String(320), nullable=True),
+    _oauth_client_fk(),
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
 )

@@ -1,7 +1,7 @@
 """The login of a pending email verification, kept sealed so verifying needs no second login.
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-01
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 from openbackpack.store._types import UTCDateTime
 
 revision = "0009"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
