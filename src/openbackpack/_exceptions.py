@@ -157,9 +157,11 @@ class InvalidDirectionError(InvalidInputError):
 class UnsupportedActionError(BackpackError):
     """The backpack's API generation (or mode) has no such action; raised before any I/O."""
 
-    def __init__(self, action: str, api_version: str, mode: str | None = None) -> None:
+    def __init__(
+        self, action: str, api_version: str, mode: str | None = None, *, message: str = ""
+    ) -> None:
         where = f"API version {api_version}" + (f" in {mode} mode" if mode else "")
-        super().__init__(f"{action!r} is not supported by {where}")
+        super().__init__(message or f"{action!r} is not supported by {where}")
         self.action = action
         self.api_version = api_version
         self.mode = mode

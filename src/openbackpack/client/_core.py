@@ -30,6 +30,7 @@ from openbackpack.protocols import (
     RequestKind,
     ResultKind,
     Shape,
+    action_words,
     badgr,
     build_url,
     credentials_form,
@@ -270,12 +271,14 @@ class _BaseClient:
             return None
         if _origin(url) != _origin(outgoing.url):
             raise InvalidResponseError(
-                f"{outgoing.action}: the next page is on another origin ({_origin(url)})",
+                f"could not {action_words(outgoing.action)}: "
+                f"the next page is on another origin ({_origin(url)})",
                 action=outgoing.action,
             )
         if url == outgoing.url:
             raise InvalidResponseError(
-                f"{outgoing.action}: the next page is the same page", action=outgoing.action
+                f"could not {action_words(outgoing.action)}: the next page is the same page",
+                action=outgoing.action,
             )
         return dataclasses.replace(outgoing, url=url)
 
@@ -386,13 +389,15 @@ class _BaseClient:
         """The openbackpack error for an ``httpx2`` failure (the caller chains it)."""
         detail = redact(str(error)) or type(error).__name__
         where = f"{outgoing.method} {outgoing.url}"
+        words = action_words(outgoing.action)
         if isinstance(error, httpx2.TimeoutException):
             return RequestTimeoutError(
-                f"{outgoing.action}: timed out ({type(error).__name__}) on {where}: {detail}",
+                f"the backpack did not answer in time to {words} "
+                f"({type(error).__name__} on {where}: {detail})",
                 action=outgoing.action,
             )
         return TransportError(
-            f"{outgoing.action}: {type(error).__name__} on {where}: {detail}",
+            f"could not reach the backpack to {words} ({where}: {detail})",
             action=outgoing.action,
         )
 
