@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -33,6 +35,12 @@ class _Group(TyperGroup):
             return super().invoke(ctx)
         except BackpackError as exc:
             err.print(f"error: {exc}", markup=False)
+            raise typer.Exit(1) from None
+        except OSError as exc:
+            # A file or socket the system refused (an unwritable directory, ...): the
+            # system's reason and the path, never a traceback.
+            where = f": {exc.filename}" if exc.filename else ""
+            err.print(f"error: {exc.strerror or exc}{where}", markup=False)
             raise typer.Exit(1) from None
 
 
@@ -78,7 +86,27 @@ def root(
     ] = False,
 ) -> None:
     """Talk to Open Badges backpacks, and run a reference backpack host."""
+    _announce_waits()
     ctx.obj = Context(db_url=db or default_database_url())
+
+
+def _announce_waits() -> None:
+    # A throttled login can wait many seconds; the user sees why as the wait starts.
+    waits = logging.getLogger("openbackpack.client.waits")
+    if not any(isinstance(h, _StderrHandler) for h in waits.handlers):
+        waits.addHandler(_StderrHandler())
+        waits.setLevel(logging.INFO)
+
+
+class _StderrHandler(logging.Handler):
+    """Prints a record's message on stderr as ``note: ...``.
+
+    ``sys.stderr`` is looked up at each emit, so a test runner's captured stderr gets it.
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Print the record's message."""
+        print(f"note: {record.getMessage()}", file=sys.stderr, flush=True)
 
 
 def _redacted(url: str) -> str:

@@ -53,6 +53,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger("openbackpack.client")
+wait_logger = logging.getLogger("openbackpack.client.waits")
+"""Announces waits a person would notice, as they start (the command line prints these)."""
+_NOTABLE_WAIT = 1.0
 
 DEFAULT_TIMEOUT: Final = httpx2.Timeout(10.0)
 """Connect, read, write and pool timeouts of 10 seconds each (Moodle had only a 3 s connect)."""
@@ -367,6 +370,15 @@ class _BaseClient:
                 answer.status_code,
                 wait,
             )
+            if answer.status_code == _RATE_LIMITED and wait >= _NOTABLE_WAIT:
+                # A wait a person would notice (a login throttle's Retry-After): say so now,
+                # not after it. The command line shows this logger on stderr.
+                wait_logger.info(
+                    "the backpack asked to wait (HTTP 429): waiting %.0f s before trying "
+                    "to %s again",
+                    wait,
+                    action_words(outgoing.action),
+                )
         return wait
 
     def retry_after_error(
