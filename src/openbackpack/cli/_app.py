@@ -16,8 +16,9 @@ from openbackpack._settings import DB_ENV, default_database_url, parse_database_
 from openbackpack.cli import _flows, _issuer
 from openbackpack.cli._backpacks import backpacks_app
 from openbackpack.cli._context import Context, context_of
+from openbackpack.cli._help import install as _install_help
 from openbackpack.cli._host import host_app
-from openbackpack.cli._output import err, out, print_table
+from openbackpack.cli._output import err, out
 from openbackpack.cli._privacy import privacy_app
 from openbackpack.cli._settings import settings_app
 from openbackpack.store import SecretBox, Store
@@ -44,8 +45,11 @@ class _Group(TyperGroup):
             raise typer.Exit(1) from None
 
 
+_install_help()
+
 app = typer.Typer(
     cls=_Group,
+    context_settings={"help_option_names": ["-h", "--help"]},
     name="openbackpack",
     help="Talk to Open Badges backpacks, and run a reference backpack host.",
     no_args_is_help=True,
@@ -166,8 +170,8 @@ def demo(
         directory = Path(tempfile.mkdtemp(prefix="openbackpack-demo-")) if keep else Path(scratch)
         env = run_demo(directory, say=lambda line: out.print(line, markup=False),
                        keep=wait if keep else None)  # fmt: skip
-    rows = [[step.name, step.outcome, f"{step.seconds:.2f}s"] for step in env.steps]
-    print_table("openbackpack demo", ["step", "outcome", "time"], rows)
+    total = sum(step.seconds for step in env.steps)
+    out.print(f"openbackpack demo: {len(env.steps)} steps done in {total:.2f}s", markup=False)
 
 
 _issuer.register(app)

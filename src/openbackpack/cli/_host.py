@@ -127,7 +127,7 @@ def serve(
     """Serve the host and print its base URL; stop with Ctrl-C.
 
     The store's hosted Open Badges documents (issuers, badge classes, assertions) are served
-    under ``/issuer`` unless ``--no-issuer`` is given.
+    under /issuer unless --no-issuer is given.
     """
     faults = FaultSettings(
         latency=latency,
