@@ -11,7 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from openbackpack import __version__
-from openbackpack._exceptions import BackpackError
+from openbackpack._exceptions import BackpackError, ConfigurationError
 from openbackpack._settings import DB_ENV, default_database_url, parse_database_url
 from openbackpack.cli import _flows, _issuer
 from openbackpack.cli._backpacks import backpacks_app
@@ -78,7 +78,8 @@ def root(
         typer.Option(
             "--db",
             envvar=DB_ENV,
-            help="Store URL: sqlite:///PATH or postgresql+psycopg://USER@HOST/DB.",
+            help="Store URL: sqlite:////ABSOLUTE/PATH (sqlite:///RELATIVE/PATH) or "
+            "postgresql+psycopg://USER@HOST/DB.",
             show_default="an SQLite file in the user data directory",
         ),
     ] = None,
@@ -127,9 +128,20 @@ def db_upgrade(ctx: typer.Context) -> None:
 
 @db_app.command("current")
 def db_current(ctx: typer.Context) -> None:
-    """Print which store is configured and check that its schema is current."""
+    """Print which store is configured and check that its schema is current.
+
+    Unlike every other command it creates nothing: a missing SQLite file is an error.
+    """
     context = context_of(ctx)
-    with Store.open(context.db_url):
+    parsed = parse_database_url(context.db_url)
+    database = parsed.database or ""
+    file_based = parsed.drivername == "sqlite" and database not in ("", ":memory:")
+    if file_based and not Path(database).is_file():
+        raise ConfigurationError(
+            f"no store at {Path(database).absolute()}: "
+            "create it with `openbackpack db upgrade` (or check --db / OPENBACKPACK_DB)"
+        )
+    with Store.open(context.db_url, migrate=False):
         out.print(f"store {_redacted(context.db_url)}: schema current")
 
 
