@@ -75,3 +75,14 @@ def test_usage_error_exits_with_2() -> None:
     result = _run("db", "no-such-command")
     assert result.returncode == 2
     assert "No such command" in result.stderr
+
+
+def test_db_current_refuses_a_missing_store_and_creates_nothing(tmp_path: Path) -> None:
+    """db current on a path with no store says so in one error line and creates no file."""
+    path = tmp_path / "missing.sqlite3"
+    result = _run("--db", f"sqlite:///{path}", "db", "current")
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"error: no store at {path}: create it with")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not path.exists()
+    assert not (tmp_path / "missing.sqlite3.key").exists()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 
 def test_demo_runs_every_step_and_exits_0(tmp_path: Path) -> None:
-    """The demo prints each step, ends with its table, and exits 0 with nothing configured."""
+    """The demo prints each step once with its openbackpack command, and exits 0 unconfigured."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENBACKPACK_")}
     env["HOME"] = str(tmp_path)
     env["XDG_DATA_HOME"] = str(tmp_path / "data")
@@ -32,8 +32,12 @@ def test_demo_runs_every_step_and_exits_0(tmp_path: Path) -> None:
         "list the learner's external badges: 1 badge(s): Open Badges explorer (recipient verified)",
         "disconnect: account removed",
     ):
-        assert step in result.stdout
-    assert "openbackpack demo" in result.stdout
+        assert result.stdout.count(step) == 1, step
+    lines = result.stdout.splitlines()
+    done = [i for i, line in enumerate(lines) if line.startswith("✓ ")]
+    assert len(done) == 8
+    assert all(lines[i + 1].startswith("  $ openbackpack ") for i in done)
+    assert "openbackpack demo: 8 steps done" in result.stdout
     assert not (tmp_path / "data" / "openbackpack").exists()
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError
 
 from openbackpack._exceptions import ConfigurationError
 from openbackpack._settings import create_private_file
@@ -21,24 +21,31 @@ def connect_engine(
     """Create an engine for ``url``, check that it connects, and set SQLite's pragmas.
 
     Raises:
-        ConfigurationError: the database cannot be reached (the message hides any password).
+        ConfigurationError: the database cannot be created, reached or read (a file that is
+            not SQLite, a directory that cannot be written); the message hides any password.
     """
+    shown = url.render_as_string(hide_password=True)
     if url.drivername == "sqlite" and url.database and url.database != ":memory:":
         # SQLite would create the file 0644 (the umask's default); it holds sealed secrets
         # and everything else, so it is made 0600 first. Its journals inherit the mode.
-        create_private_file(Path(url.database))
+        try:
+            create_private_file(Path(url.database))
+        except OSError as exc:
+            raise ConfigurationError(
+                f"cannot create the database file {url.database}: {exc.strerror or exc}"
+            ) from None
     options: dict[str, Any] = {} if pool_size is None else {"pool_size": pool_size}
     engine = create_engine(url, **options)
     if url.drivername == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas(busy_timeout_ms, wal))
     try:
-        with engine.connect():
-            pass
-    except OperationalError as exc:
+        with engine.connect() as connection:
+            if url.drivername == "sqlite":
+                # Reading the schema is what tells a file that is not SQLite from an empty one.
+                connection.exec_driver_sql("SELECT count(*) FROM sqlite_master")
+    except DatabaseError as exc:
         engine.dispose()
-        raise ConfigurationError(
-            f"cannot connect to {url.render_as_string(hide_password=True)}: {exc.orig}"
-        ) from None
+        raise ConfigurationError(f"cannot use the database {shown}: {exc.orig}") from None
     return engine
 
 

@@ -98,12 +98,14 @@ class _Runner:
         self.env = env
         self.say = say
 
-    def step(self, name: str, action: Callable[[], str]) -> None:
+    def step(self, name: str, action: Callable[[], str], command: Callable[[], str]) -> None:
         started = time.perf_counter()
         outcome = action()
         seconds = time.perf_counter() - started
         self.env.steps.append(DemoStep(name, outcome, seconds))
-        self.say(f"✓ {name}: {outcome}")
+        self.say(f"✓ {name}: {outcome} ({seconds:.2f}s)")
+        # What a user would type for the same step (the demo calls the library directly).
+        self.say(f"  $ {command()}")
 
 
 def run_demo(
@@ -166,6 +168,7 @@ def _steps(
             )  # fmt: skip
             award = tx.awards.create(badge.id, LEARNER_EMAIL)
         state["award"] = award.hash
+        state["badge"] = badge.id
         return f"'{badge.name}' awarded to {LEARNER_EMAIL} (award {award.hash[:12]}…)"
 
     def connect() -> str:
@@ -186,6 +189,7 @@ def _steps(
 
     def choose() -> str:
         collection = _learner_collection(client, host, str(state["assertion"]))
+        state["collection"] = collection
         select_collections(store, LEARNER, [collection], client=client)
         offered = list_collections(store, LEARNER, client=client)
         return f"{len(offered)} published collection(s); '{offered[0].name}' selected"
@@ -204,6 +208,34 @@ def _steps(
             left = len(tx.accounts.list(owner=LEARNER))
         return f"account removed; {left} account(s) left for {LEARNER}"
 
+    db = f"--db {run.env.store_url}"
+    host_db = f"--db sqlite:///{run.env.directory / 'host.sqlite3'}"
+
+    def provider() -> str:
+        return str(state["provider"])
+
+    commands: dict[str, Callable[[], str]] = {
+        "accounts": lambda: f"openbackpack host add-user {LEARNER_EMAIL} --password P {host_db}",
+        "site_backpack": lambda: (
+            f"openbackpack {db} backpacks add {host.api_url} "
+            f"{host.base_url} --api-version 2 --email {ISSUER_EMAIL} --password P"
+        ),
+        "issue": lambda: f"openbackpack {db} award {state['badge']} {LEARNER_EMAIL}",
+        "connect": lambda: (
+            f"openbackpack {db} connect --user {LEARNER} --backpack {provider()} "
+            f"--email {LEARNER_EMAIL} --password P && "
+            f"openbackpack {db} verify --user {LEARNER} CODE"
+        ),
+        "push": lambda: (
+            f"openbackpack {db} push --user {LEARNER} --base-url {issuer_url} {state['award']}"
+        ),
+        "choose": lambda: (
+            f"openbackpack {db} collections select --user {LEARNER} "
+            f"{state.get('collection', 'COLLECTION_ID')}"
+        ),
+        "show": lambda: f"openbackpack {db} badges --user {LEARNER} --refresh",
+        "leave": lambda: f"openbackpack {db} disconnect --user {LEARNER} --backpack {provider()}",
+    }
     for name, action in (
         ("create host accounts", accounts),
         ("register the primary site backpack", site_backpack),
@@ -214,7 +246,7 @@ def _steps(
         ("list the learner's external badges", show),
         ("disconnect", leave),
     ):
-        run.step(name, action)
+        run.step(name, action, commands[action.__name__])
 
 
 def _learner_collection(client: BackpackClient, host: RunningHost, assertion: str) -> str:

@@ -4,7 +4,8 @@ The tree, split by who is at fault::
 
     BackpackError                   root of everything raised deliberately
     ├── ConfigurationError          the settings cannot work (bad URL, missing key file...)
-    │   └── SecretKeyError          the secret key is malformed or is not the store's key
+    │   ├── SecretKeyError          the secret key is malformed or is not the store's key
+    │   └── ListenError             a server cannot listen on that address and port (an OSError)
     ├── StoreError                  the store refused an operation
     │   ├── RecordNotFoundError     no row with that id
     │   ├── DuplicateRecordError    a unique value is already taken
@@ -66,6 +67,7 @@ __all__ = [
     "InvalidInputError",
     "InvalidResponseError",
     "InvalidUrlError",
+    "ListenError",
     "NotFoundError",
     "PermissionDeniedError",
     "PrimaryBackpackError",
@@ -90,6 +92,19 @@ class BackpackError(Exception):
 
 class ConfigurationError(BackpackError):
     """The configuration cannot work as given."""
+
+
+class ListenError(ConfigurationError, OSError):
+    """A server cannot listen where asked: port in use or out of range, or an unknown host.
+
+    Attributes: ``host`` and ``port`` as given.
+    """
+
+    def __init__(self, host: str, port: int, reason: str) -> None:
+        super().__init__(f"cannot listen on {host}:{port}: {reason}")
+        self.host = host
+        self.port = port
+        self.reason = reason
 
 
 class SecretKeyError(ConfigurationError):
@@ -161,9 +176,11 @@ class InvalidDirectionError(InvalidInputError):
 class UnsupportedActionError(BackpackError):
     """The backpack's API generation (or mode) has no such action; raised before any I/O."""
 
-    def __init__(self, action: str, api_version: str, mode: str | None = None) -> None:
+    def __init__(
+        self, action: str, api_version: str, mode: str | None = None, *, message: str = ""
+    ) -> None:
         where = f"API version {api_version}" + (f" in {mode} mode" if mode else "")
-        super().__init__(f"{action!r} is not supported by {where}")
+        super().__init__(message or f"{action!r} is not supported by {where}")
         self.action = action
         self.api_version = api_version
         self.mode = mode

@@ -6,6 +6,7 @@ the real port of ``--port 0`` before the first request, and keeps tests off fixe
 
 from __future__ import annotations
 
+import errno
 import socket
 import threading
 import time
@@ -15,11 +16,22 @@ from typing import Any
 
 import uvicorn
 
+from openbackpack._exceptions import ListenError
+
 __all__ = ["base_url_of", "bind_socket", "serve_forever", "serve_in_thread"]
+
+_MAX_PORT = 65535
 
 
 def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
-    """Return a listening TCP socket on ``host``; port 0 picks a free port."""
+    """Return a listening TCP socket on ``host``; port 0 picks a free port.
+
+    Raises:
+        ListenError: the port is out of range or taken, or the host is not an address of
+            this machine or cannot be resolved (it is also an ``OSError``).
+    """
+    if not 0 <= port <= _MAX_PORT:
+        raise ListenError(host, port, f"the port must be between 0 and {_MAX_PORT}")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
@@ -29,9 +41,13 @@ def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind((host, port))
         sock.listen(2048)
-    except OSError:
+    except socket.gaierror as exc:
         sock.close()
-        raise
+        raise ListenError(host, port, f"unknown host ({exc.strerror})") from None
+    except OSError as exc:
+        sock.close()
+        reason = "the port is already in use" if exc.errno == errno.EADDRINUSE else exc.strerror
+        raise ListenError(host, port, reason or str(exc)) from None
     return sock
 
 

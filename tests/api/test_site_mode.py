@@ -70,23 +70,28 @@ async def test_push_issuer_badgeclass_and_award(make_api: MakeApi, backpacks: Ba
 
 
 async def test_refused_input_is_a_validation_error(make_api: MakeApi, backpacks: Backpacks) -> None:
-    """An issuer whose email is not the account's raises RemoteValidationError with its text."""
+    """An unverified issuer email raises RemoteValidationError whose message has Badgr's reason."""
     api = make_api(backpacks.v2, store=backpacks.store)
     with pytest.raises(RemoteValidationError) as caught:
         await api.call("put_issuer", {**issuer_json(), "email": "someone@else.org"})
     assert caught.value.status_code == 400
+    assert caught.value.description == "bad request"
     assert any("verified" in message for message in caught.value.validation_errors)
+    assert str(caught.value).startswith("the backpack refused to create the issuer (HTTP 400): ")
+    assert "Issuer email must be one of your verified addresses" in str(caught.value)
 
 
 async def test_badgeclass_without_image_reports_the_field(
     make_api: MakeApi, backpacks: Backpacks, world: World
 ) -> None:
-    """Badgr's field errors come back by field name."""
+    """Badgr's field errors come back by field name, and the message names field and reason."""
     api = make_api(backpacks.v2, store=backpacks.store)
     badge = {k: v for k, v in badgeclass_json().items() if k != "image"}
     with pytest.raises(RemoteValidationError) as caught:
         await api.call("put_badgeclass", world.issuer_id, badge)
     assert "image" in caught.value.field_errors
+    assert "image: Valid image file or data URI required." in str(caught.value)
+    assert "bad request" not in str(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -116,6 +121,9 @@ async def test_wrong_site_password(make_api: MakeApi, backpacks: Backpacks) -> N
     with pytest.raises(AuthenticationError) as caught:
         await api.call("put_issuer", issuer_json())
     assert caught.value.error == "invalid_grant"
+    assert str(caught.value) == (
+        "the backpack did not accept the email and password (HTTP 400): Invalid credentials given."
+    )
     with pytest.raises(AuthenticationError):
         await api.call("authenticate")
     assert api.error() == "Invalid credentials given."

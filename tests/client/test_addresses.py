@@ -57,7 +57,7 @@ def test_announced_loopback_url_is_refused_by_default(
         send_to(kind, url + "/o/register")
     assert caught.value.url == url + "/o/register"
     assert "not allowed" in caught.value.reason  # the loopback server's port is not 80/443
-    assert str(caught.value).startswith("doc: refused to call " + url)
+    assert str(caught.value).startswith("could not do doc: refused to call " + url)
     assert seen.seen == []
 
 

@@ -143,7 +143,7 @@ def test_connection_refused_is_retried_then_reported() -> None:
     policy = RetryPolicy(attempts=2, wait_scale=0)
     with (
         BackpackClient(retry=policy) as client,
-        pytest.raises(TransportError, match="ConnectError") as caught,
+        pytest.raises(TransportError, match="could not reach the backpack") as caught,
     ):
         client.fetch(PEER, url)
     assert caught.value.action == "peer"

@@ -123,3 +123,47 @@ def test_serve_with_badgr_quirks_and_loopback_redirects(tmp_path: Path) -> None:
             process.send_signal(signal.SIGINT)
             process.communicate(timeout=20)
     assert process.returncode == 0
+
+
+def test_user_email_and_published_collection_commands(tmp_path: Path) -> None:
+    """host user add|list, email add and collection add --published build what a learner needs."""
+    from openbackpack.host import HostSettings, run_host_in_thread
+
+    db = f"sqlite:///{tmp_path / 'host.sqlite3'}"
+    for args in (
+        ["host", "user", "add", "learner@example.org", "--password", "pw", "--db", db],
+        ["host", "email", "add", "learner@example.org", "second@example.org", "--db", db],
+        ["host", "email", "add", "learner@example.org", "maybe@example.org", "--no-verified",
+         "--db", db],
+        ["host", "add-user", "issuer@example.org", "--password", "pw2", "--db", db],
+    ):  # fmt: skip
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+    listed = runner.invoke(app, ["host", "user", "list", "--db", db, "--json"])
+    assert listed.exit_code == 0, listed.output
+    users = {u["emails"][0]: u for u in __import__("json").loads(listed.stdout)}
+    assert users["learner@example.org"]["verified_emails"] == [
+        "learner@example.org",
+        "second@example.org",
+    ]
+    assert "maybe@example.org" in users["learner@example.org"]["emails"]
+    made = runner.invoke(
+        app,
+        ["host", "collection", "add", "--user", "second@example.org", "--name", "Shown",
+         "--published", "--db", db],
+    )  # fmt: skip
+    assert made.exit_code == 0, made.output
+    assert "(published, 0 badge(s)) for learner@example.org" in made.stdout
+    missing = runner.invoke(
+        app, ["host", "collection", "add", "--user", "x@example.org", "--name", "N", "--db", db]
+    )
+    assert missing.exit_code == 1
+    with run_host_in_thread(HostSettings(db_url=db)) as host:
+        token = httpx2.post(
+            host.base_url + "/o/token", data={"username": "learner@example.org", "password": "pw"}
+        ).json()["access_token"]
+        found = httpx2.get(
+            host.api_url + "/backpack/collections",
+            headers={"Authorization": f"Bearer {token}"},
+        ).json()["result"]
+    assert [(c["name"], c["published"]) for c in found] == [("Shown", True)]

@@ -23,6 +23,7 @@ from openbackpack.api._core import (
 from openbackpack.models import (
     Collection,
 )
+from openbackpack.protocols import action_words
 
 _T = TypeVar("_T")
 
@@ -53,7 +54,9 @@ def async_lock(core: ApiCore) -> anyio.Lock:
 
 def first_collection(collections: list[Collection], action: str) -> Collection:
     if not collections:
-        raise InvalidResponseError(f"{action}: the backpack returned no collection", action=action)
+        raise InvalidResponseError(
+            f"could not {action_words(action)}: the backpack returned no collection", action=action
+        )
     return collections[0]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -9,14 +11,15 @@ import typer
 from typer.core import TyperGroup
 
 from openbackpack import __version__
-from openbackpack._exceptions import BackpackError
+from openbackpack._exceptions import BackpackError, ConfigurationError
 from openbackpack._settings import DB_ENV, default_database_url, parse_database_url
 from openbackpack.cli import _flows, _issuer
 from openbackpack.cli._backpacks import backpacks_app
 from openbackpack.cli._context import Context, context_of
 from openbackpack.cli._credentials import credential_app
+from openbackpack.cli._help import install as _install_help
 from openbackpack.cli._host import host_app
-from openbackpack.cli._output import err, out, print_table
+from openbackpack.cli._output import err, out
 from openbackpack.cli._privacy import privacy_app
 from openbackpack.cli._settings import settings_app
 from openbackpack.cli._web import web_app
@@ -36,10 +39,19 @@ class _Group(TyperGroup):
         except BackpackError as exc:
             err.print(f"error: {exc}", markup=False)
             raise typer.Exit(1) from None
+        except OSError as exc:
+            # A file or socket the system refused (an unwritable directory, ...): the
+            # system's reason and the path, never a traceback.
+            where = f": {exc.filename}" if exc.filename else ""
+            err.print(f"error: {exc.strerror or exc}{where}", markup=False)
+            raise typer.Exit(1) from None
 
+
+_install_help()
 
 app = typer.Typer(
     cls=_Group,
+    context_settings={"help_option_names": ["-h", "--help"]},
     name="openbackpack",
     help="Talk to Open Badges backpacks, and run a reference backpack host.",
     no_args_is_help=True,
@@ -70,7 +82,8 @@ def root(
         typer.Option(
             "--db",
             envvar=DB_ENV,
-            help="Store URL: sqlite:///PATH or postgresql+psycopg://USER@HOST/DB.",
+            help="Store URL: sqlite:////ABSOLUTE/PATH (sqlite:///RELATIVE/PATH) or "
+            "postgresql+psycopg://USER@HOST/DB.",
             show_default="an SQLite file in the user data directory",
         ),
     ] = None,
@@ -82,7 +95,27 @@ def root(
     ] = False,
 ) -> None:
     """Talk to Open Badges backpacks, and run a reference backpack host."""
+    _announce_waits()
     ctx.obj = Context(db_url=db or default_database_url())
+
+
+def _announce_waits() -> None:
+    # A throttled login can wait many seconds; the user sees why as the wait starts.
+    waits = logging.getLogger("openbackpack.client.waits")
+    if not any(isinstance(h, _StderrHandler) for h in waits.handlers):
+        waits.addHandler(_StderrHandler())
+        waits.setLevel(logging.INFO)
+
+
+class _StderrHandler(logging.Handler):
+    """Prints a record's message on stderr as ``note: ...``.
+
+    ``sys.stderr`` is looked up at each emit, so a test runner's captured stderr gets it.
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Print the record's message."""
+        print(f"note: {record.getMessage()}", file=sys.stderr, flush=True)
 
 
 def _redacted(url: str) -> str:
@@ -99,9 +132,20 @@ def db_upgrade(ctx: typer.Context) -> None:
 
 @db_app.command("current")
 def db_current(ctx: typer.Context) -> None:
-    """Print which store is configured and check that its schema is current."""
+    """Print which store is configured and check that its schema is current.
+
+    Unlike every other command it creates nothing: a missing SQLite file is an error.
+    """
     context = context_of(ctx)
-    with Store.open(context.db_url):
+    parsed = parse_database_url(context.db_url)
+    database = parsed.database or ""
+    file_based = parsed.drivername == "sqlite" and database not in ("", ":memory:")
+    if file_based and not Path(database).is_file():
+        raise ConfigurationError(
+            f"no store at {Path(database).absolute()}: "
+            "create it with `openbackpack db upgrade` (or check --db / OPENBACKPACK_DB)"
+        )
+    with Store.open(context.db_url, migrate=False):
         out.print(f"store {_redacted(context.db_url)}: schema current")
 
 
@@ -142,8 +186,8 @@ def demo(
         directory = Path(tempfile.mkdtemp(prefix="openbackpack-demo-")) if keep else Path(scratch)
         env = run_demo(directory, say=lambda line: out.print(line, markup=False),
                        keep=wait if keep else None)  # fmt: skip
-    rows = [[step.name, step.outcome, f"{step.seconds:.2f}s"] for step in env.steps]
-    print_table("openbackpack demo", ["step", "outcome", "time"], rows)
+    total = sum(step.seconds for step in env.steps)
+    out.print(f"openbackpack demo: {len(env.steps)} steps done in {total:.2f}s", markup=False)
 
 
 _issuer.register(app)

@@ -10,14 +10,18 @@ from rich.console import Console
 from starlette.types import ASGIApp
 
 from openbackpack.cli._context import open_store
+from openbackpack.cli._output import print_json, print_table
 from openbackpack.host import (
     HOST_DB_ENV,
     FaultSettings,
     HostDatabase,
     HostSettings,
+    add_collection,
+    add_email,
     add_user,
     create_app,
     default_host_database_url,
+    list_users,
     uvicorn_options,
 )
 from openbackpack.host._badgeconnect import api_prefix
@@ -140,7 +144,7 @@ def serve(
     """Serve the host and print its base URL; stop with Ctrl-C.
 
     The store's hosted Open Badges documents (issuers, badge classes, assertions) are served
-    under ``/issuer`` unless ``--no-issuer`` is given.
+    under /issuer unless --no-issuer is given.
     """
     faults = FaultSettings(
         latency=latency,
@@ -196,6 +200,103 @@ def serve(
     out.print("openbackpack host stopped")
 
 
+user_app = typer.Typer(help="Manage the host's users.", no_args_is_help=True)
+email_app = typer.Typer(help="Manage the host users' e-mail addresses.", no_args_is_help=True)
+collection_app = typer.Typer(help="Manage the host users' collections.", no_args_is_help=True)
+host_app.add_typer(user_app, name="user")
+host_app.add_typer(email_app, name="email")
+host_app.add_typer(collection_app, name="collection")
+
+
+def _open(db: str | None) -> HostDatabase:
+    return HostDatabase.open(db or default_host_database_url())
+
+
+@user_app.command("list")
+def user_list(
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """List the host's users with their e-mails (verified ones marked)."""
+    database = _open(db)
+    try:
+        users = list_users(database)
+    finally:
+        database.close()
+    if as_json:
+        print_json(users)
+        return
+    rows = [
+        (u.id, ", ".join(e + ("" if e in u.verified_emails else " (unverified)") for e in u.emails),
+         f"{u.first_name} {u.last_name}".strip())
+        for u in users
+    ]  # fmt: skip
+    print_table("Host users", ["id", "emails", "name"], rows)
+
+
+@email_app.command("add")
+def email_add(
+    user_email: Annotated[str, typer.Argument(help="An e-mail the user already has.")],
+    email: Annotated[str, typer.Argument(help="The e-mail to add.")],
+    db: DbOption = None,
+    verified: Annotated[bool, typer.Option(help="Whether the e-mail counts as verified.")] = True,
+) -> None:
+    """Give a host user another e-mail address (verified unless --no-verified)."""
+    database = _open(db)
+    try:
+        user = add_email(database, user_email, email, verified=verified)
+    finally:
+        database.close()
+    state = "verified" if verified else "unverified"
+    out.print(f"added {email.strip().lower()} ({state}) to user {user.id}", markup=False)
+
+
+@collection_app.command("add")
+def collection_add(
+    user: Annotated[str, typer.Option("--user", help="An e-mail of the owner.")],
+    name: Annotated[str, typer.Option(help="The collection's name.")],
+    db: DbOption = None,
+    published: Annotated[
+        bool, typer.Option(help="Publish it, so sites can offer it to display.")
+    ] = False,
+    description: Annotated[str, typer.Option(help="A short description.")] = "",
+    assertion: Annotated[
+        list[str] | None,
+        typer.Option(help="Entity id of a badge in the user's backpack (repeatable)."),
+    ] = None,
+) -> None:
+    """Create a collection for a host user, as the host's web pages would."""
+    database = _open(db)
+    try:
+        created = add_collection(
+            database, user, name, published=published, description=description,
+            assertions=assertion or (),
+        )  # fmt: skip
+    finally:
+        database.close()
+    state = "published" if created.published else "not published"
+    out.print(
+        f"added collection {created.entity_id} '{created.name}' ({state}, "
+        f"{len(created.assertions)} badge(s)) for {created.user_email}",
+        markup=False,
+    )
+
+
+@user_app.command("add")
+def user_add_command(
+    email: Annotated[str, typer.Argument(help="The login e-mail (stored lower-cased).")],
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, help="The password (prompted if absent).")
+    ],
+    db: DbOption = None,
+    first_name: Annotated[str, typer.Option(help="First name.")] = "",
+    last_name: Annotated[str, typer.Option(help="Last name.")] = "",
+    verified: Annotated[bool, typer.Option(help="Whether the e-mail counts as verified.")] = True,
+) -> None:
+    """Create a host account that logs in with EMAIL and the password."""
+    add_user_command(email, password, db, first_name, last_name, verified)
+
+
 @host_app.command("add-user")
 def add_user_command(
     email: Annotated[str, typer.Argument(help="The login e-mail (stored lower-cased).")],
@@ -207,7 +308,7 @@ def add_user_command(
     last_name: Annotated[str, typer.Option(help="Last name.")] = "",
     verified: Annotated[bool, typer.Option(help="Whether the e-mail counts as verified.")] = True,
 ) -> None:
-    """Create a host account that logs in with EMAIL and the password."""
+    """Create a host account that logs in with EMAIL and the password (also: host user add)."""
     database = HostDatabase.open(db or default_host_database_url())
     try:
         user = add_user(

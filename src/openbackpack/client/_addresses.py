@@ -18,6 +18,7 @@ from typing import Final
 from urllib.parse import urlsplit
 
 from openbackpack._exceptions import BlockedAddressError, ConfigurationError
+from openbackpack.protocols import action_words
 
 __all__ = [
     "HOSTS_ENV",
@@ -217,5 +218,8 @@ def _blocked(url: str, reason: str) -> BlockedAddressError:
 def for_action(error: BlockedAddressError, action: str) -> BlockedAddressError:
     """The same refusal, its message and ``action`` naming the action that was attempted."""
     return BlockedAddressError(
-        f"{action}: {error}", url=error.url, reason=error.reason, action=action
+        f"could not {action_words(action)}: {error}",
+        url=error.url,
+        reason=error.reason,
+        action=action,
     )

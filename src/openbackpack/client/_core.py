@@ -30,6 +30,7 @@ from openbackpack.protocols import (
     RequestKind,
     ResultKind,
     Shape,
+    action_words,
     badgr,
     build_url,
     credentials_form,
@@ -52,6 +53,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger("openbackpack.client")
+wait_logger = logging.getLogger("openbackpack.client.waits")
+"""Announces waits a person would notice, as they start (the command line prints these)."""
+_NOTABLE_WAIT = 1.0
 
 DEFAULT_TIMEOUT: Final = httpx2.Timeout(10.0)
 """Connect, read, write and pool timeouts of 10 seconds each (Moodle had only a 3 s connect)."""
@@ -270,12 +274,14 @@ class _BaseClient:
             return None
         if _origin(url) != _origin(outgoing.url):
             raise InvalidResponseError(
-                f"{outgoing.action}: the next page is on another origin ({_origin(url)})",
+                f"could not {action_words(outgoing.action)}: "
+                f"the next page is on another origin ({_origin(url)})",
                 action=outgoing.action,
             )
         if url == outgoing.url:
             raise InvalidResponseError(
-                f"{outgoing.action}: the next page is the same page", action=outgoing.action
+                f"could not {action_words(outgoing.action)}: the next page is the same page",
+                action=outgoing.action,
             )
         return dataclasses.replace(outgoing, url=url)
 
@@ -364,6 +370,15 @@ class _BaseClient:
                 answer.status_code,
                 wait,
             )
+            if answer.status_code == _RATE_LIMITED and wait >= _NOTABLE_WAIT:
+                # A wait a person would notice (a login throttle's Retry-After): say so now,
+                # not after it. The command line shows this logger on stderr.
+                wait_logger.info(
+                    "the backpack asked to wait (HTTP 429): waiting %.0f s before trying "
+                    "to %s again",
+                    wait,
+                    action_words(outgoing.action),
+                )
         return wait
 
     def retry_after_error(
@@ -386,13 +401,15 @@ class _BaseClient:
         """The openbackpack error for an ``httpx2`` failure (the caller chains it)."""
         detail = redact(str(error)) or type(error).__name__
         where = f"{outgoing.method} {outgoing.url}"
+        words = action_words(outgoing.action)
         if isinstance(error, httpx2.TimeoutException):
             return RequestTimeoutError(
-                f"{outgoing.action}: timed out ({type(error).__name__}) on {where}: {detail}",
+                f"the backpack did not answer in time to {words} "
+                f"({type(error).__name__} on {where}: {detail})",
                 action=outgoing.action,
             )
         return TransportError(
-            f"{outgoing.action}: {type(error).__name__} on {where}: {detail}",
+            f"could not reach the backpack to {words} ({where}: {detail})",
             action=outgoing.action,
         )
 

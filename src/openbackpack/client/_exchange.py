@@ -17,6 +17,7 @@ import httpx2
 
 from openbackpack._exceptions import AnswerTooLargeError, RedirectRefusedError, RequestTimeoutError
 from openbackpack.client._core import Answer, Outgoing
+from openbackpack.protocols import action_words
 
 __all__ = [
     "MAX_REDIRECTS",
@@ -85,7 +86,8 @@ def redirect_to(
 def refused(outgoing: Outgoing, status: int, target: str, reason: str) -> RedirectRefusedError:
     """The error for a redirect from ``outgoing`` to ``target`` that is not followed."""
     return RedirectRefusedError(
-        f"{outgoing.action}: refused the HTTP {status} redirect of {outgoing.method} "
+        f"could not {action_words(outgoing.action)}: "
+        f"refused the HTTP {status} redirect of {outgoing.method} "
         f"{outgoing.url} to {target}: {reason}",
         status_code=status,
         url=outgoing.url,
@@ -135,7 +137,8 @@ class Deadline:
     def error(self, outgoing: Outgoing) -> RequestTimeoutError:
         """The error of a call whose deadline passed."""
         return RequestTimeoutError(
-            f"{outgoing.action}: no complete answer within the call's deadline of "
+            f"could not {action_words(outgoing.action)}: "
+            f"no complete answer within the call's deadline of "
             f"{self.seconds:g} s on {outgoing.method} {outgoing.url}",
             action=outgoing.action,
         )
@@ -172,7 +175,8 @@ class BodyReader:
     def _too_large(self) -> AnswerTooLargeError:
         outgoing = self._outgoing
         return AnswerTooLargeError(
-            f"{outgoing.action}: the answer of {outgoing.method} {outgoing.url} is larger than "
+            f"could not {action_words(outgoing.action)}: "
+            f"the answer of {outgoing.method} {outgoing.url} is larger than "
             f"the client's limit of {self._limit} bytes",
             limit=self._limit or 0,
             url=outgoing.url,

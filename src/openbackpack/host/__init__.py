@@ -24,20 +24,29 @@ from openbackpack.host._settings import (
     HostSettings,
     default_host_database_url,
 )
-from openbackpack.host._users import add_email, add_user
+from openbackpack.host._users import (
+    HostCollection,
+    add_collection,
+    add_email,
+    add_user,
+    list_users,
+)
 
 __all__ = [
     "HOST_DB_ENV",
     "FaultInjector",
     "FaultSettings",
+    "HostCollection",
     "HostDatabase",
     "HostSettings",
     "HostUser",
     "RunningHost",
+    "add_collection",
     "add_email",
     "add_user",
     "create_app",
     "default_host_database_url",
+    "list_users",
     "run_host_in_thread",
     "served_routes",
     "uvicorn_options",

@@ -34,6 +34,7 @@ from openbackpack.protocols._mappings import (
     define_mappings,
     find_mapping,
 )
+from openbackpack.protocols._messages import action_words
 from openbackpack.protocols._redact import REDACTED, redact, redact_data
 from openbackpack.protocols._responses import (
     assertion_from_badgr,
@@ -61,6 +62,7 @@ __all__ = [
     "RequestKind",
     "ResultKind",
     "Shape",
+    "action_words",
     "api_root",
     "assertion_body",
     "assertion_from_badgr",

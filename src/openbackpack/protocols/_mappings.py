@@ -206,8 +206,10 @@ def define_mappings(version: ApiVersion, mode: Mode) -> tuple[Mapping, ...]:
         raise UnsupportedActionError(
             "Badgr/Displayer actions",
             version.value,
-            f"{mode.value} (Badge Connect providers "
-            "speak OAuth 2 and are not driven by this table)",
+            mode.value,
+            message=f"a Badge Connect (API version {version.value}) backpack has no "
+            "collections, groups or site account: it offers only the learner's badges "
+            "and adding one",
         )
     return rows
 

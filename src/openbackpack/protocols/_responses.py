@@ -46,6 +46,7 @@ from openbackpack.protocols._bodies import OB2_CONTEXT
 from openbackpack.protocols._endpoint import Shape
 from openbackpack.protocols._mappings import Mapping as ActionMapping
 from openbackpack.protocols._mappings import ResultKind
+from openbackpack.protocols._messages import action_words, failure_message, reasons_text
 from openbackpack.protocols._redact import redact, redact_data
 
 __all__ = [
@@ -232,9 +233,7 @@ def error_from_response(
     """Return the exception for an error answer; the one place a status becomes a class."""
     body = decode_json(content)
     description = _description(body, content)
-    message = f"{action or 'request'} failed with HTTP {status_code}" + (
-        f": {description}" if description else ""
-    )
+    message = failure_message(action, status_code, reasons_text(description))
     common: dict[str, Any] = {
         "status_code": status_code,
         "action": action,
@@ -243,14 +242,19 @@ def error_from_response(
     }
     oauth_error = body.get("error") if isinstance(body, Mapping) else None
     if status_code == 401 or (token_endpoint and status_code == 400):
+        message = failure_message(action, status_code, description, login_refused=True)
         return AuthenticationError(message, error=str(oauth_error or ""), **common)
     if status_code in (400, 422):
         kind = DuplicateBadgeError if _is_duplicate(body) else RemoteValidationError
         mapping = body if isinstance(body, Mapping) else {}
+        field_errors = _field_errors(mapping.get("fieldErrors"))
+        validation_errors = _validation_errors(mapping.get("validationErrors"))
+        # Badgr says only "bad request"; the reasons are in these two keys.
+        reasons = reasons_text(description, field_errors, validation_errors)
         return kind(
-            message,
-            field_errors=_field_errors(mapping.get("fieldErrors")),
-            validation_errors=_validation_errors(mapping.get("validationErrors")),
+            failure_message(action, status_code, reasons),
+            field_errors=field_errors,
+            validation_errors=validation_errors,
             **common,
         )
     if status_code == 429:
@@ -337,27 +341,36 @@ _BADGR_MAPPERS = {
 def _envelope_items(body: Any, action: str) -> list[Mapping[str, Any]]:
     if not isinstance(body, Mapping) or "result" not in body:
         raise InvalidResponseError(
-            f"{action}: expected Badgr's {{status, result}} envelope", action=action
+            f"could not {action_words(action)}: expected Badgr's {{status, result}} envelope",
+            action=action,
         )
     status = body.get("status")
     if isinstance(status, Mapping) and status.get("success") is False:
         raise InvalidResponseError(
-            f"{action}: the backpack reported failure: {_description(body, b'')}", action=action
+            f"could not {action_words(action)}: "
+            f"the backpack reported failure: {_description(body, b'')}",
+            action=action,
         )
     result = body["result"]
     items = result if isinstance(result, list) else [result]
     if not all(isinstance(item, Mapping) for item in items):
-        raise InvalidResponseError(f"{action}: result items are not objects", action=action)
+        raise InvalidResponseError(
+            f"could not {action_words(action)}: result items are not objects", action=action
+        )
     return items
 
 
 def _document(body: Any, action: str, key: str | None = None) -> Any:
     if not isinstance(body, Mapping):
-        raise InvalidResponseError(f"{action}: expected a JSON object", action=action)
+        raise InvalidResponseError(
+            f"could not {action_words(action)}: expected a JSON object", action=action
+        )
     if key is None:
         return body
     if key not in body or not isinstance(body[key], list):
-        raise InvalidResponseError(f"{action}: expected a {key!r} list", action=action)
+        raise InvalidResponseError(
+            f"could not {action_words(action)}: expected a {key!r} list", action=action
+        )
     return body[key]
 
 
@@ -366,12 +379,16 @@ def _map_result(mapping: ActionMapping, body: Any) -> Any:
     kind = mapping.result
     if kind is ResultKind.TOKEN:
         if not isinstance(body, Mapping) or not body.get("access_token"):
-            raise InvalidResponseError(f"{action}: no access_token in the answer", action=action)
+            raise InvalidResponseError(
+                f"could not {action_words(action)}: no access_token in the answer", action=action
+            )
         return TokenGrant.model_validate(body)
     if kind is ResultKind.DISPLAYER_USER:
         document = _document(body, action)
         if document.get("status") != "okay":
-            raise InvalidResponseError(f"{action}: status is not 'okay'", action=action)
+            raise InvalidResponseError(
+                f"could not {action_words(action)}: status is not 'okay'", action=action
+            )
         return DisplayerUser.model_validate(document)
     if kind is ResultKind.DISPLAYER_GROUPS:
         return [DisplayerGroup.model_validate(g) for g in _document(body, action, "groups")]
@@ -381,7 +398,9 @@ def _map_result(mapping: ActionMapping, body: Any) -> Any:
     if mapping.many:
         return mapped
     if not mapped:
-        raise InvalidResponseError(f"{action}: the result list is empty", action=action)
+        raise InvalidResponseError(
+            f"could not {action_words(action)}: the result list is empty", action=action
+        )
     return mapped[0]
 
 

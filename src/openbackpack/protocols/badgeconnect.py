@@ -34,6 +34,7 @@ from openbackpack.models.badgeconnect import (
 )
 from openbackpack.protocols import badgr
 from openbackpack.protocols._endpoint import Base, Body, Endpoint, Shape, origin_of
+from openbackpack.protocols._messages import action_words, failure_message, reasons_text
 from openbackpack.protocols._oauth import (
     AUTH_METHODS,
     OIDC_ONLY_SCOPES,
@@ -199,7 +200,9 @@ def manifest_url(url: str) -> str:
 def _object(content: bytes, action: str) -> Mapping[str, Any]:
     body = decode_json(content)
     if not isinstance(body, Mapping):
-        raise InvalidResponseError(f"{action}: the answer is not a JSON object", action=action)
+        raise InvalidResponseError(
+            f"could not {action_words(action)}: the answer is not a JSON object", action=action
+        )
     return body
 
 
@@ -272,9 +275,7 @@ def error_of(
     if status is None:
         return error_from_response(status_code, content, headers, action=action)
     description = ": ".join(part for part in (status.status_text, status.message) if part)
-    message = f"{action} failed with HTTP {status_code}" + (
-        f": {description}" if description else ""
-    )
+    message = failure_message(action, status_code, reasons_text(description))
     common: dict[str, Any] = {
         "status_code": status_code,
         "action": action,
@@ -282,14 +283,19 @@ def error_of(
         "body": body,
     }
     if status_code == 401:
+        message = failure_message(action, status_code, description, login_refused=True)
         return AuthenticationError(message, error=status.status_text, **common)
     if status_code == 400:
         kind = DuplicateBadgeError if _is_duplicate(status.error) else RemoteValidationError
         fields = status.error if isinstance(status.error, Mapping) else None
+        field_errors = {str(k): [str(v)] for k, v in (fields or {}).items()}
+        validation_errors = _error_items(None if fields else status.error)
+        # statusText is a code (INVALID_BADGE); the message, when there is one, is the reason.
+        reasons = reasons_text(description) if status.message else ""
         return kind(
-            message,
-            field_errors={str(k): [str(v)] for k, v in (fields or {}).items()},
-            validation_errors=_error_items(None if fields else status.error),
+            failure_message(action, status_code, reasons or reasons_text(status.status_text)),
+            field_errors=field_errors,
+            validation_errors=validation_errors,
             **common,
         )
     return error_from_response(status_code, content, headers, action=action)
@@ -308,7 +314,9 @@ def push_result(status_code: int, content: bytes, headers: Mapping[str, str]) ->
     if status_code not in (200, 201):
         raise error_of(status_code, content, headers, action=action)
     if status is None:
-        raise InvalidResponseError(f"{action}: the answer has no status", action=action)
+        raise InvalidResponseError(
+            f"could not {action_words(action)}: the answer has no status", action=action
+        )
     if not status.ok:
         raise error_of(status.status_code or 400, content, headers, action=action)
     return status
@@ -326,7 +334,9 @@ def assertions_of(content: bytes) -> list[dict[str, Any]]:
     if items is None:
         items = []
     if not isinstance(items, list) or not all(isinstance(item, Mapping) for item in items):
-        raise InvalidResponseError(f"{action}: assertions are not a list of objects", action=action)
+        raise InvalidResponseError(
+            f"could not {action_words(action)}: assertions are not a list of objects", action=action
+        )
     return [dict(item) for item in items]
 
 
@@ -339,5 +349,7 @@ def profile_of(content: bytes) -> BadgeConnectProfile:
     if profile is None and isinstance(results, list) and results:
         profile = results[0]
     if not isinstance(profile, Mapping):
-        raise InvalidResponseError(f"{action}: the answer has no profile", action=action)
+        raise InvalidResponseError(
+            f"could not {action_words(action)}: the answer has no profile", action=action
+        )
     return BadgeConnectProfile.model_validate(profile)

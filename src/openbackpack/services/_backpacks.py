@@ -230,5 +230,6 @@ def check_backpack_connection(
             api.clear_system_user_session()
             api.authenticate()
     except BackpackError as exc:
-        return ConnectionTest(False, f"the backpack refused the site account: {exc}")
+        # The reason (unreachable, wrong password, ...) is in the error's own words.
+        return ConnectionTest(False, f"the site account could not log in: {exc}")
     return ConnectionTest(True, "backpack connection successfully established")

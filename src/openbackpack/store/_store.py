@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.engine import URL
 
 from openbackpack._database import connect_engine
-from openbackpack._exceptions import SchemaVersionError, SecretKeyError
+from openbackpack._exceptions import ConfigurationError, SchemaVersionError, SecretKeyError
 from openbackpack._settings import (
     SECRET_KEY_ENV,
     default_database_url,
@@ -246,7 +246,13 @@ def _resolve_key(url: URL, explicit: str | None) -> str:
     key = explicit or os.environ.get(SECRET_KEY_ENV, "").strip()
     if key:
         return key
-    return load_or_create_key_file(key_file_for(url))
+    path = key_file_for(url)
+    try:
+        return load_or_create_key_file(path)
+    except OSError as exc:
+        raise ConfigurationError(
+            f"cannot read or create the secret key file {path}: {exc.strerror or exc}"
+        ) from None
 
 
 def _alembic_config(connection: Connection | None) -> Config:
