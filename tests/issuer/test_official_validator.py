@@ -53,7 +53,11 @@ def _get(url: str) -> dict[str, object]:
     return data
 
 
-@pytest.mark.skipif(not os.environ.get(VALIDATOR_ENV), reason=f"{VALIDATOR_ENV} is not set")
+# CI always sets it (.ci/run builds the interpreter), so there the test never skips.
+@pytest.mark.skipif(
+    not os.environ.get(VALIDATOR_ENV) and not os.environ.get("CI"),
+    reason=f"{VALIDATOR_ENV} is not set",
+)
 def test_official_validator_finds_no_error_in_an_endorsed_award(live_issuer: LiveIssuer) -> None:
     """openbadges 1.1.2's verify, offline, gives 0 errors and 0 warnings on an endorsed award."""
     url = f"{live_issuer.url}/ob/assertions/{live_issuer.ids.award_hash}"
