@@ -15,6 +15,9 @@ from openbackpack.store import BackpackAccount, Store
 from openbackpack.store._types import utcnow
 from tests.services._bc import Site, badge_connect_site, consent, new_learner
 
+# The Badge Connect host announces loopback URLs.
+pytestmark = pytest.mark.usefixtures("loopback_allowed")
+
 FIRST = "https://lms.example.org/badges/one"
 SECOND = "https://lms.example.org/badges/two"
 

@@ -16,6 +16,9 @@ from openbackpack.services import begin_oauth_connection, complete_oauth_connect
 from openbackpack.store import Store
 from tests.services._bc import PASSWORD, Site, badge_connect_site, consent
 
+# The Badge Connect host announces loopback URLs.
+pytestmark = pytest.mark.usefixtures("loopback_allowed")
+
 REDIRECT = "https://lms.example.org/badges/callback"
 
 

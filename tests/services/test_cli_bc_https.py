@@ -18,6 +18,9 @@ from openbackpack.services import add_backpack
 from openbackpack.store import Store
 from tests.services._bc import consent_location, new_learner
 
+# The Badge Connect host announces loopback URLs.
+pytestmark = pytest.mark.usefixtures("loopback_allowed")
+
 runner = CliRunner()
 SITE = "https://lms.example.org"
 REDIRECT = SITE + "/badges/callback"

@@ -164,7 +164,7 @@ def test_a_bulk_push_sends_one_request_per_award_once_the_badge_exists(site: Sit
     ):
         assert push_awards(site.store, None, first, issuer_base_url=ISSUER_BASE, client=client)
         made = len(posted)
-        assert made == 4  # token, issuer, badge class, assertion
+        assert made == 4, posted  # token, issuer, badge class, assertion
         more = [award(site) for _ in range(5)]
         report = push_awards(
             site.store, None, more, issuer_base_url=ISSUER_BASE, client=client, concurrency=3

@@ -49,7 +49,7 @@ def serve(
     """Serve the pages and the store's hosted Open Badges documents; stop with Ctrl-C.
 
     Without --demo-login nobody is logged in (the pages are meant to be mounted by a platform
-    that says who is asking; see docs/web.md). Mail goes where `openbackpack connect` sends it.
+    that says who is asking; see docs/web.md). Mail goes where openbackpack connect sends it.
     The session key is $OPENBACKPACK_WEB_SECRET, else a new one each run.
     """
     if demo_login and not is_loopback(host):

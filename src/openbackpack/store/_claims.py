@@ -216,4 +216,7 @@ class PushClaims:
             if dialect == "postgresql"
             else sqlite.insert(t.push_claims).on_conflict_do_nothing()
         )
-        return self._conn.execute(statement.values(**values)).rowcount == 1
+        # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT DO NOTHING
+        # through SQLAlchemy, which made every new claim look like an old one on PostgreSQL.
+        inserted = statement.values(**values).returning(t.push_claims.c.internal_key)
+        return self._conn.execute(inserted).first() is not None
