@@ -282,16 +282,24 @@ def collection_add(
     )
 
 
+# One declaration for "host user add" and its older name "host add-user".
+_LoginEmail = Annotated[str, typer.Argument(help="The login e-mail (stored lower-cased).")]
+_LoginPassword = Annotated[
+    str, typer.Option(prompt=True, hide_input=True, help="The password (prompted if absent).")
+]
+_FirstName = Annotated[str, typer.Option(help="First name.")]
+_LastName = Annotated[str, typer.Option(help="Last name.")]
+_Verified = Annotated[bool, typer.Option(help="Whether the e-mail counts as verified.")]
+
+
 @user_app.command("add")
 def user_add_command(
-    email: Annotated[str, typer.Argument(help="The login e-mail (stored lower-cased).")],
-    password: Annotated[
-        str, typer.Option(prompt=True, hide_input=True, help="The password (prompted if absent).")
-    ],
+    email: _LoginEmail,
+    password: _LoginPassword,
     db: DbOption = None,
-    first_name: Annotated[str, typer.Option(help="First name.")] = "",
-    last_name: Annotated[str, typer.Option(help="Last name.")] = "",
-    verified: Annotated[bool, typer.Option(help="Whether the e-mail counts as verified.")] = True,
+    first_name: _FirstName = "",
+    last_name: _LastName = "",
+    verified: _Verified = True,
 ) -> None:
     """Create a host account that logs in with EMAIL and the password."""
     add_user_command(email, password, db, first_name, last_name, verified)
@@ -299,14 +307,12 @@ def user_add_command(
 
 @host_app.command("add-user")
 def add_user_command(
-    email: Annotated[str, typer.Argument(help="The login e-mail (stored lower-cased).")],
-    password: Annotated[
-        str, typer.Option(prompt=True, hide_input=True, help="The password (prompted if absent).")
-    ],
+    email: _LoginEmail,
+    password: _LoginPassword,
     db: DbOption = None,
-    first_name: Annotated[str, typer.Option(help="First name.")] = "",
-    last_name: Annotated[str, typer.Option(help="Last name.")] = "",
-    verified: Annotated[bool, typer.Option(help="Whether the e-mail counts as verified.")] = True,
+    first_name: _FirstName = "",
+    last_name: _LastName = "",
+    verified: _Verified = True,
 ) -> None:
     """Create a host account that logs in with EMAIL and the password (also: host user add)."""
     database = HostDatabase.open(db or default_host_database_url())
