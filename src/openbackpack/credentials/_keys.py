@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 import base58
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, utils
 
 from openbackpack._exceptions import InvalidCredentialError
 
@@ -24,6 +25,7 @@ __all__ = [
     "did_key",
     "encode_multibase",
     "public_key_from_multikey",
+    "verify_p256",
 ]
 
 KeyAlgorithm = Literal["Ed25519", "P-256"]
@@ -80,6 +82,29 @@ def public_key_from_multikey(value: str) -> PublicKey:
     except ValueError:
         pass
     raise InvalidCredentialError(f"not an Ed25519 or P-256 Multikey: {value[:20]!r}")
+
+
+def verify_p256(public: PublicKey, signature: bytes, data: bytes) -> bool:
+    """Whether ``signature`` is a P-256 ECDSA (SHA-256) signature of ``data`` by ``public``.
+
+    Data Integrity carries ECDSA signatures raw, ``r || s`` (IEEE P1363, 64 bytes);
+    ``cryptography`` takes them DER-encoded, so the two halves are re-encoded, not re-computed.
+    A key that is not P-256 or a signature of another length does not verify.
+    """
+    if not isinstance(public, ec.EllipticCurvePublicKey) or not isinstance(
+        public.curve, ec.SECP256R1
+    ):
+        return False
+    if len(signature) != 64:
+        return False
+    der = utils.encode_dss_signature(
+        int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+    )
+    try:
+        public.verify(der, data, ec.ECDSA(hashes.SHA256()))
+    except InvalidSignature:
+        return False
+    return True
 
 
 def did_key(public: PublicKey) -> str:

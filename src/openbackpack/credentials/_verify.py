@@ -22,6 +22,7 @@ from openbackpack.credentials._checks import (
     check_schema,
     check_type,
 )
+from openbackpack.credentials._ecdsa_sd import SD_CRYPTOSUITE
 from openbackpack.credentials._integrity import (
     canonicalize,
     is_supported_proof,
@@ -198,7 +199,11 @@ class Verifier:
         except DocumentUnavailableError as exc:
             report.not_checked("proof", f"a context is unavailable: {exc}")
             return None
-        report.passed("proof", f"{proof.get('cryptosuite') or proof.get('type')} verifies")
+        suite = proof.get("cryptosuite") or proof.get("type")
+        if suite == SD_CRYPTOSUITE:
+            report.passed("proof", f"{suite} verifies (a derived proof: what it discloses)")
+        else:
+            report.passed("proof", f"{suite} verifies")
         report.credential = document
         return SignedGraph(canonical.document, _document_id(document))
 
