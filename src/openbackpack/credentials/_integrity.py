@@ -11,6 +11,7 @@ is the same with a P-256 key: an ECDSA (SHA-256) signature, raw ``r || s``. Deri
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -32,9 +33,11 @@ from openbackpack.credentials._loader import DocumentLoader
 
 __all__ = [
     "CRYPTOSUITE",
+    "PUBLISHED_CRYPTOSUITES",
     "VERIFIED_CRYPTOSUITES",
     "Canonical",
     "canonicalize",
+    "describe_unsupported",
     "is_supported_proof",
     "proof_canonical_forms",
     "sign_data_integrity",
@@ -48,6 +51,10 @@ _EDDSA: Final = frozenset({CRYPTOSUITE, "eddsa-2022"})
 _ECDSA_RDFC: Final = "ecdsa-rdfc-2019"
 VERIFIED_CRYPTOSUITES: Final = frozenset(_EDDSA | {_ECDSA_RDFC, SD_CRYPTOSUITE})
 """The ``DataIntegrityProof`` cryptosuites this package verifies."""
+PUBLISHED_CRYPTOSUITES: Final = frozenset(
+    VERIFIED_CRYPTOSUITES | {"eddsa-jcs-2022", "ecdsa-jcs-2019", "bbs-2023"}
+)
+"""The cryptosuites the W3C Data Integrity Recommendations define (EdDSA, ECDSA, BBS)."""
 # The legacy suite: the same algorithm (RDFC-1.0, SHA-256, Ed25519) under its own proof type.
 _LEGACY_TYPE: Final = "Ed25519Signature2020"
 
@@ -63,6 +70,25 @@ def is_supported_proof(proof: Mapping[str, Any]) -> bool:
     return (
         proof.get("type") == "DataIntegrityProof"
         and proof.get("cryptosuite") in VERIFIED_CRYPTOSUITES
+    )
+
+
+def describe_unsupported(proof: Mapping[str, Any]) -> str:
+    """Why a proof of a suite not verified here cannot be checked, naming the suite.
+
+    A suite another verifier implements is "not supported here"; a name no W3C cryptosuite
+    has (a misspelling such as ``eddsa-rdf-2022``) is said to be so, with the nearest name.
+    Neither is called invalid: a suite published after this list was written must not be.
+    """
+    proof_type, suite = proof.get("type"), proof.get("cryptosuite")
+    named = f"{proof_type!r} / {suite!r}"
+    if proof_type != "DataIntegrityProof" or suite in PUBLISHED_CRYPTOSUITES:
+        return f"the proof suite {named} is not supported here"
+    nearest = difflib.get_close_matches(str(suite), sorted(PUBLISHED_CRYPTOSUITES), n=1)
+    hint = f" (did the issuer mean {nearest[0]!r}?)" if nearest else ""
+    return (
+        f"the proof names the cryptosuite {suite!r}, which no W3C Data Integrity cryptosuite"
+        f" is called{hint}; it cannot be checked"
     )
 
 
