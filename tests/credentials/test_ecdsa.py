@@ -12,6 +12,7 @@ from typing import Any
 
 import cbor2
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from openbackpack import InvalidCredentialError
@@ -19,6 +20,7 @@ from openbackpack.credentials import (
     CheckOutcome,
     DocumentLoader,
     Outcome,
+    UnsupportedKeyTypeError,
     encode_multibase,
     proof_canonical_forms,
     public_key_from_multikey,
@@ -250,3 +252,20 @@ def test_ecdsa_rdfc_2019_needs_a_p256_key(loader: DocumentLoader) -> None:
     ed_key = public_key_from_multikey("z6MkjZRZv3aez3r18pB1RBFJR1kwUVJ5jHt92JmQwXbd5hwi")
     with pytest.raises(InvalidCredentialError, match="P-256"):
         verify_data_integrity_proof(signed, signed["proof"], ed_key, loader)
+
+
+def test_a_p384_key_is_not_checked_rather_than_failed(loader: DocumentLoader) -> None:
+    """A P-384 Multikey (not read here) makes the issuer key "could not be checked"."""
+    point = ec.generate_private_key(ec.SECP384R1()).public_key()
+    multikey = encode_multibase(
+        b"\x81\x24" + point.public_bytes(Encoding.X962, PublicFormat.CompressedPoint)
+    )
+    with pytest.raises(UnsupportedKeyTypeError, match="P-384"):
+        public_key_from_multikey(multikey)
+    signed = read_json(W3C_ECDSA / "ecdsa-rdfc-2019-p256" / "employ" / "signedECDSAP256.json")
+    signed["proof"]["verificationMethod"] = f"did:key:{multikey}#{multikey}"
+    report = verify_credential(signed, loader=loader, now=NOW)
+    key = report.check("issuer key")
+    assert key is not None
+    assert key.outcome is CheckOutcome.NOT_CHECKED
+    assert "P-384" in key.reason

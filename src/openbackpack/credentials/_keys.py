@@ -21,6 +21,7 @@ __all__ = [
     "KeyAlgorithm",
     "KeyPair",
     "PublicKey",
+    "UnsupportedKeyTypeError",
     "decode_multibase",
     "did_key",
     "encode_multibase",
@@ -36,6 +37,22 @@ PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
 
 _ED25519_PREFIX: Final = b"\xed\x01"
 _P256_PREFIX: Final = b"\x80\x24"
+# Multicodec prefixes of public keys other suites use, which this package does not read.
+_OTHER_KEY_TYPES: Final = {
+    b"\x81\x24": "P-384",
+    b"\x82\x24": "P-521",
+    b"\xe7\x01": "secp256k1",
+    b"\xeb\x01": "BLS12-381 G2",
+    b"\xec\x01": "X25519",
+}
+
+
+class UnsupportedKeyTypeError(InvalidCredentialError):
+    """A well-formed Multikey of a key type this package does not read (P-384, BLS12-381...).
+
+    Not a broken key: a proof made with one cannot be checked here, which is not the same as
+    failing.
+    """
 
 
 def encode_multibase(data: bytes) -> str:
@@ -71,7 +88,8 @@ def public_key_from_multikey(value: str) -> PublicKey:
     """Read an Ed25519 or P-256 public key from its Multikey (``publicKeyMultibase``) form.
 
     Raises:
-        InvalidCredentialError: not a Multikey of a supported type.
+        UnsupportedKeyTypeError: a Multikey of a known type this package does not read.
+        InvalidCredentialError: not a Multikey at all.
     """
     data = decode_multibase(value)
     try:
@@ -81,6 +99,9 @@ def public_key_from_multikey(value: str) -> PublicKey:
             return ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), data[2:])
     except ValueError:
         pass
+    other = _OTHER_KEY_TYPES.get(data[:2])
+    if other is not None:
+        raise UnsupportedKeyTypeError(f"a {other} key, not supported here: {value[:20]!r}")
     raise InvalidCredentialError(f"not an Ed25519 or P-256 Multikey: {value[:20]!r}")
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from openbackpack._exceptions import DocumentUnavailableError, InvalidCredentialError
 from openbackpack.credentials._did import did_web_url
 from openbackpack.credentials._jwt import VerifyingKey
-from openbackpack.credentials._keys import public_key_from_multikey
+from openbackpack.credentials._keys import UnsupportedKeyTypeError, public_key_from_multikey
 from openbackpack.credentials._loader import DocumentLoader
 
 __all__ = ["KeyUnresolvableError", "ResolvedKey", "resolve_verification_method"]
@@ -93,8 +93,16 @@ def resolve_verification_method(
     Raises:
         InvalidCredentialError: the method is malformed, or names a key that is not the
             issuer's.
-        KeyUnresolvableError: a document needed to find the key is unavailable.
+        KeyUnresolvableError: a document needed to find the key is unavailable, or the key
+            is of a type this package does not read.
     """
+    try:
+        return _resolve(method, issuer_id, loader)
+    except UnsupportedKeyTypeError as exc:
+        raise KeyUnresolvableError(str(exc)) from None
+
+
+def _resolve(method: object, issuer_id: str | None, loader: DocumentLoader) -> ResolvedKey:
     if not isinstance(method, str) or ":" not in method:
         raise InvalidCredentialError(f"the verification method {method!r} is not a URI")
     controller = _controller(method)
