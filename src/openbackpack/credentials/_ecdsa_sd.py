@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -153,7 +153,7 @@ def relabel_nquads(nquads: str, label_map: Mapping[str, str]) -> list[str]:
             _relabel(graph_term, label_map)
             graph = str(graph_term["value"])
         for triple in triples:
-            quad = json.loads(json.dumps(triple))  # a deep copy: pyld's dataset stays intact
+            quad = copy.deepcopy(triple)
             _relabel(quad["subject"], label_map)
             _relabel(quad["object"], label_map)
             out.append(jsonld.JsonLdProcessor.to_nquad(quad, graph))
