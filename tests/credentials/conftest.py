@@ -22,3 +22,6 @@ def read_json(path: Path) -> Any:
 @pytest.fixture(scope="session")
 def loader() -> DocumentLoader:
     return DocumentLoader()
+
+
+W3C_ECDSA = DATA / "w3c-vc-di-ecdsa"

@@ -1,7 +1,8 @@
 """Open Badges 3.0 (and 2.0) as documents that prove themselves.
 
 Verify anything with :func:`verify_credential` (a report of named checks). Sign with Data
-Integrity ``eddsa-rdfc-2022`` (:func:`sign_data_integrity`) or as a VC-JWT
+Integrity ``eddsa-rdfc-2022`` (:func:`sign_data_integrity`; ``ecdsa-rdfc-2019`` and derived
+``ecdsa-sd-2023`` proofs verify too) or as a VC-JWT
 (:func:`sign_vc_jwt`); every JSON-LD context comes from an offline :class:`DocumentLoader`
 that knows only the contexts shipped here and those a document map names. Nothing in this
 package opens a network connection: fetching, where allowed, is a function the caller injects.
@@ -26,6 +27,8 @@ from openbackpack.credentials._did import (
 )
 from openbackpack.credentials._integrity import (
     CRYPTOSUITE,
+    PUBLISHED_CRYPTOSUITES,
+    VERIFIED_CRYPTOSUITES,
     Canonical,
     canonicalize,
     is_supported_proof,
@@ -46,6 +49,7 @@ from openbackpack.credentials._keys import (
     KeyAlgorithm,
     KeyPair,
     PublicKey,
+    UnsupportedKeyTypeError,
     decode_multibase,
     did_key,
     encode_multibase,
@@ -65,7 +69,9 @@ from openbackpack.credentials._status import decode_bitstring, encode_bitstring
 __all__ = [
     "CRYPTOSUITE",
     "DID_CONTEXTS",
+    "PUBLISHED_CRYPTOSUITES",
     "SHIPPED_CONTEXTS",
+    "VERIFIED_CRYPTOSUITES",
     "VERIFY_ALGORITHMS",
     "Baked",
     "Canonical",
@@ -79,6 +85,7 @@ __all__ = [
     "KeyPair",
     "Outcome",
     "PublicKey",
+    "UnsupportedKeyTypeError",
     "VerificationKey",
     "VerificationReport",
     "VerifyingKey",

@@ -42,13 +42,26 @@ SCHEMA_IDS: Final = {
     _SCHEMAS + "achievementcredential_schema.json": "achievementcredential.json",
     _SCHEMAS + "anyachievementcredential_schema.json": "achievementcredential.json",
     _SCHEMAS + "endorsementcredential_schema.json": "endorsementcredential.json",
+    _SCHEMAS + "anyendorsementcredential_schema.json": "endorsementcredential.json",
     _SCHEMAS + "profile_schema.json": "profile.json",
 }
 """The shipped OB 3.0 JSON Schemas, by ``$id`` and by the URLs credentials cite them under.
 
-Credentials cite ``…_schema.json`` names; the published build carries ``…-jsonschema1.json``
-``$id`` values. Both name the same 1EdTech schemas, so both are answered with the shipped copy.
+Credentials cite ``…_schema.json`` names, the URLs the OB 3.0 specification lists (§1.2.3,
+"available online"); the published build carries ``…-jsonschema1.json`` ``$id`` values. Both
+name the same 1EdTech schemas, so both are answered with the shipped copy.
 """
+_PUBLISHED_ELSEWHERE: Final = frozenset(
+    _SCHEMAS + name
+    for name in (
+        "getopenbadgecredentialsresponse_schema.json",
+        "getopenbadgecredentialsresponse-jsonschema1.json",
+        "imsx_statusinfo_schema.json",
+        "imsx_statusinfo-jsonschema1.json",
+    )
+)
+# The API schemas the specification also lists there: they exist, but are not shipped.
+_SCHEMA_FOLDER: Final = _OB3 + "schema/json/"
 _KIND_TYPES: Final = {
     "credential": {"OpenBadgeCredential", "AchievementCredential"},
     "endorsement": {"EndorsementCredential"},
@@ -149,7 +162,16 @@ def check_credential_schemas(
         try:
             schema = _shipped_schema(SCHEMA_IDS[url]) if url in SCHEMA_IDS else loader.get(url)
         except DocumentUnavailableError as exc:
-            report.not_checked("credential schema", f"{url} cannot be read: {exc}")
+            if url.startswith(_SCHEMA_FOLDER) and url not in _PUBLISHED_ELSEWHERE:
+                # OB 3.0's schema folder is closed (the specification lists its files): a
+                # name outside that list is known not to exist, so nobody can check the
+                # credential against it. Anywhere else, an unreadable schema is just unread.
+                report.failed(
+                    "credential schema",
+                    f"{url} is not one of the OB 3.0 JSON Schemas 1EdTech publishes",
+                )
+            else:
+                report.not_checked("credential schema", f"{url} cannot be read: {exc}")
             continue
         errors = list(jsonschema.Draft201909Validator(schema).iter_errors(_proof_list(document)))
         if errors and _contexts(document)[0] == VC1_CONTEXT:

@@ -1,32 +1,43 @@
-"""W3C Data Integrity proofs with the ``eddsa-rdfc-2022`` cryptosuite.
+"""W3C Data Integrity proofs: signed with eddsa-rdfc-2022, verified in three suites.
 
-The algorithm (vc-di-eddsa §3.3): canonicalise the document without its proof and the proof
-options (with the document's ``@context``) with RDFC-1.0 (URDNA2015, by pyld), hash each with
-SHA-256, and sign ``hash(proof options) || hash(document)`` with Ed25519. The signature is the
-``proofValue``, multibase base58btc. ``eddsa-2022``, the suite's earlier name, and the legacy
-``Ed25519Signature2020`` proof type verify the same way.
+``eddsa-rdfc-2022`` (vc-di-eddsa §3.3): canonicalise the document without its proof and the
+proof options (with the document's ``@context``) with RDFC-1.0 (URDNA2015, by pyld), hash each
+with SHA-256, and sign ``hash(proof options) || hash(document)`` with Ed25519. The signature is
+the ``proofValue``, multibase base58btc. ``eddsa-2022``, the suite's earlier name, and the legacy
+``Ed25519Signature2020`` proof type verify the same way. ``ecdsa-rdfc-2019`` (vc-di-ecdsa §3.3)
+is the same with a P-256 key: an ECDSA (SHA-256) signature, raw ``r || s``. Derived proofs of
+``ecdsa-sd-2023`` are verified by :mod:`._ecdsa_sd`.
 """
 
 from __future__ import annotations
 
-import hashlib
+import difflib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric import ed25519
-from pyld import jsonld
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
-from openbackpack._exceptions import DocumentUnavailableError, InvalidCredentialError
-from openbackpack.credentials._keys import KeyPair, PublicKey, decode_multibase, encode_multibase
-from openbackpack.credentials._loader import DocumentLoader, refuse_inline_contexts
+from openbackpack._exceptions import InvalidCredentialError
+from openbackpack.credentials._canon import Canonical, canonicalize, proof_canonical_forms
+from openbackpack.credentials._ecdsa_sd import SD_CRYPTOSUITE, verify_derived_proof
+from openbackpack.credentials._keys import (
+    KeyPair,
+    PublicKey,
+    decode_multibase,
+    encode_multibase,
+    verify_p256,
+)
+from openbackpack.credentials._loader import DocumentLoader
 
 __all__ = [
     "CRYPTOSUITE",
+    "PUBLISHED_CRYPTOSUITES",
+    "VERIFIED_CRYPTOSUITES",
     "Canonical",
     "canonicalize",
+    "describe_unsupported",
     "is_supported_proof",
     "proof_canonical_forms",
     "sign_data_integrity",
@@ -36,7 +47,14 @@ __all__ = [
 CRYPTOSUITE: Final = "eddsa-rdfc-2022"
 """The cryptosuite this package signs with."""
 
-_VERIFIES: Final = frozenset({CRYPTOSUITE, "eddsa-2022"})
+_EDDSA: Final = frozenset({CRYPTOSUITE, "eddsa-2022"})
+_ECDSA_RDFC: Final = "ecdsa-rdfc-2019"
+VERIFIED_CRYPTOSUITES: Final = frozenset(_EDDSA | {_ECDSA_RDFC, SD_CRYPTOSUITE})
+"""The ``DataIntegrityProof`` cryptosuites this package verifies."""
+PUBLISHED_CRYPTOSUITES: Final = frozenset(
+    VERIFIED_CRYPTOSUITES | {"eddsa-jcs-2022", "ecdsa-jcs-2019", "bbs-2023"}
+)
+"""The cryptosuites the W3C Data Integrity Recommendations define (EdDSA, ECDSA, BBS)."""
 # The legacy suite: the same algorithm (RDFC-1.0, SHA-256, Ed25519) under its own proof type.
 _LEGACY_TYPE: Final = "Ed25519Signature2020"
 
@@ -44,77 +62,34 @@ _LEGACY_TYPE: Final = "Ed25519Signature2020"
 def is_supported_proof(proof: Mapping[str, Any]) -> bool:
     """Whether ``proof`` is of a suite this package verifies.
 
-    ``eddsa-rdfc-2022`` (and its earlier name ``eddsa-2022``) and the legacy
-    ``Ed25519Signature2020``.
+    ``eddsa-rdfc-2022`` (and its earlier name ``eddsa-2022``), ``ecdsa-rdfc-2019`` (P-256),
+    derived ``ecdsa-sd-2023`` proofs, and the legacy ``Ed25519Signature2020``.
     """
     if proof.get("type") == _LEGACY_TYPE:
         return True
-    return proof.get("type") == "DataIntegrityProof" and proof.get("cryptosuite") in _VERIFIES
+    return (
+        proof.get("type") == "DataIntegrityProof"
+        and proof.get("cryptosuite") in VERIFIED_CRYPTOSUITES
+    )
 
 
-def canonicalize(document: Mapping[str, Any], loader: DocumentLoader) -> str:
-    """The RDFC-1.0 (URDNA2015) canonical N-Quads of a JSON-LD document.
+def describe_unsupported(proof: Mapping[str, Any]) -> str:
+    """Why a proof of a suite not verified here cannot be checked, naming the suite.
 
-    Raises:
-        InvalidCredentialError: the document is not valid JSON-LD, or names an inline context.
-        DocumentUnavailableError: a context it names is not available to ``loader``.
+    A suite another verifier implements is "not supported here"; a name no W3C cryptosuite
+    has (a misspelling such as ``eddsa-rdf-2022``) is said to be so, with the nearest name.
+    Neither is called invalid: a suite published after this list was written must not be.
     """
-    refuse_inline_contexts(document)
-    try:
-        nquads: str = jsonld.normalize(
-            dict(document),
-            {
-                "algorithm": "URDNA2015",
-                "format": "application/n-quads",
-                "documentLoader": loader,
-                # Strict: a term the contexts do not define would be signed as nothing at all.
-                "safe": True,
-            },
-        )
-    except jsonld.JsonLdError as exc:
-        unavailable = _unavailable(exc)
-        if unavailable is not None:
-            raise unavailable from None
-        raise InvalidCredentialError(f"the document cannot be canonicalised: {exc}") from None
-    return nquads
-
-
-def _unavailable(exc: BaseException | None) -> DocumentUnavailableError | None:
-    # pyld wraps the loader's exception several levels deep, in .cause or .details['cause'].
-    seen = 0
-    while exc is not None and seen < 10:
-        if isinstance(exc, DocumentUnavailableError):
-            return exc
-        details = getattr(exc, "details", None)
-        nested = details.get("cause") if isinstance(details, dict) else None
-        exc = getattr(exc, "cause", None) or nested or exc.__cause__ or exc.__context__
-        seen += 1
-    return None
-
-
-@dataclass(frozen=True, slots=True)
-class Canonical:
-    """The canonical forms a proof covers: the document's and the proof options'."""
-
-    document: str
-    proof: str
-
-    def hash_data(self) -> bytes:
-        """``sha256(proof options) || sha256(document)``: the bytes that are signed."""
-        return (
-            hashlib.sha256(self.proof.encode()).digest()
-            + hashlib.sha256(self.document.encode()).digest()
-        )
-
-
-def proof_canonical_forms(
-    document: Mapping[str, Any], proof: Mapping[str, Any], loader: DocumentLoader
-) -> Canonical:
-    """Canonicalise ``document`` (its ``proof`` removed) and ``proof`` (its value removed)."""
-    unsigned = {key: value for key, value in document.items() if key != "proof"}
-    options = {key: value for key, value in proof.items() if key != "proofValue"}
-    options["@context"] = document.get("@context")
-    return Canonical(canonicalize(unsigned, loader), canonicalize(options, loader))
+    proof_type, suite = proof.get("type"), proof.get("cryptosuite")
+    named = f"{proof_type!r} / {suite!r}"
+    if proof_type != "DataIntegrityProof" or suite in PUBLISHED_CRYPTOSUITES:
+        return f"the proof suite {named} is not supported here"
+    nearest = difflib.get_close_matches(str(suite), sorted(PUBLISHED_CRYPTOSUITES), n=1)
+    hint = f" (did the issuer mean {nearest[0]!r}?)" if nearest else ""
+    return (
+        f"the proof names the cryptosuite {suite!r}, which no W3C Data Integrity cryptosuite"
+        f" is called{hint}; it cannot be checked"
+    )
 
 
 def sign_data_integrity(
@@ -153,7 +128,7 @@ def verify_data_integrity_proof(
     public_key: PublicKey,
     loader: DocumentLoader,
 ) -> Canonical:
-    """Check one ``eddsa-rdfc-2022`` proof of ``document``; return what it covers.
+    """Check one Data Integrity proof of ``document`` (a suite above); return what it covers.
 
     Raises:
         InvalidCredentialError: the proof is malformed, of another suite, or does not verify.
@@ -163,9 +138,18 @@ def verify_data_integrity_proof(
         raise InvalidCredentialError(
             f"unsupported proof {proof.get('type')!r} / {proof.get('cryptosuite')!r}"
         )
+    if proof.get("cryptosuite") == SD_CRYPTOSUITE:
+        return verify_derived_proof(document, proof, public_key, loader)
     value = proof.get("proofValue")
     if not isinstance(value, str):
         raise InvalidCredentialError("the proof has no proofValue")
+    if proof.get("cryptosuite") == _ECDSA_RDFC:
+        if not isinstance(public_key, ec.EllipticCurvePublicKey):
+            raise InvalidCredentialError("ecdsa-rdfc-2019 needs a P-256 verification method")
+        canonical = proof_canonical_forms(document, proof, loader)
+        if not verify_p256(public_key, decode_multibase(value), canonical.hash_data()):
+            raise InvalidCredentialError("the proof's signature does not verify")
+        return canonical
     if not isinstance(public_key, ed25519.Ed25519PublicKey):
         raise InvalidCredentialError("the verification method is not an Ed25519 key")
     canonical = proof_canonical_forms(document, proof, loader)

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 import base58
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, utils
 
 from openbackpack._exceptions import InvalidCredentialError
 
@@ -20,10 +21,12 @@ __all__ = [
     "KeyAlgorithm",
     "KeyPair",
     "PublicKey",
+    "UnsupportedKeyTypeError",
     "decode_multibase",
     "did_key",
     "encode_multibase",
     "public_key_from_multikey",
+    "verify_p256",
 ]
 
 KeyAlgorithm = Literal["Ed25519", "P-256"]
@@ -34,6 +37,22 @@ PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
 
 _ED25519_PREFIX: Final = b"\xed\x01"
 _P256_PREFIX: Final = b"\x80\x24"
+# Multicodec prefixes of public keys other suites use, which this package does not read.
+_OTHER_KEY_TYPES: Final = {
+    b"\x81\x24": "P-384",
+    b"\x82\x24": "P-521",
+    b"\xe7\x01": "secp256k1",
+    b"\xeb\x01": "BLS12-381 G2",
+    b"\xec\x01": "X25519",
+}
+
+
+class UnsupportedKeyTypeError(InvalidCredentialError):
+    """A well-formed Multikey of a key type this package does not read (P-384, BLS12-381...).
+
+    Not a broken key: a proof made with one cannot be checked here, which is not the same as
+    failing.
+    """
 
 
 def encode_multibase(data: bytes) -> str:
@@ -69,7 +88,8 @@ def public_key_from_multikey(value: str) -> PublicKey:
     """Read an Ed25519 or P-256 public key from its Multikey (``publicKeyMultibase``) form.
 
     Raises:
-        InvalidCredentialError: not a Multikey of a supported type.
+        UnsupportedKeyTypeError: a Multikey of a known type this package does not read.
+        InvalidCredentialError: not a Multikey at all.
     """
     data = decode_multibase(value)
     try:
@@ -79,7 +99,33 @@ def public_key_from_multikey(value: str) -> PublicKey:
             return ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), data[2:])
     except ValueError:
         pass
+    other = _OTHER_KEY_TYPES.get(data[:2])
+    if other is not None:
+        raise UnsupportedKeyTypeError(f"a {other} key, not supported here: {value[:20]!r}")
     raise InvalidCredentialError(f"not an Ed25519 or P-256 Multikey: {value[:20]!r}")
+
+
+def verify_p256(public: PublicKey, signature: bytes, data: bytes) -> bool:
+    """Whether ``signature`` is a P-256 ECDSA (SHA-256) signature of ``data`` by ``public``.
+
+    Data Integrity carries ECDSA signatures raw, ``r || s`` (IEEE P1363, 64 bytes);
+    ``cryptography`` takes them DER-encoded, so the two halves are re-encoded, not re-computed.
+    A key that is not P-256 or a signature of another length does not verify.
+    """
+    if not isinstance(public, ec.EllipticCurvePublicKey) or not isinstance(
+        public.curve, ec.SECP256R1
+    ):
+        return False
+    if len(signature) != 64:
+        return False
+    der = utils.encode_dss_signature(
+        int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+    )
+    try:
+        public.verify(der, data, ec.ECDSA(hashes.SHA256()))
+    except InvalidSignature:
+        return False
+    return True
 
 
 def did_key(public: PublicKey) -> str:

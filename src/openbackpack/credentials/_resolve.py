@@ -2,7 +2,10 @@
 
 * ``did:key:z…``: the key is in the identifier.
 * ``did:web:…#frag``: the DID document (through the loader: ``did_web_url``) must list the
-  method, as an assertion method.
+  method, as an assertion method. When the document cannot be read and the fragment is a
+  Multikey (the 1EdTech convention), that key is returned *unbound*: the proof can be checked
+  with it, but whether it is the issuer's key cannot be, so the verifier reports the issuer key
+  as "could not be checked".
 * ``https://issuer#z6Mk…``: the controller document is read when the loader can give it;
   offline, the 1EdTech convention is followed: the fragment is the Multikey, and the part
   before ``#`` must be the issuer's id.
@@ -17,7 +20,7 @@ from typing import Any
 from openbackpack._exceptions import DocumentUnavailableError, InvalidCredentialError
 from openbackpack.credentials._did import did_web_url
 from openbackpack.credentials._jwt import VerifyingKey
-from openbackpack.credentials._keys import public_key_from_multikey
+from openbackpack.credentials._keys import UnsupportedKeyTypeError, public_key_from_multikey
 from openbackpack.credentials._loader import DocumentLoader
 
 __all__ = ["KeyUnresolvableError", "ResolvedKey", "resolve_verification_method"]
@@ -33,6 +36,8 @@ class ResolvedKey:
 
     key: VerifyingKey | Mapping[str, Any]
     how: str
+    bound: bool = True
+    """False when the key is known only from the method itself, not from the issuer."""
 
 
 def _controller(method: str) -> str:
@@ -61,6 +66,25 @@ def _from_document(document: Any, method: str) -> VerifyingKey | Mapping[str, An
     raise InvalidCredentialError(f"{method} has no publicKeyMultibase or publicKeyJwk")
 
 
+def _unbound_fragment_key(method: str, why: str) -> ResolvedKey:
+    # A did:web's keys are what its DID document lists; a Multikey in the fragment is only what
+    # the credential claims. It still lets the signature be checked, so the report can say
+    # "intact, signer unknown" instead of nothing.
+    fragment = method.partition("#")[2]
+    if not fragment.startswith("z"):
+        raise KeyUnresolvableError(why)
+    try:
+        key = public_key_from_multikey(fragment)
+    except InvalidCredentialError:
+        raise KeyUnresolvableError(why) from None
+    return ResolvedKey(
+        key,
+        f"{why}; the Multikey in the method's fragment verifies the proof but is not known"
+        " to be the issuer's",
+        bound=False,
+    )
+
+
 def resolve_verification_method(
     method: object, issuer_id: str | None, loader: DocumentLoader
 ) -> ResolvedKey:
@@ -69,8 +93,16 @@ def resolve_verification_method(
     Raises:
         InvalidCredentialError: the method is malformed, or names a key that is not the
             issuer's.
-        KeyUnresolvableError: a document needed to find the key is unavailable.
+        KeyUnresolvableError: a document needed to find the key is unavailable, or the key
+            is of a type this package does not read.
     """
+    try:
+        return _resolve(method, issuer_id, loader)
+    except UnsupportedKeyTypeError as exc:
+        raise KeyUnresolvableError(str(exc)) from None
+
+
+def _resolve(method: object, issuer_id: str | None, loader: DocumentLoader) -> ResolvedKey:
     if not isinstance(method, str) or ":" not in method:
         raise InvalidCredentialError(f"the verification method {method!r} is not a URI")
     controller = _controller(method)
@@ -90,7 +122,7 @@ def resolve_verification_method(
         try:
             document = loader.get(did_web_url(controller))
         except DocumentUnavailableError as exc:
-            raise KeyUnresolvableError(f"the DID document cannot be read: {exc}") from None
+            return _unbound_fragment_key(method, f"the DID document cannot be read: {exc}")
         return ResolvedKey(_from_document(document, method), "the issuer's did:web document")
     try:
         document = loader.get(controller)

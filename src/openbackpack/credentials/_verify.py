@@ -22,8 +22,10 @@ from openbackpack.credentials._checks import (
     check_schema,
     check_type,
 )
+from openbackpack.credentials._ecdsa_sd import SD_CRYPTOSUITE
 from openbackpack.credentials._integrity import (
     canonicalize,
+    describe_unsupported,
     is_supported_proof,
     verify_data_integrity_proof,
 )
@@ -139,7 +141,10 @@ class Verifier:
         except KeyUnresolvableError as exc:
             report.not_checked("issuer key", str(exc))
             return None
-        report.passed("issuer key", f"{method}: {resolved.how}")
+        if resolved.bound:
+            report.passed("issuer key", f"{method}: {resolved.how}")
+        else:
+            report.not_checked("issuer key", f"{method}: {resolved.how}")
         return resolved.key
 
     def _proofs(self, report: VerificationReport, document: dict[str, Any]) -> SignedGraph | None:
@@ -178,7 +183,7 @@ class Verifier:
             # missing) is not a proof of any suite: nothing could check it, ever.
             report.failed("proof", f"the proof {suite} uses undefined terms: {sorted(dropped)}")
             return
-        report.not_checked("proof", f"the proof suite {suite} is not supported here")
+        report.not_checked("proof", describe_unsupported(proof))
 
     def _one_proof(
         self, report: VerificationReport, document: dict[str, Any], proof: dict[str, Any]
@@ -198,7 +203,11 @@ class Verifier:
         except DocumentUnavailableError as exc:
             report.not_checked("proof", f"a context is unavailable: {exc}")
             return None
-        report.passed("proof", f"{proof.get('cryptosuite') or proof.get('type')} verifies")
+        suite = proof.get("cryptosuite") or proof.get("type")
+        if suite == SD_CRYPTOSUITE:
+            report.passed("proof", f"{suite} verifies (a derived proof: what it discloses)")
+        else:
+            report.passed("proof", f"{suite} verifies")
         report.credential = document
         return SignedGraph(canonical.document, _document_id(document))
 
