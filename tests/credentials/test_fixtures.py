@@ -213,3 +213,12 @@ def test_credential_schemas_by_where_they_live(schema_url: str, outcome: CheckOu
     check = report.check("credential schema")
     assert check is not None
     assert check.outcome is outcome, report.to_json()
+
+
+def test_a_key_taken_from_an_https_method_s_fragment_is_warned_about() -> None:
+    """A valid credential whose key is only its own fragment's Multikey says so in a warning."""
+    report = verify_credential(OB30 / "simple.json", loader=_loader(), now=NOW)
+    assert report.valid
+    assert any("nothing but the credential ties the key" in w for w in report.warnings), (
+        report.to_json()
+    )

@@ -38,6 +38,8 @@ class ResolvedKey:
     how: str
     bound: bool = True
     """False when the key is known only from the method itself, not from the issuer."""
+    warning: str | None = None
+    """What a relying party should know about how far the key is tied to the issuer."""
 
 
 def _controller(method: str) -> str:
@@ -134,4 +136,12 @@ def _resolve(method: object, issuer_id: str | None, loader: DocumentLoader) -> R
     if not fragment.startswith("z"):
         raise KeyUnresolvableError(f"the controller document of {method} cannot be read")
     # 1EdTech's convention: "<issuer id>#<publicKeyMultibase>", the controller not fetched.
-    return ResolvedKey(public_key_from_multikey(fragment), "the Multikey in the method's fragment")
+    return ResolvedKey(
+        public_key_from_multikey(fragment),
+        "the Multikey in the method's fragment",
+        warning=(
+            f"the issuer key of {method} is the Multikey in its own fragment: the controller "
+            f"document {controller} could not be read, so nothing but the credential ties the "
+            "key to the issuer; map that document to confirm the signer"
+        ),
+    )

@@ -141,6 +141,8 @@ class Verifier:
         except KeyUnresolvableError as exc:
             report.not_checked("issuer key", str(exc))
             return None
+        if resolved.warning is not None and resolved.warning not in report.warnings:
+            report.warnings.append(resolved.warning)
         if resolved.bound:
             report.passed("issuer key", f"{method}: {resolved.how}")
         else:
