@@ -12,9 +12,11 @@ hour.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Final
 
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -27,7 +29,7 @@ from starlette.routing import BaseRoute, Route
 from openbackpack._pinned_fetch import Fetcher, FetchError, Resolver
 from openbackpack.web._context import web_of
 
-__all__ = ["ImageCache", "image_src", "routes"]
+__all__ = ["ImageCache", "image_links", "image_src", "routes"]
 
 MAX_BYTES: Final = 512 * 1024
 _TYPES: Final = frozenset({"image/png", "image/jpeg", "image/gif", "image/svg+xml"})
@@ -99,16 +101,46 @@ class ImageCache:
         return media_type, fetched.content
 
 
+@functools.lru_cache(maxsize=8)
+def _serializer_for(secret_key: str) -> URLSafeSerializer:
+    return URLSafeSerializer(secret_key, salt=_SALT)
+
+
+@functools.lru_cache(maxsize=4096)
+def _token(secret_key: str, image: str) -> str:
+    # Tokens carry no time, so one image has one token: badges of one class share an image,
+    # and a page of many badges signs each image once.
+    token = _serializer_for(secret_key).dumps(image)
+    assert isinstance(token, str)
+    return token
+
+
 def _serializer(request: Request) -> URLSafeSerializer:
-    return URLSafeSerializer(web_of(request).settings.secret_key, salt=_SALT)
+    return _serializer_for(web_of(request).settings.secret_key)
 
 
 def image_src(request: Request, image: str | None) -> str | None:
     """The ``src`` to show a badge image with: this app's URL for it, or None."""
-    if not image or not image.startswith(("https://", "http://")):
-        return None
-    token = _serializer(request).dumps(image)
-    return str(request.url_for("badge_image", token=token))
+    return image_links(request)(image)
+
+
+def image_links(request: Request) -> Callable[[str | None], str | None]:
+    """:func:`image_src` for many images of one page: the route is looked up once.
+
+    A page of 200 badges otherwise spends most of its rendering in ``url_for``.
+    """
+    secret_key = web_of(request).settings.secret_key
+    prefix: list[str] = []
+
+    def link(image: str | None) -> str | None:
+        if not image or not image.startswith(("https://", "http://")):
+            return None
+        if not prefix:
+            # Tokens are URL-safe base64 and dots: appended as they are, as url_for would.
+            prefix.append(str(request.url_for("badge_image", token="_"))[:-1])  # noqa: S106
+        return prefix[0] + _token(secret_key, image)
+
+    return link
 
 
 async def badge_image(request: Request) -> Response:
