@@ -65,7 +65,11 @@ def test_a_learner_connects_a_2_1_backpack_through_the_consent_page(
     assert back.startswith(web.url + "/oauth/callback?")
     done = learner.get(back)
     assert done.status_code == 303
-    assert done.headers["location"].endswith(f"/backpacks/{provider}/collections")
+    assert done.headers["location"].endswith("/badges")
+    assert learner.get("/badges").status_code == 200
+    home = learner.get("/").text
+    assert "See the badges" in home
+    assert "Choose collections" not in home
     with web.site.store.transaction() as tx:
         account = tx.accounts.find("learner-a", provider)
     assert account is not None

@@ -61,7 +61,14 @@ async def home(request: Request) -> Response:
         with store.transaction() as tx:
             accounts = tx.accounts.list(owner=user.id)
             pending = tx.verifications.find(user.id)
-        return {"backpacks": offered, "accounts": accounts, "pending": pending}
+        # Only Displayer (v1) and Badgr (v2) backpacks have collections to choose.
+        with_collections = {
+            b.id for b in offered if b.provider.api_version in (ApiVersion.V1, ApiVersion.V2)
+        }
+        return {
+            "backpacks": offered, "accounts": accounts, "pending": pending,
+            "with_collections": with_collections,
+        }  # fmt: skip
 
     return render(request, "home.html", **await run_in_threadpool(read))
 

@@ -77,7 +77,7 @@ def _take_state(request: Request, state: str) -> bool:
 
 
 async def callback(request: Request) -> Response:
-    """Where the backpack sends the browser back: finish the connection, then collections."""
+    """Where the backpack sends the browser back: finish the connection, then the badges."""
     user = require_user(request)
     web = web_of(request)
     query = request.query_params
@@ -92,7 +92,8 @@ async def callback(request: Request) -> Response:
     )  # fmt: skip
     if account.owner != user.id:
         raise HTTPException(404)
-    return redirect(request, "collections_form", provider_id=account.provider_id)
+    # Badge Connect has no collections to choose: every badge of the account is shown.
+    return redirect(request, "badges")
 
 
 def routes() -> list[BaseRoute]:
