@@ -6,6 +6,7 @@ and ``x-admin: 1`` makes them an admin; without ``x-user`` nobody is logged in.
 
 from __future__ import annotations
 
+import gettext
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -85,6 +86,7 @@ def serve_pages(
     site: Site,  # noqa: F811
     client: BackpackClient,  # noqa: F811
     identify_with: Identify | None = None,
+    translations: gettext.NullTranslations | None = None,
     **options: Any,
 ) -> Iterator[Web]:
     """Serve the pages over ``site`` on loopback, with ``options`` for :class:`WebSettings`."""
@@ -92,7 +94,9 @@ def serve_pages(
     settings = WebSettings(
         secret_key="test-secret-key-of-the-pages", mailer=site.outbox, client=client, **options
     )
-    app = create_web_app(site.store, settings, identify=identify_with or identify)
+    app = create_web_app(
+        site.store, settings, identify=identify_with or identify, translations=translations
+    )
     with serve_in_thread(app) as url:
         running = Web(url, site, [])
         yield running
