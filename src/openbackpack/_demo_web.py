@@ -54,6 +54,8 @@ class WebDemo:
 
     app: Starlette
     sock: socket.socket
+    store: Store
+    client: BackpackClient
     url: str
     host_url: str
     store_url: str
@@ -126,4 +128,4 @@ def web_demo(directory: Path) -> Iterator[WebDemo]:
                 Mount("/", app=pages),
             ]
         )
-        yield WebDemo(app, sock, url, host.base_url, store_url, outbox)
+        yield WebDemo(app, sock, store, client, url, host.base_url, store_url, outbox)
