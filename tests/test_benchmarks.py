@@ -153,3 +153,21 @@ def test_an_unknown_benchmark_is_a_usage_error(capsys: pytest.CaptureFixture[str
         main(["nope"])
     assert exited.value.code == 2
     assert "bulk_push" in capsys.readouterr().err
+
+
+def test_web_badges_runs_at_a_small_size() -> None:
+    """web_badges times the page and external_badges alone, cold and warm, on a few badges."""
+    from benchmarks import web_badges
+
+    results = web_badges.measure(
+        badges=6, collections=3, round_trip=0.0, cold_rounds=1, warm_rounds=2
+    )
+    assert [r.as_dict()["cache"] for r in results] == ["cold", "warm"]
+    for result in results:
+        line = result.as_dict()
+        assert line["name"] == "web_badges"
+        assert line["badges"] == 6
+        assert line["collections"] == 3
+        assert len(line["page_rounds_s"]) == len(line["alone_rounds_s"]) == line["rounds"]
+        assert result.ratio == result.openbackpack / result.baseline
+        assert len(line["load_average"]) == 3

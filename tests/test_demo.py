@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
+
+import httpx2
 
 
 def test_demo_runs_every_step_and_exits_0(tmp_path: Path) -> None:
@@ -43,10 +47,6 @@ def test_demo_runs_every_step_and_exits_0(tmp_path: Path) -> None:
 
 def test_demo_keep_serves_until_interrupted_and_leaves_the_store(tmp_path: Path) -> None:
     """With --keep the host keeps answering at the printed URL until Ctrl-C; the store stays."""
-    import signal
-
-    import httpx2
-
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENBACKPACK_")}
     env["TMPDIR"] = str(tmp_path)
     with subprocess.Popen(
@@ -70,3 +70,61 @@ def test_demo_keep_serves_until_interrupted_and_leaves_the_store(tmp_path: Path)
     assert answer.status_code == 404
     assert process.returncode == 0
     assert Path(printed["store"].removeprefix("sqlite:///")).exists()
+
+
+def _log_in(browser: httpx2.Client, user: str, *, admin: bool) -> None:
+    form = browser.get("/demo-login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert token is not None
+    fields = {"csrf_token": token.group(1), "user": user, **({"admin": "yes"} if admin else {})}
+    assert browser.post("/demo-login", data=fields).status_code == 303
+
+
+def _check_pages(base: str) -> None:
+    with httpx2.Client(base_url=base, timeout=10) as nobody:
+        assert nobody.get("/").headers["location"] == "/demo-login"
+    with httpx2.Client(base_url=base, timeout=10) as learner:
+        _log_in(learner, "learner-1", admin=False)
+        home = learner.get("/")
+        assert home.status_code == 200
+        assert "Backpacks on offer" in home.text
+        assert "API 2.1" in home.text
+        assert "Open Badges explorer" in learner.get("/awards").text
+        assert learner.get("/admin/backpacks").status_code == 403
+    with httpx2.Client(base_url=base, timeout=10) as admin:
+        _log_in(admin, "admin-1", admin=True)
+        listed = admin.get("/admin/backpacks")
+        assert listed.status_code == 200
+        assert listed.text.count('<tr id="backpack-') == 2
+
+
+def test_demo_web_serves_the_pages_with_a_demo_learner_and_admin(tmp_path: Path) -> None:
+    """demo --web prints the URL and logins; both work over HTTP; Ctrl-C ends it cleanly."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENBACKPACK_")}
+    env["TMPDIR"] = str(tmp_path)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "openbackpack", "demo", "--web"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert process.stdout is not None
+        printed: list[str] = []
+        for line in process.stdout:
+            printed.append(line)
+            if "serving until Ctrl-C" in line:
+                break
+        base = printed[0].split(" at ", 1)[1].strip().rstrip("/")
+        assert base.startswith("http://127.0.0.1:")
+        assert f"demo login at {base}/demo-login" in "".join(printed)
+        assert "learner-1" in "".join(printed)
+        _check_pages(base)
+    finally:
+        process.send_signal(signal.SIGINT)
+        rest, errors = process.communicate(timeout=30)
+    assert process.returncode == 0
+    assert "stopped" in rest
+    assert "Traceback" not in errors
+    assert errors.strip() == ""

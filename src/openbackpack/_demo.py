@@ -36,7 +36,7 @@ from openbackpack.services import (
 )
 from openbackpack.store import SecretBox, Store
 
-__all__ = ["DemoEnvironment", "DemoStep", "run_demo"]
+__all__ = ["DemoEnvironment", "DemoStep", "demo_png", "run_demo"]
 
 ISSUER_EMAIL: Final = "issuer@demo.example"
 LEARNER_EMAIL: Final = "learner@demo.example"
@@ -68,7 +68,7 @@ class DemoEnvironment:
     steps: list[DemoStep] = field(default_factory=list)
 
 
-def _png(size: int = 32) -> bytes:
+def demo_png(size: int = 32) -> bytes:
     """A small opaque PNG (a blue square), made here so the demo needs no image file."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
@@ -163,7 +163,7 @@ def _steps(
         with store.transaction() as tx:
             issuer = tx.issuers.create("Demo University", "https://demo.example", ISSUER_EMAIL)
             badge = tx.badge_classes.create(
-                issuer.id, "Open Badges explorer", "Ran the openbackpack demo.", _png(),
+                issuer.id, "Open Badges explorer", "Ran the openbackpack demo.", demo_png(),
                 criteria_narrative="Run `openbackpack demo`.",
             )  # fmt: skip
             award = tx.awards.create(badge.id, LEARNER_EMAIL)

@@ -6,11 +6,12 @@ and ``x-admin: 1`` makes them an admin; without ``x-user`` nobody is logged in.
 
 from __future__ import annotations
 
+import gettext
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx2
 import pytest
@@ -26,6 +27,10 @@ from tests.services.conftest import (  # noqa: F401 (fixtures used by the web te
     hosts,
     site,
 )
+from tests.web._browser import ARGS, CHROMIUM
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -81,22 +86,33 @@ def serve_pages(
     site: Site,  # noqa: F811
     client: BackpackClient,  # noqa: F811
     identify_with: Identify | None = None,
+    translations: gettext.NullTranslations | None = None,
     **options: Any,
 ) -> Iterator[Web]:
     """Serve the pages over ``site`` on loopback, with ``options`` for :class:`WebSettings`."""
+    options = {"issuer_base_url": ISSUER_BASE, **options}
     settings = WebSettings(
-        secret_key="test-secret-key-of-the-pages",
-        issuer_base_url=ISSUER_BASE,
-        mailer=site.outbox,
-        client=client,
-        **options,
+        secret_key="test-secret-key-of-the-pages", mailer=site.outbox, client=client, **options
     )
-    app = create_web_app(site.store, settings, identify=identify_with or identify)
+    app = create_web_app(
+        site.store, settings, identify=identify_with or identify, translations=translations
+    )
     with serve_in_thread(app) as url:
         running = Web(url, site, [])
         yield running
         for http in running.opened:
             http.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Chromium, headless, for the module."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield launched
+        launched.close()
 
 
 @pytest.fixture
@@ -108,7 +124,9 @@ def web(site: Site, client: BackpackClient) -> Iterator[Web]:  # noqa: F811
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Browser tests run on the SQLite store only: what they prove is the page, not the database."""
-    dropped = [i for i in items if i.path.name == "test_browser.py" and "[postgresql" in i.nodeid]
+    dropped = [
+        i for i in items if i.path.name.startswith("test_browser") and "[postgresql" in i.nodeid
+    ]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = [i for i in items if i not in dropped]

@@ -126,3 +126,23 @@ def test_the_primary_s_site_password_is_never_shown(web: Web) -> None:
     page = _admin(web).get(f"/admin/backpacks/{web.site.primary_id}").text
     assert ISSUER_EMAIL in page
     assert ISSUER_PASSWORD not in page
+
+
+def test_the_settings_page_edits_the_public_address_of_the_site(web: Web) -> None:
+    """site_url is saved as https or loopback http; a plain http public one is refused (400)."""
+    admin = web.visitor("admin-1", admin=True)
+    page = admin.get("/admin/settings")
+    assert 'id="site_url"' in page.text
+    form = {"default_issuer_contact": ISSUER_EMAIL, "allow_external_backpacks": "true"}
+    saved = admin.post("/admin/settings", {**form, "site_url": "https://lms.example.org/moodle"})
+    assert saved.status_code == 200
+    assert 'value="https://lms.example.org/moodle"' in saved.text
+    assert site_settings(web.site.store).site_url == "https://lms.example.org/moodle"
+    for bad in ("http://lms.example.org", "lms.example.org", "https://lms.example.org/?a=1"):
+        refused = admin.post("/admin/settings", {**form, "site_url": bad})
+        assert refused.status_code == 400, bad
+        assert "site_url must be an https URL" in refused.text
+    assert site_settings(web.site.store).site_url == "https://lms.example.org/moodle"
+    local = admin.post("/admin/settings", {**form, "site_url": "http://127.0.0.1:8000"})
+    assert local.status_code == 200
+    assert site_settings(web.site.store).site_url == "http://127.0.0.1:8000"

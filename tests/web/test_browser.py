@@ -2,6 +2,7 @@
 
 Playwright's own browser download is not available offline, so the system binary is launched;
 the tests are skipped (with the reason) where it is not installed. ``.ci/run`` installs it.
+The browser and the accessibility checker are set up in ``_browser.py``.
 """
 
 from __future__ import annotations
@@ -10,41 +11,19 @@ import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
-
-import pytest
 
 from openbackpack.client import BackpackClient
 from openbackpack.store import IdentifierKind
 from tests.registry_data import PNG
 from tests.services.conftest import LEARNER_EMAIL, LEARNER_PASSWORD, Hosts, collection
 
+from ._browser import CHROMIUM, needs_axe, needs_chromium, serious_violations
 from .conftest import Web
 
-CHROMIUM = Path("/usr/bin/chromium")
-_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium")
+pytestmark = needs_chromium
 
 if CHROMIUM.exists():
-    from playwright.sync_api import Browser, Page, expect, sync_playwright
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Chromium, headless, for the module."""
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=_ARGS)
-        yield launched
-        launched.close()
+    from playwright.sync_api import Browser, Page, expect
 
 
 @contextmanager
@@ -101,13 +80,7 @@ def test_a_learner_connects_adds_chooses_sees_and_disconnects_in_a_browser(
         expect(page.get_by_text("You have not connected a backpack yet.")).to_be_visible()
 
 
-AXE = Path(__file__).resolve().parents[2] / ".cache/npm/node_modules/axe-core/axe.min.js"
-
-
-@pytest.mark.skipif(
-    not AXE.exists(),
-    reason="axe-core not installed: npm install --no-save --prefix .cache/npm axe-core@4",
-)
+@needs_axe
 def test_every_page_has_no_serious_accessibility_violation(browser: Browser, web: Web) -> None:
     """axe-core, run in each page (learner's and admin's), finds no serious or critical issue."""
     # Only the checker's own script needs the CSP lifted; the pages themselves send none.
@@ -125,9 +98,7 @@ def test_every_page_has_no_serious_accessibility_violation(browser: Browser, web
         page = context.new_page()
         for path in paths:
             page.goto(path)
-            page.add_script_tag(path=str(AXE))
-            violations = page.evaluate("async () => (await axe.run()).violations")
-            serious = [v["id"] for v in violations if v["impact"] in ("serious", "critical")]
+            serious = serious_violations(page)
             if serious:
                 found[path] = serious
     finally:

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from openbackpack.client import BackpackClient
+from openbackpack.serve import serve_in_thread
 from openbackpack.services import push_award, select_collections
+from openbackpack.web._images import ImageCache, ImageRefused
 from tests.registry_data import PNG
 from tests.services.conftest import (
     ISSUER_BASE,
@@ -66,3 +76,63 @@ def test_a_loopback_image_is_refused_by_default(
         found = _IMG.search(learner.get("/badges").text)
         assert found is not None
         assert learner.get(found.group(1).replace("&amp;", "&")).status_code == 404
+
+
+class Rebinding:
+    """A resolver answering ``first`` once, then ``later`` for ever; it counts the calls."""
+
+    def __init__(self, first: str, later: str) -> None:
+        self.first, self.later, self.calls = first, later, 0
+
+    def __call__(self, host: str, port: int) -> list[str]:
+        self.calls += 1
+        return [self.first if self.calls == 1 else self.later]
+
+
+@contextmanager
+def _image_server() -> Iterator[tuple[int, list[str]]]:
+    """A loopback server answering a PNG at /badge.png; yields its port and the paths asked."""
+    asked: list[str] = []
+
+    async def badge(request: Request) -> Response:
+        asked.append(request.url.path)
+        return Response(PNG, media_type="image/png")
+
+    app = Starlette(routes=[Route("/badge.png", badge)])
+    with serve_in_thread(app) as url:
+        yield int(url.rsplit(":", 1)[1]), asked
+
+
+def test_a_name_rebound_to_loopback_after_the_check_never_reaches_it() -> None:
+    """Public on the one lookup, loopback on the next: the image is refused, loopback unasked."""
+    with _image_server() as (port, asked):
+        # A public address on the loopback server's port: nothing answers there in a test.
+        resolver = Rebinding("93.184.216.34", "127.0.0.1")
+        cache = ImageCache(allow_private=False, resolver=resolver, timeout=0.3)
+        with pytest.raises(ImageRefused):
+            cache.get(f"http://badges.rebind.test:{port}/badge.png")
+    assert resolver.calls == 1
+    assert asked == []
+
+
+def test_a_name_resolving_to_a_private_address_is_refused_before_connecting() -> None:
+    """A private first answer is refused at once: no connection, and the reason names it."""
+    with _image_server() as (port, asked):
+        resolver = Rebinding("10.0.0.1", "127.0.0.1")
+        cache = ImageCache(allow_private=False, resolver=resolver, timeout=0.3)
+        with pytest.raises(ImageRefused, match="private"):
+            cache.get(f"http://badges.rebind.test:{port}/badge.png")
+    assert resolver.calls == 1
+    assert asked == []
+
+
+def test_the_image_is_fetched_from_the_address_checked_once() -> None:
+    """With private addresses allowed, the image comes from the first answer, asked once."""
+    with _image_server() as (port, asked):
+        resolver = Rebinding("127.0.0.1", "127.0.0.2")
+        cache = ImageCache(allow_private=True, resolver=resolver)
+        url = f"http://badges.rebind.test:{port}/badge.png"
+        assert cache.get(url) == ("image/png", PNG)
+        assert cache.get(url) == ("image/png", PNG)  # cached: no second lookup or fetch
+    assert resolver.calls == 1
+    assert asked == ["/badge.png"]

@@ -164,10 +164,27 @@ def demo(
             help="Leave the host and store running (until Ctrl-C) and print how to reach them.",
         ),
     ] = False,
+    web: Annotated[
+        bool,
+        typer.Option(
+            "--web",
+            help="Serve the pages instead, with a demo learner and admin, until Ctrl-C.",
+        ),
+    ] = False,
 ) -> None:
-    """Run the whole job end to end: a reference host, a site, a learner, a badge, a backpack."""
+    """Run the whole job end to end: a reference host, a site, a learner, a badge, a backpack.
+
+    With --web: start the reference host, the issuer and the pages on loopback, print their
+    address and the demo login, and serve until Ctrl-C.
+    """
     import tempfile
     import threading
+
+    if web:
+        if keep:
+            raise typer.BadParameter("--web serves until Ctrl-C already", param_hint="--keep")
+        _web_demo()
+        return
 
     from openbackpack._demo import DemoEnvironment, run_demo
 
@@ -188,6 +205,36 @@ def demo(
                        keep=wait if keep else None)  # fmt: skip
     total = sum(step.seconds for step in env.steps)
     out.print(f"openbackpack demo: {len(env.steps)} steps done in {total:.2f}s", markup=False)
+
+
+def _web_demo() -> None:
+    import tempfile
+
+    from openbackpack._demo import LEARNER_EMAIL, LEARNER_PASSWORD
+    from openbackpack._demo_web import ADMIN, LEARNER, web_demo
+    from openbackpack.cli._web import serve_until_interrupted
+
+    def say(line: str) -> None:
+        out.print(line, markup=False)
+
+    try:
+        with (
+            tempfile.TemporaryDirectory(prefix="openbackpack-demo-") as directory,
+            web_demo(Path(directory)) as running,
+        ):
+            say(f"openbackpack demo pages at {running.url}/")
+            say(f"demo login at {running.url}/demo-login")
+            say(f"  learner: user id {LEARNER}; their backpack login on the host is "
+                f"{LEARNER_EMAIL} / {LEARNER_PASSWORD}")  # fmt: skip
+            say(f"  admin:   user id {ADMIN}, with 'Site administrator' ticked")
+            say(f"host:    {running.host_url} (Badgr v2 and Badge Connect 2.1)")
+            say(f"store:   {running.store_url}")
+            say(f"outbox:  {running.outbox} (the verification codes)")
+            say("serving until Ctrl-C")
+            serve_until_interrupted(running.app, running.sock)
+    except KeyboardInterrupt:
+        pass  # Ctrl-C before the pages were up: stop all the same
+    say("stopped")
 
 
 _issuer.register(app)

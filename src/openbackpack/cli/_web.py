@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import socket
 from typing import Annotated, Final
 
 import typer
@@ -11,6 +13,7 @@ import uvicorn
 from rich.console import Console
 from starlette.applications import Starlette
 from starlette.routing import Mount
+from starlette.types import ASGIApp
 
 from openbackpack.cli._context import open_store
 from openbackpack.cli._flows import mailer_from_environment
@@ -19,7 +22,7 @@ from openbackpack.serve import base_url_of, bind_socket
 from openbackpack.web import WebSettings, create_web_app
 from openbackpack.web._demo import demo_identify, demo_routes, is_loopback
 
-__all__ = ["WEB_SECRET_ENV", "web_app"]
+__all__ = ["WEB_SECRET_ENV", "serve_until_interrupted", "web_app"]
 
 WEB_SECRET_ENV: Final = "OPENBACKPACK_WEB_SECRET"
 """Environment variable with the key that signs the pages' session cookie."""
@@ -84,12 +87,16 @@ def serve(
     if demo_login:
         out.print(f"demo login at {base_url}/demo-login", markup=False)
     out.print(where, markup=False)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     try:
-        server.run(sockets=[sock])
-    except KeyboardInterrupt:
-        pass  # Ctrl-C is the normal way to stop
+        serve_until_interrupted(app, sock)
     finally:
         sock.close()
         store.close()
     out.print("openbackpack pages stopped", markup=False)
+
+
+def serve_until_interrupted(app: ASGIApp, sock: socket.socket) -> None:
+    """Serve ``app`` on ``sock`` in this thread until Ctrl-C (or SIGTERM), quietly."""
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is the normal way to stop
+        server.run(sockets=[sock])

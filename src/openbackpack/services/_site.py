@@ -9,6 +9,7 @@ privacy export and erasure.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import Final
@@ -64,13 +65,43 @@ def _https_url(key: str, value: str) -> str:
     return value
 
 
+def _loopback(host: str) -> bool:
+    if host.casefold() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _site_url(key: str, value: str) -> str:
+    # The pages build their OAuth callback on it: https for a real site, or plain http on
+    # this machine's loopback (a demo or a test), which browsers and RFC 8252 treat as safe.
+    value = value.strip()
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    plain_loopback = parts.scheme == "http" and _loopback(parts.hostname or "")
+    if (
+        (parts.scheme != "https" and not plain_loopback)
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+    ):
+        raise InvalidInputError(
+            f"{key} must be an https URL (or http on a loopback address) without query or "
+            f"fragment, not {value!r}"
+        )
+    return value
+
+
 _PARSERS: Final[dict[str, Callable[[str, str], object]]] = {
     "allow_external_backpacks": _boolean,
     "default_issuer_name": _text,
     "default_issuer_contact": _text,
     "verification_email_subject": _template,
     "verification_email_body": _template,
-    "site_url": _https_url,
+    "site_url": _site_url,
     "site_logo_url": _https_url,
 }
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import gettext
 import logging
 from collections.abc import Sequence
 from importlib.resources import files
+from typing import Final
 
 import jinja2
 from starlette.applications import Starlette
@@ -24,7 +26,7 @@ from openbackpack.web._context import Identify, Web, WebSettings, web_of
 from openbackpack.web._render import environment, render
 from openbackpack.web._security import SECURITY_HEADERS, LoginRequired, SecurityHeaders
 
-__all__ = ["create_web_app"]
+__all__ = ["MESSAGES_DOMAIN", "create_web_app", "english"]
 
 _log = logging.getLogger(__name__)
 
@@ -71,6 +73,18 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return page
 
 
+MESSAGES_DOMAIN: Final = "openbackpack"
+"""The gettext domain of the pages' messages (``messages.pot`` is its template)."""
+
+
+@functools.lru_cache(maxsize=1)
+def english() -> gettext.NullTranslations:
+    """The English catalog shipped with the pages (``web/locale/en``)."""
+    mo = files("openbackpack.web") / "locale" / "en" / "LC_MESSAGES" / f"{MESSAGES_DOMAIN}.mo"
+    with mo.open("rb") as compiled:
+        return gettext.GNUTranslations(compiled)
+
+
 def create_web_app(
     store: Store,
     settings: WebSettings,
@@ -87,10 +101,11 @@ def create_web_app(
         settings: secrets, the mailer and the platform's URLs.
         identify: the platform's hook naming the current user (None: nobody logged in).
         templates: a loader tried before the built-in templates, to override them by name.
-        translations: the message catalog (default: the English source strings).
+        translations: the message catalog (default: the English one shipped, see
+            :func:`english`); a platform passes its own for other languages.
         extra_routes: more routes served by the app (``web serve`` adds its demo login).
     """
-    catalog = translations if translations is not None else gettext.NullTranslations()
+    catalog = translations if translations is not None else english()
     routes = [
         Route("/style.css", _stylesheet, name="stylesheet"),
         *_learner.routes(),

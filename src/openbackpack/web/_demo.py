@@ -7,17 +7,18 @@ only to loopback clients, and the command refuses it unless it listens on loopba
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from openbackpack.web._context import WebUser, web_of
+from openbackpack.web._context import Identify, WebUser, web_of
 from openbackpack.web._render import redirect, render
 from openbackpack.web._security import check_csrf
 
-__all__ = ["demo_identify", "demo_routes", "is_loopback"]
+__all__ = ["demo_identify", "demo_identify_with", "demo_routes", "is_loopback"]
 
 _USER, _ADMIN = "demo_user", "demo_admin"
 
@@ -38,6 +39,22 @@ def demo_identify(request: Request) -> WebUser | None:
     if not isinstance(user, str):
         return None
     return WebUser(user, is_admin=request.session.get(_ADMIN) is True)
+
+
+def demo_identify_with(emails: Mapping[str, str]) -> Identify:
+    """Like :func:`demo_identify`, giving the demo users in ``emails`` their email address.
+
+    The pages list a learner's own awards by email: with it, the demo learner sees the award
+    made to them before connecting any backpack.
+    """
+
+    def identify(request: Request) -> WebUser | None:
+        user = demo_identify(request)
+        if user is None or user.id not in emails:
+            return user
+        return WebUser(user.id, is_admin=user.is_admin, email=emails[user.id])
+
+    return identify
 
 
 def _refuse_remote(request: Request) -> None:

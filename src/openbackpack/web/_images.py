@@ -2,24 +2,23 @@
 
 The learner's browser never calls a third party: the badges page links ``/images/TOKEN``,
 where the token is the image URL signed with the app's secret (so nobody can make this
-server fetch an address of their choosing). The fetch follows the rules of an import: http(s)
-only, no private, loopback or link-local address unless the settings allow it (checked again
-on each of at most three redirects), a size cap, and only PNG, JPEG, GIF or SVG, which is then
-served with a CSP that forbids scripts. Images are cached in memory, a bounded number, for an
+server fetch an address of their choosing). The fetch follows the rules of an import, with
+the same pinned fetcher: http(s) only, no private, loopback or link-local address unless the
+settings allow it (checked again on each of at most three redirects, and connected to as
+checked), a size cap, and only PNG, JPEG, GIF or SVG, which is then served with a CSP that
+forbids scripts. Images are cached in memory, a bounded number, for an
 hour.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import socket
+import functools
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Final
-from urllib.parse import urljoin, urlsplit
 
-import httpx2
 from itsdangerous import BadSignature, URLSafeSerializer
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -27,9 +26,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from openbackpack._pinned_fetch import Fetcher, FetchError, Resolver
 from openbackpack.web._context import web_of
 
-__all__ = ["ImageCache", "image_src", "routes"]
+__all__ = ["ImageCache", "image_links", "image_src", "routes"]
 
 MAX_BYTES: Final = 512 * 1024
 _TYPES: Final = frozenset({"image/png", "image/jpeg", "image/gif", "image/svg+xml"})
@@ -37,6 +37,7 @@ _SVG_CSP: Final = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 _TTL: Final = 3600.0
 _KEPT: Final = 512
 _REDIRECTS: Final = 3
+_TIMEOUT: Final = 5.0
 _SALT: Final = "openbackpack.web.image"
 
 
@@ -45,78 +46,101 @@ class ImageRefused(Exception):
 
 
 class ImageCache:
-    """Fetched images by URL: (media type, bytes, when fetched), least recently used dropped."""
+    """Fetched images by URL: (media type, bytes, when fetched), least recently used dropped.
 
-    def __init__(self, *, allow_private: bool) -> None:
+    Fetching goes through the pinned fetcher that imports use
+    (:class:`openbackpack._pinned_fetch.Fetcher`): the host name is resolved once, every
+    address is checked, and the connection goes to the checked address, so a name that
+    re-resolves to a private address after the check (DNS rebinding) reaches nothing.
+    ``resolver`` replaces DNS and ``timeout`` bounds each fetch (tests).
+    """
+
+    def __init__(
+        self, *, allow_private: bool, resolver: Resolver | None = None, timeout: float = _TIMEOUT
+    ) -> None:
         self.allow_private = allow_private
+        self._fetcher = Fetcher(
+            timeout=timeout,
+            max_bytes=MAX_BYTES,
+            allow_private=allow_private,
+            resolver=resolver,
+            accept=", ".join(sorted(_TYPES)),
+            max_redirects=_REDIRECTS,
+        )
         self._items: OrderedDict[str, tuple[str, bytes, float]] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, url: str) -> tuple[str, bytes]:
-        """Return the image at ``url``, from the cache when fresh, else fetched now."""
+        """Return the image at ``url``, from the cache when fresh, else fetched now.
+
+        Raises:
+            ImageRefused: the URL may not be fetched, or did not answer an image.
+        """
         with self._lock:
             item = self._items.get(url)
             if item is not None and time.monotonic() - item[2] < _TTL:
                 self._items.move_to_end(url)
                 return item[0], item[1]
-        media_type, content = _fetch(url, self.allow_private)
+        media_type, content = self._fetch(url)
         with self._lock:
             self._items[url] = (media_type, content, time.monotonic())
             while len(self._items) > _KEPT:
                 self._items.popitem(last=False)
         return media_type, content
 
-
-def _check_address(url: str, allow_private: bool) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ImageRefused("not an http(s) URL")
-    if allow_private:
-        return
-    try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
-    except OSError:
-        raise ImageRefused("the host name does not resolve") from None
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-            address = address.ipv4_mapped
-        if not address.is_global or address.is_multicast:
-            raise ImageRefused("a private or special address")
+    def _fetch(self, url: str) -> tuple[str, bytes]:
+        try:
+            fetched = self._fetcher.get(url)
+        except FetchError as error:
+            raise ImageRefused(error.reason) from None
+        if fetched.status != 200:
+            raise ImageRefused(f"HTTP {fetched.status}")
+        media_type = fetched.media_type.lower()
+        if media_type not in _TYPES:
+            raise ImageRefused(f"not an image type served here: {media_type!r}")
+        return media_type, fetched.content
 
 
-def _fetch(url: str, allow_private: bool) -> tuple[str, bytes]:
-    with httpx2.Client(timeout=5.0, follow_redirects=False) as http:
-        for _ in range(_REDIRECTS + 1):
-            _check_address(url, allow_private)
-            with http.stream("GET", url, headers={"accept": ", ".join(sorted(_TYPES))}) as answer:
-                if answer.is_redirect and "location" in answer.headers:
-                    url = urljoin(url, answer.headers["location"])
-                    continue
-                if answer.status_code != 200:
-                    raise ImageRefused(f"HTTP {answer.status_code}")
-                media_type = answer.headers.get("content-type", "").split(";")[0].strip().lower()
-                if media_type not in _TYPES:
-                    raise ImageRefused(f"not an image type served here: {media_type!r}")
-                content = b""
-                for chunk in answer.iter_bytes():
-                    content += chunk
-                    if len(content) > MAX_BYTES:
-                        raise ImageRefused("too large")
-                return media_type, content
-    raise ImageRefused("too many redirects")
+@functools.lru_cache(maxsize=8)
+def _serializer_for(secret_key: str) -> URLSafeSerializer:
+    return URLSafeSerializer(secret_key, salt=_SALT)
+
+
+@functools.lru_cache(maxsize=4096)
+def _token(secret_key: str, image: str) -> str:
+    # Tokens carry no time, so one image has one token: badges of one class share an image,
+    # and a page of many badges signs each image once.
+    token = _serializer_for(secret_key).dumps(image)
+    assert isinstance(token, str)
+    return token
 
 
 def _serializer(request: Request) -> URLSafeSerializer:
-    return URLSafeSerializer(web_of(request).settings.secret_key, salt=_SALT)
+    return _serializer_for(web_of(request).settings.secret_key)
 
 
 def image_src(request: Request, image: str | None) -> str | None:
     """The ``src`` to show a badge image with: this app's URL for it, or None."""
-    if not image or not image.startswith(("https://", "http://")):
-        return None
-    token = _serializer(request).dumps(image)
-    return str(request.url_for("badge_image", token=token))
+    return image_links(request)(image)
+
+
+def image_links(request: Request) -> Callable[[str | None], str | None]:
+    """:func:`image_src` for many images of one page: the route is looked up once.
+
+    A page of 200 badges otherwise spends most of its rendering in ``url_for``.
+    """
+    secret_key = web_of(request).settings.secret_key
+    prefix: list[str] = []
+
+    def link(image: str | None) -> str | None:
+        if not image or not image.startswith(("https://", "http://")):
+            return None
+        if not prefix:
+            # Tokens are URL-safe base64 and dots: appended as they are, as url_for would.
+            prefix.append(str(request.url_for("badge_image", token="_"))[:-1])  # noqa: S106
+        return prefix[0] + _token(secret_key, image)
+
+    return link
 
 
 async def badge_image(request: Request) -> Response:
@@ -129,7 +153,7 @@ async def badge_image(request: Request) -> Response:
     assert isinstance(cache, ImageCache)
     try:
         media_type, content = await run_in_threadpool(cache.get, str(url))
-    except (ImageRefused, httpx2.HTTPError):
+    except ImageRefused:
         raise HTTPException(404) from None
     headers = {"cache-control": "private, max-age=3600"}
     if media_type == "image/svg+xml":

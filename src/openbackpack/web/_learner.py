@@ -32,6 +32,7 @@ from openbackpack.services import (
 )
 from openbackpack.store import Award, Store
 from openbackpack.web._context import web_of
+from openbackpack.web._images import image_links
 from openbackpack.web._oauth import begin as begin_oauth
 from openbackpack.web._render import redirect, render
 from openbackpack.web._security import check_csrf, require_user
@@ -60,7 +61,14 @@ async def home(request: Request) -> Response:
         with store.transaction() as tx:
             accounts = tx.accounts.list(owner=user.id)
             pending = tx.verifications.find(user.id)
-        return {"backpacks": offered, "accounts": accounts, "pending": pending}
+        # Only Displayer (v1) and Badgr (v2) backpacks have collections to choose.
+        with_collections = {
+            b.id for b in offered if b.provider.api_version in (ApiVersion.V1, ApiVersion.V2)
+        }
+        return {
+            "backpacks": offered, "accounts": accounts, "pending": pending,
+            "with_collections": with_collections,
+        }  # fmt: skip
 
     return render(request, "home.html", **await run_in_threadpool(read))
 
@@ -186,7 +194,10 @@ async def badges(request: Request) -> Response:
     found = await run_in_threadpool(
         lambda: external_badges(web.store, user.id, client=web.settings.client)
     )
-    return render(request, "badges.html", found=found)
+    # Each image's link made here, once, rather than by a call per badge in the template.
+    link = image_links(request)
+    images = {badge.image: link(badge.image) for badge in found.badges}
+    return render(request, "badges.html", found=found, images=images)
 
 
 @dataclass(frozen=True)

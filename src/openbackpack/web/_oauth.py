@@ -16,15 +16,33 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from openbackpack.services import begin_oauth_connection, complete_oauth_connection
+from openbackpack.services import (
+    begin_oauth_connection,
+    complete_oauth_connection,
+    site_settings,
+)
 from openbackpack.web._context import WebUser, web_of
 from openbackpack.web._render import redirect, render
 from openbackpack.web._security import require_user
 
-__all__ = ["begin", "routes"]
+__all__ = ["begin", "callback_url", "routes"]
 
 _STATES: Final = "oauth_states"
 _KEPT: Final = 5  # a few tabs at once; older ones have expired at the host side anyway
+
+
+def callback_url(request: Request, site_url: str) -> str:
+    """The address the backpack sends the browser back to, on the site's public URL.
+
+    ``site_url`` (the site setting) replaces the scheme, host and port the request came to,
+    and is put before the callback's path (which carries the prefix the pages are mounted
+    under): behind a proxy, the address the backpack is given is the public one, not the
+    one the server sees. Unset, the request's own address is used.
+    """
+    own = request.url_for("oauth_callback")
+    if not site_url:
+        return str(own)
+    return site_url.rstrip("/") + own.path
 
 
 async def begin(request: Request, user: WebUser, provider_id: int) -> Response:
@@ -34,13 +52,15 @@ async def begin(request: Request, user: WebUser, provider_id: int) -> Response:
     form answered by a redirect to another origin, and it stays so.
     """
     web = web_of(request)
-    callback = str(request.url_for("oauth_callback"))
-    url, state = await run_in_threadpool(
-        lambda: begin_oauth_connection(
+
+    def start() -> tuple[str, str]:
+        callback = callback_url(request, site_settings(web.store).site_url)
+        return begin_oauth_connection(
             web.store, user.id, provider_id, callback, email=user.email,
             client=web.settings.client,
-        )
-    )  # fmt: skip
+        )  # fmt: skip
+
+    url, state = await run_in_threadpool(start)
     kept = [s for s in request.session.get(_STATES, []) if isinstance(s, str)]
     request.session[_STATES] = [*kept, state][-_KEPT:]
     return render(request, "oauth_continue.html", authorization_url=url)
@@ -57,7 +77,7 @@ def _take_state(request: Request, state: str) -> bool:
 
 
 async def callback(request: Request) -> Response:
-    """Where the backpack sends the browser back: finish the connection, then collections."""
+    """Where the backpack sends the browser back: finish the connection, then the badges."""
     user = require_user(request)
     web = web_of(request)
     query = request.query_params
@@ -72,7 +92,8 @@ async def callback(request: Request) -> Response:
     )  # fmt: skip
     if account.owner != user.id:
         raise HTTPException(404)
-    return redirect(request, "collections_form", provider_id=account.provider_id)
+    # Badge Connect has no collections to choose: every badge of the account is shown.
+    return redirect(request, "badges")
 
 
 def routes() -> list[BaseRoute]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gettext
+from datetime import datetime
 from importlib.resources import files
 from typing import Any
 
@@ -11,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
 
 from openbackpack.web._context import web_of
-from openbackpack.web._images import image_src
+from openbackpack.web._images import image_links
 from openbackpack.web._security import CSRF_FIELD, csrf_token
 
 __all__ = ["environment", "redirect", "render"]
@@ -34,7 +35,14 @@ def environment(
         extensions=["jinja2.ext.i18n"],
     )
     env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+    # A filter, not a method call: Jinja calls filters directly, and a page may show hundreds.
+    env.filters["day"] = _day
     return env
+
+
+def _day(moment: datetime | None) -> str:
+    """A date as ``YYYY-MM-DD`` (empty for None)."""
+    return "" if moment is None else moment.strftime("%Y-%m-%d")
 
 
 def render(
@@ -50,7 +58,7 @@ def render(
     html = template.render(
         request=request,
         url_for=request.url_for,
-        image_src=lambda image: image_src(request, image),
+        image_src=image_links(request),
         csrf_field=CSRF_FIELD,
         csrf_token="" if bare else csrf_token(request),
         user=None if bare else web.identify(request),
