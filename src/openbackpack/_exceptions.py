@@ -13,7 +13,7 @@ The tree, split by who is at fault::
     │   ├── SchemaVersionError      the database is not migrated to this release
     │   └── AlreadyRevokedError     the award was revoked before
     ├── InvalidInputError           a value given by the caller is not acceptable (a ValueError)
-    │   ├── InvalidApiVersionError  not one of 1, 2, 2.1
+    │   ├── InvalidApiVersionError  not one of 1, 2, 2.1, 3.0
     │   ├── InvalidUrlError         not an absolute http(s) URL
     │   ├── InvalidDirectionError   a move that is neither up nor down
     │   ├── InvalidEmailError       not an email address
@@ -147,11 +147,11 @@ class InvalidInputError(BackpackError, ValueError):
 
 
 class InvalidApiVersionError(InvalidInputError):
-    """An API version that is not one of 1, 2 or 2.1."""
+    """An API version that is not one of 1, 2, 2.1 or 3.0."""
 
     def __init__(self, value: object) -> None:
         super().__init__(
-            f"unknown backpack API version {value!r}: expected one of '1', '2' or '2.1'"
+            f"unknown backpack API version {value!r}: expected one of '1', '2', '2.1' or '3.0'"
         )
         self.value = value
 
