@@ -23,12 +23,13 @@ from openbackpack._exceptions import (
     TransportError,
     UnsupportedActionError,
 )
-from openbackpack.api._sdd import discovery_url, service_entry
+from openbackpack.api._sdd import service_entry
 from openbackpack.client import Answer, BackpackClient
 from openbackpack.models import ApiVersion, TokenGrant
 from openbackpack.models.badgeconnect import ManifestEntry
 from openbackpack.protocols import Endpoint, Shape, error_from_response
 from openbackpack.protocols import badgeconnect as bc
+from openbackpack.protocols import ob3api as ob3
 from openbackpack.store import BadgeConnectManifest, OAuthClient, Provider, Store, Transaction
 from openbackpack.store._types import utcnow
 
@@ -38,6 +39,8 @@ __all__ = [
     "client_headers",
     "discover_manifest",
     "exchange_code",
+    "generation",
+    "oauth_route",
     "register_client",
     "registered_redirects",
     "using",
@@ -57,15 +60,6 @@ DOCUMENT: Final = Endpoint(
     summary="An Open Badges document at a URL a host gave",
 )
 """A bare GET of a URL a host named (badge classes and issuers of listed assertions)."""
-
-DISCOVERY: Final = Endpoint(
-    name="discovery",
-    method="GET",
-    path="/discovery",
-    auth=False,
-    shape=Shape.DOCUMENT,
-    summary="The OB 3.0 service description document",
-)
 
 
 @contextmanager
@@ -89,8 +83,8 @@ def _checked_provider(tx: Transaction, provider_id: int) -> Provider:
 
 
 def _first_url(provider: Provider) -> str:
-    if provider.api_version is ApiVersion.V3P0:
-        return discovery_url(provider.api_url, provider.web_url)
+    if _is_ob3(provider):
+        return ob3.discovery_url(provider.api_url)
     return bc.manifest_url(provider.web_url)
 
 
@@ -105,8 +99,27 @@ def _validators(cached: BadgeConnectManifest | None) -> dict[str, str]:
     return headers
 
 
+def _is_ob3(provider: Provider) -> bool:
+    return provider.api_version is ApiVersion.V3P0
+
+
+def generation(manifest: BadgeConnectManifest) -> ApiVersion:
+    """The API generation a stored manifest (or service description) was read for."""
+    return ApiVersion.V3P0 if manifest.version == "v3p0" else ApiVersion.V2P1
+
+
+def oauth_route(version: ApiVersion, name: str) -> Endpoint:
+    """The OAuth route ``register``, ``token`` or ``revoke`` of a 2.1 or 3.0 host's table.
+
+    Only how to send is read from it: the URL is always the one the host announced.
+    """
+    if version is ApiVersion.V3P0:
+        return ob3.route(name)
+    return bc.TOKEN if name == "token" else bc.route(name)
+
+
 def _entry(provider: Provider, content: bytes, url: str) -> ManifestEntry:
-    if provider.api_version is ApiVersion.V3P0:
+    if _is_ob3(provider):
         return service_entry(content, url)
     return bc.manifest_of(content).entry()
 
@@ -140,7 +153,7 @@ def discover_manifest(
     if cached is not None and not force and cached.fresh_until > now:
         return cached
     url = cached.manifest_url if cached is not None else _first_url(provider)
-    route = DISCOVERY if provider.api_version is ApiVersion.V3P0 else bc.route("manifest")
+    route = ob3.route("discovery") if _is_ob3(provider) else bc.route("manifest")
     with using(client) as http:
         # The manifest's own URL is the admin's (the provider's), not announced by a host.
         outgoing = http.outgoing_to(route, url, headers=_validators(cached), announced=False)
@@ -218,7 +231,8 @@ def register_client(
     scopes = bc.requested_scopes(manifest.scopes_offered)
     payload = bc.registration_payload(metadata, redirect_uris, scopes)
     with using(client) as http:
-        outgoing = http.outgoing_to(bc.route("register"), manifest.registration_url, data=payload)
+        route = oauth_route(generation(manifest), "register")
+        outgoing = http.outgoing_to(route, manifest.registration_url, data=payload)
         answer = http.send(outgoing)
     if answer.status_code not in (200, 201):
         raise error_from_response(
@@ -274,9 +288,11 @@ def exchange_code(
     headers, extra = client_headers(oauth_client)
     form = {**bc.code_grant_form(code, redirect_uri, verifier, scopes), **extra}
 
+    route = oauth_route(generation(manifest), "token")
+
     def trade() -> TokenGrant:
         outgoing = http.outgoing_to(
-            bc.TOKEN, manifest.token_url, data=form, headers=headers, action="token"
+            route, manifest.token_url, data=form, headers=headers, action="token"
         )
         return http.token_grant(http.send(outgoing), "token")
 
