@@ -139,7 +139,8 @@ def connect_command(
 ) -> None:
     """Connect a user's backpack.
 
-    v1/v2: check the login now, then mail a verification code. Badge Connect (2.1): print the
+    v1/v2: check the login now, then mail a verification code. Badge Connect (2.1) and Open
+    Badges 3.0: print the
     address where the user logs in to the backpack and allows the connection (and open it
     unless --no-browser), wait for the browser to come back to a loopback listener, and
     connect. With --redirect-uri (hosts that want https, as Badgr does) the browser goes back
@@ -149,7 +150,7 @@ def connect_command(
     with open_store(ctx) as store:
         with store.transaction() as tx:
             version = tx.providers.get(backpack).api_version
-        if version is ApiVersion.V2P1:
+        if version.uses_oauth:
             connect_badge_connect(
                 store, user, backpack, email=email, browser=not no_browser, timeout=timeout,
                 redirect_uri=redirect_uri, callback_url=callback_url,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from openbackpack._exceptions import InvalidInputError, UnsupportedActionError
 from openbackpack.api import BackpackApi
 from openbackpack.client import BackpackClient
-from openbackpack.models import ApiVersion, Collection, DisplayerGroup
+from openbackpack.models import Collection, DisplayerGroup
 from openbackpack.services._errors import NotConnectedError
 from openbackpack.services._site import require_external_backpacks
 from openbackpack.store import BackpackAccount, Provider, SelectedCollection, Store
@@ -72,12 +72,13 @@ def list_collections(
     with store.transaction() as tx:
         require_external_backpacks(tx)
     provider, account = account_of(store, owner, provider_id)
-    if provider.api_version is ApiVersion.V2P1:
+    if provider.api_version.uses_oauth:
         raise UnsupportedActionError(
             "collections",
             provider.api_version.value,
-            message=f"backpack {provider.id} uses Badge Connect (API version 2.1), which "
-            "has no collections: `openbackpack badges` lists the user's badges there",
+            message=f"backpack {provider.id} uses API version {provider.api_version.value} "
+            "(Badge Connect or Open Badges 3.0), which has no collections: "
+            "`openbackpack badges` lists the user's badges there",
         )
     with BackpackApi(provider, account, store=store, client=client) as api:
         found = api.get_collections()
