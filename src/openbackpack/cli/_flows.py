@@ -251,7 +251,11 @@ def badges_command(
     refresh: Annotated[bool, typer.Option("--refresh", help="Read the backpacks again.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Show the user's external badges (cached for an hour unless --refresh)."""
+    """Show the user's external badges (cached for an hour unless --refresh).
+
+    An Open Badges 3.0 backpack's credentials are each verified: the "credential" column (and
+    "verification" in --json) is the verifier's verdict.
+    """
     with open_store(ctx) as store:
         found = external_badges(store, user, refresh=refresh)
     if as_json:
@@ -259,12 +263,13 @@ def badges_command(
         return
     rows = [
         [b.name, b.issuer_name, b.issued_on.date() if b.issued_on else "",
-         "yes" if b.recipient_verified else "no", b.assertion_id]
+         "yes" if b.recipient_verified else "no",
+         str(b.verification.get("outcome", "")) if b.verification else "", b.assertion_id]
         for b in found.badges
     ]  # fmt: skip
     print_table(
         f"{found.total_badges} badge(s) from {found.total_collections} collection(s)",
-        ["badge", "issuer", "issued", "recipient verified", "assertion"],
+        ["badge", "issuer", "issued", "recipient verified", "credential", "assertion"],
         rows,
     )
     for failure in found.failures:
@@ -350,7 +355,8 @@ def disconnect_command(
 ) -> None:
     """Disconnect the user's account on one backpack (their other backpacks stay).
 
-    On a Badge Connect (2.1) backpack that offers revocation, its tokens are revoked there.
+    On a Badge Connect (2.1) or OB 3.0 backpack that offers revocation, its tokens are
+    revoked there.
     """
     with open_store(ctx) as store:
         revoked = disconnect(store, user, backpack, acting_user=user)
