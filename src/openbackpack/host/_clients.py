@@ -1,4 +1,7 @@
-"""Badge Connect clients of the host: registration, client authentication, codes, tokens.
+"""OAuth 2 clients of the host: registration, client authentication, codes, tokens.
+
+Badge Connect and the Open Badges 3.0 API run the same rules (their differences are data,
+:class:`~openbackpack.host._apis.OAuthApi`); a client belongs to the API it registered with.
 
 Registration follows RFC 7591 with Badge Connect's rules (every URL https and on one host
 name; only ``client_secret_basic``, the code and refresh grants, ``code`` responses). A host
@@ -29,9 +32,9 @@ from starlette.requests import Request
 
 from openbackpack.host import _schema as t
 from openbackpack.host._accounts import IssuedToken, issue_token, rotate_refresh_token
+from openbackpack.host._apis import BADGE_CONNECT, OAuthApi
 from openbackpack.host._settings import HostSettings
 from openbackpack.host._wire import OAuthError
-from openbackpack.protocols.badgeconnect import Scope
 from openbackpack.store._types import utcnow
 
 __all__ = [
@@ -44,6 +47,7 @@ __all__ = [
     "client_credentials",
     "find_client",
     "grant_code",
+    "invalid_client",
     "issue_code",
     "offered_scopes",
     "purge_codes",
@@ -53,15 +57,9 @@ __all__ = [
     "revoke_replayed",
 ]
 
-SCOPES: Final = (
-    Scope.ASSERTION_READONLY.value,
-    Scope.ASSERTION_CREATE.value,
-    Scope.PROFILE_READONLY.value,
-    Scope.PROFILE_UPDATE.value,
-    Scope.OFFLINE_ACCESS.value,
-)
+SCOPES: Final = BADGE_CONNECT.scopes
 """What the host offers in the specification's mode."""
-BADGR_SCOPES: Final = SCOPES[:3]
+BADGR_SCOPES: Final = BADGE_CONNECT.badgr_scopes
 """What Badgr offers: no ``profile.update``, no ``offline_access``."""
 
 _ALNUM: Final = string.ascii_letters + string.digits
@@ -79,14 +77,14 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
-def offered_scopes(settings: HostSettings) -> tuple[str, ...]:
-    """The scopes the manifest offers in the host's mode."""
-    return BADGR_SCOPES if settings.badgr_quirks else SCOPES
+def offered_scopes(settings: HostSettings, api: OAuthApi = BADGE_CONNECT) -> tuple[str, ...]:
+    """The scopes the manifest (or service description) offers in the host's mode."""
+    return api.offered(settings)
 
 
 @dataclass(frozen=True, slots=True)
 class Client:
-    """A registered Badge Connect client."""
+    """A registered client (of Badge Connect, or of the 3.0 API: ``api``)."""
 
     id: int
     client_id: str
@@ -95,6 +93,7 @@ class Client:
     grant_types: tuple[str, ...]
     scopes: tuple[str, ...]
     name: str
+    api: str = BADGE_CONNECT.key
 
 
 def _client(row: Row[Any]) -> Client:
@@ -106,13 +105,18 @@ def _client(row: Row[Any]) -> Client:
         grant_types=tuple(json.loads(row.grant_types)),
         scopes=tuple(row.scope.split()),
         name=json.loads(row.metadata).get("client_name", ""),
+        api=row.api,
     )
 
 
-def find_client(connection: Connection, client_id: str) -> Client | None:
-    """The registered client with that id, or None."""
+def find_client(
+    connection: Connection, client_id: str, api: OAuthApi = BADGE_CONNECT
+) -> Client | None:
+    """The client of ``api`` registered with that id, or None."""
     row = connection.execute(
-        select(t.oauth_clients).where(t.oauth_clients.c.client_id == client_id[:64])
+        select(t.oauth_clients).where(
+            t.oauth_clients.c.client_id == client_id[:64], t.oauth_clients.c.api == api.key
+        )
     ).one_or_none()
     return None if row is None else _client(row)
 
@@ -244,8 +248,10 @@ def _new_client_id() -> str:
     return "".join(secrets.choice(_ALNUM) for _ in range(40))
 
 
-def register(connection: Connection, body: Any, settings: HostSettings) -> dict[str, Any]:
-    """Register a client and return the 201 answer (with the secret, once).
+def register(
+    connection: Connection, body: Any, settings: HostSettings, api: OAuthApi = BADGE_CONNECT
+) -> dict[str, Any]:
+    """Register a client of ``api`` and return the 201 answer (with the secret, once).
 
     Raises:
         OAuthError: 400 with RFC 7591's ``invalid_client_metadata`` or
@@ -259,9 +265,10 @@ def register(connection: Connection, body: Any, settings: HostSettings) -> dict[
     problems = _Problems([])
     texts = _texts(body, problems)
     urls, redirects = _urls(body, problems, settings.loopback_redirects)
-    choices = _choices(body, problems, offered_scopes(settings))
+    choices = _choices(body, problems, api.offered(settings))
+    badgr = api.badgr(settings)
     if problems.items:
-        raise problems.error(settings.badgr_quirks)
+        raise problems.error(badgr)
     client_id, secret, now = _new_client_id(), secrets.token_urlsafe(96), utcnow()
     metadata = {**texts, **urls}
     connection.execute(
@@ -274,6 +281,7 @@ def register(connection: Connection, body: Any, settings: HostSettings) -> dict[
             scope=" ".join(choices["scopes"]),
             metadata=json.dumps(metadata),
             created_at=now,
+            api=api.key,
         )
     )
     echo = {
@@ -284,7 +292,7 @@ def register(connection: Connection, body: Any, settings: HostSettings) -> dict[
         "response_types": ["code"],
         "scope": " ".join(choices["scopes"]),
     }
-    if settings.badgr_quirks:
+    if badgr:
         # Badgr echoes the default grant whatever was registered, and garbles several URIs.
         echo["grant_types"] = ["authorization_code"]
         if len(redirects) > 1:
@@ -321,7 +329,7 @@ def client_credentials(request: Request, form: Mapping[str, str]) -> Credentials
         try:
             decoded = base64.b64decode(value, validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
-            raise _invalid_client() from None
+            raise invalid_client() from None
         client_id, _, secret = decoded.partition(":")
         # RFC 6749 §2.3.1: both halves are form-encoded before they are joined.
         return Credentials(unquote_plus(client_id), unquote_plus(secret), _BASIC)
@@ -330,29 +338,35 @@ def client_credentials(request: Request, form: Mapping[str, str]) -> Credentials
     return None
 
 
-def _invalid_client() -> OAuthError:
+def invalid_client(api: OAuthApi = BADGE_CONNECT) -> OAuthError:
+    """The 401 ``invalid_client`` answer, with the API's ``WWW-Authenticate`` realm."""
     return OAuthError(
         401,
         {"error": "invalid_client", "error_description": "Client authentication failed."},
-        headers={"WWW-Authenticate": 'Basic realm="badgeconnect"'},
+        headers={"WWW-Authenticate": f'Basic realm="{api.realm}"'},
     )
 
 
-def authenticate_client(connection: Connection, credentials: Credentials) -> Client:
-    """The client whose id, secret and method all match its registration.
+def authenticate_client(
+    connection: Connection, credentials: Credentials, api: OAuthApi = BADGE_CONNECT
+) -> Client:
+    """The client of ``api`` whose id, secret and method all match its registration.
 
     Raises:
         OAuthError: 401 ``invalid_client`` otherwise.
     """
     row = connection.execute(
-        select(t.oauth_clients).where(t.oauth_clients.c.client_id == credentials.client_id[:64])
+        select(t.oauth_clients).where(
+            t.oauth_clients.c.client_id == credentials.client_id[:64],
+            t.oauth_clients.c.api == api.key,
+        )
     ).one_or_none()
     presented = _digest(credentials.secret)
     expected = row.secret_hash if row is not None else _digest(secrets.token_hex(16))
     if row is None or not hmac.compare_digest(presented, expected):
-        raise _invalid_client()
+        raise invalid_client(api)
     if credentials.method != row.auth_method:
-        raise _invalid_client()
+        raise invalid_client(api)
     return _client(row)
 
 
@@ -453,15 +467,22 @@ def _narrowed(granted: str, requested: str | None) -> str:
     return " ".join(s for s in granted.split() if s in wanted)
 
 
-def _refreshable(client: Client, scope: str, settings: HostSettings) -> bool:
+def _refreshable(client: Client, scope: str, settings: HostSettings, api: OAuthApi) -> bool:
     if "refresh_token" not in client.grant_types:
         return False
-    # The specification hands out refresh tokens for offline_access; Badgr for the grant.
-    return settings.badgr_quirks or Scope.OFFLINE_ACCESS.value in scope.split()
+    # Badge Connect hands out refresh tokens for offline_access, Badgr for the grant; the
+    # 3.0 API has no such scope, so registering the grant is enough there.
+    if api.badgr(settings) or api.refresh_scope is None:
+        return True
+    return api.refresh_scope in scope.split()
 
 
 def grant_code(
-    connection: Connection, client: Client, form: Mapping[str, str], settings: HostSettings
+    connection: Connection,
+    client: Client,
+    form: Mapping[str, str],
+    settings: HostSettings,
+    api: OAuthApi = BADGE_CONNECT,
 ) -> IssuedToken:
     """Trade an authorization code for tokens (RFC 6749 §4.1.3, RFC 7636 §4.6).
 
@@ -504,7 +525,7 @@ def grant_code(
         settings.token_lifetime,
         scope=scope,
         client_id=client.id,
-        refreshable=_refreshable(client, scope, settings),
+        refreshable=_refreshable(client, scope, settings, api),
     )
     connection.execute(
         update(t.oauth_codes).where(t.oauth_codes.c.id == row.id).values(token_id=issued.token_id)
