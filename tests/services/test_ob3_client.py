@@ -75,7 +75,9 @@ def test_discovery_reads_the_service_description_and_revalidates_it(site: Ob3Sit
     manifest = discover_badge_connect(site.store, site.provider_id)
     assert manifest.version == "v3p0"
     assert set(manifest.scopes_offered) == {scope.value for scope in ob3.Scope}
-    assert manifest.registration_url and manifest.authorization_url and manifest.token_url
+    assert manifest.registration_url
+    assert manifest.authorization_url
+    assert manifest.token_url
     assert manifest.privacy_policy_url
     assert manifest.api_base == site.host.base_url + ob3.API_PATH
     assert manifest.etag or manifest.last_modified
@@ -89,7 +91,7 @@ def test_discovery_reads_the_service_description_and_revalidates_it(site: Ob3Sit
 
 
 def test_the_certification_list_runs_end_to_end(site: Ob3Site) -> None:
-    """Register, authorize with PKCE, page, read the profile, upsert and compare, refresh, revoke."""
+    """Register, authorize (PKCE), page, read the profile, upsert and compare, refresh, revoke."""
     account = connect_learner(site)
     with site.store.transaction() as tx:
         registered = tx.oauth_clients.get(site.provider_id)
