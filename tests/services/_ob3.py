@@ -135,7 +135,7 @@ def connect_learner(
     """Connect a new learner of the host: authorize, consent over HTTP, trade the code."""
     email = new_learner(site.host)
     url, state = begin_oauth_connection(
-        site.store, owner, site.provider_id, REDIRECT, scopes=scopes
+        site.store, owner, site.provider_id, REDIRECT, scopes=scopes, email=email
     )
     answer = consent(url, email)
     assert answer["state"] == state
