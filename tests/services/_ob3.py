@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,8 @@ from openbackpack.services import (
     begin_oauth_connection,
     complete_oauth_connection,
 )
-from openbackpack.store import BackpackAccount, Store
+from openbackpack.store import BackpackAccount, Provider, Store
+from openbackpack.store._types import utcnow
 from tests.registry_data import PNG
 from tests.services._bc import consent, new_learner
 
@@ -145,3 +147,21 @@ def connect_learner(
 def use_document_map(site: Ob3Site, directory: Path, monkeypatch: Any) -> None:
     """Let the verifier of external badges read the site's DID document and status list."""
     monkeypatch.setenv(DOCUMENT_MAP_ENV, str(site.document_map(directory)))
+
+
+def expire_token(store: Store, account: BackpackAccount) -> str:
+    """Mark the account's token as expired in the store; return the old access token."""
+    with store.transaction() as tx:
+        token = tx.oauth_tokens.get(account.id)
+        assert token is not None
+        tx.oauth_tokens.save(
+            account.id, token.access_token, token.refresh_token,
+            utcnow() - timedelta(seconds=1), token.scope,
+        )  # fmt: skip
+    return token.access_token.reveal()
+
+
+def provider_of(site: Ob3Site) -> Provider:
+    """The site's 3.0 backpack record."""
+    with site.store.transaction() as tx:
+        return tx.providers.get(site.provider_id)

@@ -66,9 +66,11 @@ class Ob3Core:
         if provider.api_version is not ApiVersion.V3P0:
             raise UnsupportedActionError("the Open Badges 3.0 API", provider.api_version.value)
         self.tokens = TokenCore(provider, account, store, leeway)
-        self.provider = provider
-        self.account = account
-        self.store = store
+
+    @property
+    def store(self) -> Store:
+        """The store of the account's tokens."""
+        return self.tokens.store
 
     @property
     def key(self) -> tuple[int, int]:
@@ -147,7 +149,7 @@ class Ob3Core:
             error.status_code == 401 and "insufficient_scope" in str(error.body)
         )
         with self.store.transaction() as tx:
-            token = tx.oauth_tokens.get(self.account.id)
+            token = tx.oauth_tokens.get(self.tokens.account.id)
         granted = token.scope.split() if token is not None else []
         if not insufficient or scope in granted:
             return error

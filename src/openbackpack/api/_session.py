@@ -7,14 +7,16 @@ The async twin is :class:`openbackpack.api.ob3_async.AsyncOb3Api`'s session; bot
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Self
 
 from openbackpack._exceptions import AuthenticationError
 from openbackpack.api._common import sync_lock
 from openbackpack.api._tokens import TokenCore
+from openbackpack.api.discovery import discover_manifest
 from openbackpack.client import Answer, BackpackClient, Outgoing
 from openbackpack.store import BadgeConnectManifest, OAuthToken
 
-__all__ = ["OAuthSession"]
+__all__ = ["OAuthAccountApi", "OAuthSession"]
 
 
 class OAuthSession:
@@ -76,3 +78,67 @@ class OAuthSession:
         except AuthenticationError as exc:
             return self.core.refused(token, exc)
         return self.core.save(grant, token)
+
+
+class OAuthAccountApi:
+    """What the blocking API classes of OAuth 2 accounts share (Badge Connect, OB 3.0).
+
+    The manifest (or service description) read once per instance, the token session over a
+    client that is shared or owned, revocation, and the context manager.
+    """
+
+    def __init__(self, core: TokenCore, client: BackpackClient | None) -> None:
+        self.provider = core.provider
+        self.account = core.account
+        self._store = core.store
+        self._owns_client = client is None
+        self._client = client if client is not None else BackpackClient()
+        self._manifest: BadgeConnectManifest | None = None
+        self._session = OAuthSession(core, self._client, lambda: self.manifest)
+
+    @property
+    def manifest(self) -> BadgeConnectManifest:
+        """What the host's manifest says (read once per instance, stored while fresh)."""
+        if self._manifest is None:
+            self._manifest = discover_manifest(self._store, self.provider.id, client=self._client)
+        return self._manifest
+
+    @property
+    def api_base(self) -> str:
+        """The host's API base (Badge Connect's ``apiBase``, OB 3.0's ``…/ims/ob/v3p0``)."""
+        return self.manifest.api_base
+
+    def access_token(self, rejected: str | None = None) -> str:
+        """A usable access token, refreshed first when it expires within the leeway.
+
+        ``rejected`` is a token the host just refused: unless another caller already replaced
+        it, it is refreshed whatever its expiry says. Concurrent callers refresh once: the
+        lock is per (database, provider, account) and the store is read again inside it.
+
+        Raises:
+            ReauthorizationRequiredError: no token, no refresh token, or a refused refresh.
+        """
+        return self._session.access_token(rejected)
+
+    def revoke(self) -> bool:
+        """Revoke the account's tokens at the host (RFC 7009), when it offers revocation.
+
+        The refresh token goes first (a host revokes its access tokens with it), then the
+        access token. Returns False, doing nothing, when the host announced no revocation
+        URL or there is no token.
+
+        Raises:
+            APIStatusError, TransportError: the host failed to answer 200.
+        """
+        return self._session.revoke()
+
+    def close(self) -> None:
+        """Close the HTTP client, if this API created it."""
+        if self._owns_client:
+            self._client.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

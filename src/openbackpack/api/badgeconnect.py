@@ -18,9 +18,9 @@ from openbackpack._exceptions import (
     InvalidResponseError,
     UnsupportedActionError,
 )
-from openbackpack.api._session import OAuthSession
+from openbackpack.api._session import OAuthAccountApi
 from openbackpack.api._tokens import REFRESH_LEEWAY, TokenCore, expiry_of, needs_refresh
-from openbackpack.api.discovery import DOCUMENT, discover_manifest
+from openbackpack.api.discovery import DOCUMENT
 from openbackpack.client import Answer, BackpackClient
 from openbackpack.models import ApiVersion
 from openbackpack.models.badgeconnect import BadgeConnectProfile, StatusInfo
@@ -28,7 +28,6 @@ from openbackpack.protocols import Endpoint, build_url, decode_json, origin_of
 from openbackpack.protocols import badgeconnect as bc
 from openbackpack.store import (
     BackpackAccount,
-    BadgeConnectManifest,
     Provider,
     Store,
 )
@@ -39,7 +38,7 @@ MAX_PAGES: Final = 10_000
 """A bound on the pages of one listing, against a host whose ``next`` links never end."""
 
 
-class BadgeConnectApi:
+class BadgeConnectApi(OAuthAccountApi):
     """A user's account on a Badge Connect (2.1) backpack.
 
     Args:
@@ -70,14 +69,7 @@ class BadgeConnectApi:
     ) -> None:
         if provider.api_version is not ApiVersion.V2P1:
             raise UnsupportedActionError("Badge Connect", provider.api_version.value, "user")
-        self._core = TokenCore(provider, account, store, leeway)
-        self.provider = provider
-        self.account = account
-        self._store = store
-        self._owns_client = client is None
-        self._client = client if client is not None else BackpackClient()
-        self._manifest: BadgeConnectManifest | None = None
-        self._session = OAuthSession(self._core, self._client, lambda: self.manifest)
+        super().__init__(TokenCore(provider, account, store, leeway), client)
 
     # --- reading and writing ------------------------------------------------------------
 
@@ -171,57 +163,6 @@ class BadgeConnectApi:
         if not isinstance(document, dict):
             raise InvalidResponseError(f"{url} did not answer a JSON object")
         return document
-
-    # --- tokens ----------------------------------------------------------------------------
-
-    @property
-    def manifest(self) -> BadgeConnectManifest:
-        """The provider's manifest (read once per instance, from the store while fresh)."""
-        if self._manifest is None:
-            self._manifest = discover_manifest(self._store, self.provider.id, client=self._client)
-        return self._manifest
-
-    @property
-    def api_base(self) -> str:
-        """The host's apiBase."""
-        return self.manifest.api_base
-
-    def access_token(self, rejected: str | None = None) -> str:
-        """A usable access token, refreshed first when it expires within the leeway.
-
-        ``rejected`` is a token the host just refused: unless another caller already replaced
-        it, it is refreshed whatever its expiry says. Concurrent callers refresh once: the
-        lock is per (database, provider, account) and the store is read again inside it.
-
-        Raises:
-            ReauthorizationRequiredError: no token, no refresh token, or a refused refresh.
-        """
-        return self._session.access_token(rejected)
-
-    def revoke(self) -> bool:
-        """Revoke the account's tokens at the host (RFC 7009), when it offers revocation.
-
-        The refresh token goes first (a host revokes its access tokens with it), then the
-        access token. Returns False, doing nothing, when the manifest has no revocation URL or
-        there is no token.
-
-        Raises:
-            APIStatusError, TransportError: the host failed to answer 200.
-        """
-        return self._session.revoke()
-
-    # --- lifecycle -----------------------------------------------------------------------
-
-    def close(self) -> None:
-        """Close the HTTP client, if this API created it."""
-        if self._owns_client:
-            self._client.close()
-
-    def __enter__(self) -> BadgeConnectApi:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     # --- internals -----------------------------------------------------------------------
 

@@ -17,19 +17,18 @@ from typing import Any
 
 from openbackpack._exceptions import InvalidResponseError
 from openbackpack.api._ob3_core import MAX_PAGES, Credential, Ob3Core
-from openbackpack.api._session import OAuthSession
+from openbackpack.api._session import OAuthAccountApi
 from openbackpack.api._tokens import REFRESH_LEEWAY
-from openbackpack.api.discovery import discover_manifest
 from openbackpack.client import BackpackClient
 from openbackpack.models.ob3 import Profile
 from openbackpack.protocols import build_url
 from openbackpack.protocols import ob3api as ob3
-from openbackpack.store import BackpackAccount, BadgeConnectManifest, Provider, Store
+from openbackpack.store import BackpackAccount, Provider, Store
 
 __all__ = ["Ob3Api"]
 
 
-class Ob3Api:
+class Ob3Api(OAuthAccountApi):
     """A user's account on an Open Badges 3.0 API host.
 
     Args:
@@ -64,13 +63,7 @@ class Ob3Api:
         leeway: timedelta = REFRESH_LEEWAY,
     ) -> None:
         self._core = Ob3Core(provider, account, store, leeway)
-        self.provider = provider
-        self.account = account
-        self._store = store
-        self._owns_client = client is None
-        self._client = client if client is not None else BackpackClient()
-        self._manifest: BadgeConnectManifest | None = None
-        self._session = OAuthSession(self._core.tokens, self._client, lambda: self.manifest)
+        super().__init__(self._core.tokens, client)
 
     # --- credentials ------------------------------------------------------------------
 
@@ -150,52 +143,3 @@ class Ob3Api:
             lambda token: self._core.profile_request(self._client, self.api_base, profile, token)
         )
         return self._core.profile(answer, "profile.update")
-
-    # --- tokens -----------------------------------------------------------------------
-
-    @property
-    def manifest(self) -> BadgeConnectManifest:
-        """What the service description says (read once per instance, stored while fresh)."""
-        if self._manifest is None:
-            self._manifest = discover_manifest(self._store, self.provider.id, client=self._client)
-        return self._manifest
-
-    @property
-    def api_base(self) -> str:
-        """The host's API base (``…/ims/ob/v3p0``)."""
-        return self.manifest.api_base
-
-    def access_token(self, rejected: str | None = None) -> str:
-        """A usable access token, refreshed first when it expires within the leeway.
-
-        ``rejected`` is a token the host just refused: unless another caller already replaced
-        it, it is refreshed. Concurrent callers refresh once.
-
-        Raises:
-            ReauthorizationRequiredError: no token, no refresh token, or a refused refresh.
-        """
-        return self._session.access_token(rejected)
-
-    def revoke(self) -> bool:
-        """Revoke the account's tokens (RFC 7009), refresh token first.
-
-        Returns False, doing nothing, when the host announced no revocation endpoint or the
-        account holds no token.
-
-        Raises:
-            APIStatusError, TransportError: the host failed to answer 200.
-        """
-        return self._session.revoke()
-
-    # --- lifecycle --------------------------------------------------------------------
-
-    def close(self) -> None:
-        """Close the HTTP client, if this API created it."""
-        if self._owns_client:
-            self._client.close()
-
-    def __enter__(self) -> Ob3Api:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()

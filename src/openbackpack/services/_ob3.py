@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, Literal
 
@@ -35,6 +34,7 @@ from openbackpack.credentials import (
     verify_credential,
 )
 from openbackpack.issuer import CredentialIssuer, IssuerUrls
+from openbackpack.services._bc_badges import iso_date
 from openbackpack.services._claiming import claimed_create, in_transaction
 from openbackpack.store import BackpackAccount, IdentifierKind, Provider, Store
 
@@ -50,16 +50,6 @@ def offline_loader() -> DocumentLoader:
     """The verifier's loader: shipped contexts, plus the document map the settings name."""
     path = os.environ.get(DOCUMENT_MAP_ENV, "").strip()
     return DocumentLoader(load_document_map(Path(path)) if path else None)
-
-
-def _date(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _object(value: Any) -> Mapping[str, Any]:
@@ -99,8 +89,8 @@ def _view(item: Credential, report: VerificationReport, provider_id: int) -> dic
         "issuer_name": issuer.get("name"),
         "issuer_url": issuer.get("url"),
         "issuer_email": issuer.get("email"),
-        "issued_on": _date(document.get("validFrom") or document.get("issuanceDate")),
-        "expires": _date(document.get("validUntil") or document.get("expirationDate")),
+        "issued_on": iso_date(document.get("validFrom") or document.get("issuanceDate")),
+        "expires": iso_date(document.get("validUntil") or document.get("expirationDate")),
         "hosted_url": _id(document),
         "criteria_url": _id(criteria),
         "criteria_narrative": criteria.get("narrative"),
