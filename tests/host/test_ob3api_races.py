@@ -7,14 +7,11 @@ barrier) over loopback HTTP, and asserts exact counts, on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import functools
-from typing import Any
 
 import httpx2
 import pytest
-from sqlalchemy import func, select
 
 from openbackpack.host import RunningHost
-from openbackpack.host import _schema as t
 from openbackpack.protocols import ob3api
 from tests.host._ob3 import (
     VERIFIER,
@@ -27,7 +24,7 @@ from tests.host._ob3 import (
     new_user,
     register,
 )
-from tests.host.test_races import RACERS, race
+from tests.host.test_races import RACERS, _client_tokens, race
 
 pytestmark = pytest.mark.usefixtures("loopback_allowed")
 
@@ -35,17 +32,6 @@ pytestmark = pytest.mark.usefixtures("loopback_allowed")
 def _exchange(client: Client, code: str, http: httpx2.Client) -> httpx2.Response:
     form = ob3api.code_grant_form(code, client.redirect_uri, VERIFIER, [])
     return http.post(client.endpoints["token"], data=form, headers=client.basic)
-
-
-def _tokens_of(host: RunningHost, client_id: str) -> int:
-    with host.database.begin() as connection:
-        row = select(t.oauth_clients.c.id).where(t.oauth_clients.c.client_id == client_id)
-        count: Any = connection.scalar(
-            select(func.count())
-            .select_from(t.tokens)
-            .where(t.tokens.c.client_id == row.scalar_subquery())
-        )
-    return int(count)
 
 
 def test_eight_redemptions_of_one_code_give_exactly_one_token(
@@ -61,7 +47,7 @@ def test_eight_redemptions_of_one_code_give_exactly_one_token(
         assert [a.json()["error"] for a in answers if a.status_code != 200] == ["invalid_grant"] * (
             RACERS - 1
         )
-        assert _tokens_of(host, client.client_id) == 0
+        assert _client_tokens(host, client.client_id) == 0
         headers = {"Authorization": f"Bearer {winners[0].json()['access_token']}"}
         assert http.get(api(host, "/profile"), headers=headers).status_code == 401
 
