@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Annotated, Final
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from fastapi import Query
+from fastapi import Depends, Query
 from sqlalchemy import Connection
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -36,7 +36,7 @@ from openbackpack.host._oauth import OAuthForm
 from openbackpack.host._registry import BADGECONNECT, handles
 from openbackpack.host._state import Ctx, Open
 
-__all__ = ["AuthorizeParam", "authorization_page", "authorization_submit"]
+__all__ = ["AuthorizeParams", "AuthorizeQuery", "authorization_page", "authorization_submit"]
 
 _PARAMS: Final = (
     "response_type",
@@ -179,9 +179,28 @@ def _throttle_key(email: str) -> str:
     return "user:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
 
-AuthorizeParam = Annotated[str | None, Query()]
-"""A query parameter of the authorization page (declared for the OpenAPI document)."""
-Param = AuthorizeParam
+Param = Annotated[str | None, Query()]
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizeQuery:
+    """The query parameters of an authorization request, declared for the OpenAPI document.
+
+    The page reads them from the request itself (:func:`authorization_page`), so that
+    unknown or repeated ones are handled alike for every API.
+    """
+
+    response_type: Param = None
+    client_id: Param = None
+    redirect_uri: Param = None
+    scope: Param = None
+    state: Param = None
+    code_challenge: Param = None
+    code_challenge_method: Param = None
+
+
+AuthorizeParams = Annotated[AuthorizeQuery, Depends()]
+"""The declared query of the authorization page, as a FastAPI dependency."""
 
 
 def authorization_page(ctx: Ctx, api: OAuthApi) -> Response:
@@ -198,16 +217,7 @@ def authorization_page(ctx: Ctx, api: OAuthApi) -> Response:
 
 
 @handles(BADGECONNECT, "authorize")
-def authorize_page(
-    ctx: Open,
-    response_type: Param = None,
-    client_id: Param = None,
-    redirect_uri: Param = None,
-    scope: Param = None,
-    state: Param = None,
-    code_challenge: Param = None,
-    code_challenge_method: Param = None,
-) -> Response:
+def authorize_page(ctx: Open, _query: AuthorizeParams) -> Response:
     """Show the login and consent form for a valid authorization request."""
     return authorization_page(ctx, BADGE_CONNECT)
 

@@ -28,7 +28,7 @@ from starlette.responses import Response
 
 from openbackpack.host._apis import OB3
 from openbackpack.host._authorize import (
-    AuthorizeParam,
+    AuthorizeParams,
     authorization_page,
     authorization_submit,
 )
@@ -150,16 +150,7 @@ def register_client(ctx: Open, body: RegistrationBody) -> Response:
 
 
 @handles(OB3API, "authorize")
-def authorize_page(
-    ctx: Open,
-    response_type: AuthorizeParam = None,
-    client_id: AuthorizeParam = None,
-    redirect_uri: AuthorizeParam = None,
-    scope: AuthorizeParam = None,
-    state: AuthorizeParam = None,
-    code_challenge: AuthorizeParam = None,
-    code_challenge_method: AuthorizeParam = None,
-) -> Response:
+def authorize_page(ctx: Open, _query: AuthorizeParams) -> Response:
     """Show the login and consent form for a valid 3.0 authorization request."""
     return authorization_page(ctx, OB3)
 

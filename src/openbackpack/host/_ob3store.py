@@ -14,6 +14,7 @@ that stores what it could not check would later show it as if it had been.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -48,6 +49,7 @@ __all__ = [
 ]
 
 _TYPES: Final = frozenset({"OpenBadgeCredential", "AchievementCredential"})
+_log = logging.getLogger("openbackpack.host")
 
 
 def host_loader(fetcher: Fetcher) -> DocumentLoader:
@@ -88,7 +90,15 @@ def verify_pushed(
             document that is not an OpenBadgeCredential.
     """
     source: Any = pushed.document if pushed.document is not None else pushed.jws
-    report = verify_credential(source, loader=loader)
+    try:
+        report = verify_credential(source, loader=loader)
+    except Exception as exc:
+        # The verifier promises a report for any credential, yet pyld can still raise on
+        # some malformed JSON-LD (a relative IRI as a context): refuse it as unreadable.
+        _log.warning("the verifier failed on a pushed credential: %s", type(exc).__name__)
+        raise Ob3Error(
+            400, CodeMinor.INVALID_DATA, "The credential cannot be read as JSON-LD."
+        ) from None
     if report.outcome is Outcome.INVALID:
         reasons = _named(report, CheckOutcome.FAILED) or "nothing in it could be verified"
         raise Ob3Error(400, CodeMinor.INVALID_DATA, f"The credential does not verify: {reasons}.")

@@ -39,7 +39,6 @@ from openbackpack._exceptions import (
     RemoteValidationError,
     ServerError,
 )
-from openbackpack.models.badgeconnect import ClientRegistration
 from openbackpack.models.ob3 import Profile
 from openbackpack.models.ob3api import (
     CodeMajor,
@@ -63,11 +62,18 @@ from openbackpack.protocols._oauth import (
     new_state,
     parse_links,
     refresh_form,
+    registration_of,
     registration_payload,
     requested_scopes,
     revocation_form,
 )
-from openbackpack.protocols._responses import decode_json, error_from_response, retry_after_from
+from openbackpack.protocols._responses import (
+    decode_json,
+    error_from_response,
+    header_value,
+    json_object,
+    retry_after_from,
+)
 
 __all__ = [
     "API_PATH",
@@ -292,15 +298,6 @@ def profile_body(profile: Profile | Mapping[str, Any]) -> bytes:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def _object(content: bytes, action: str) -> Mapping[str, Any]:
-    body = decode_json(content)
-    if not isinstance(body, Mapping):
-        raise InvalidResponseError(
-            f"could not {action_words(action)}: the answer is not a JSON object", action=action
-        )
-    return body
-
-
 def _first_error(exc: ValidationError) -> str:
     error = exc.errors()[0]
     where = ".".join(str(part) for part in error["loc"])
@@ -309,24 +306,13 @@ def _first_error(exc: ValidationError) -> str:
 
 def description_of(content: bytes) -> ServiceDescription:
     """Read a service description. Raises :class:`InvalidResponseError` when it is not one."""
-    body = _object(content, "discovery")
+    body = json_object(content, "discovery")
     try:
         return ServiceDescription.model_validate(body)
     except ValidationError as exc:
         raise InvalidResponseError(
             "discovery: not an Open Badges 3.0 service description: " + _first_error(exc),
             action="discovery",
-        ) from None
-
-
-def registration_of(content: bytes) -> ClientRegistration:
-    """Read a registration answer. Raises :class:`InvalidResponseError` without a client id."""
-    body = _object(content, "register")
-    try:
-        return ClientRegistration.model_validate(body)
-    except ValidationError:
-        raise InvalidResponseError(
-            "register: the answer has no client_id", action="register"
         ) from None
 
 
@@ -412,14 +398,6 @@ def error_of(
     return APIStatusError(message, **common)
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    # httpx2.Headers is case-insensitive, a plain dict is not: look both ways.
-    value = headers.get(name)
-    if value is None:
-        value = next((v for k, v in headers.items() if k.lower() == name), None)
-    return value
-
-
 @dataclass(frozen=True, slots=True)
 class CredentialsPage:
     """One page of ``getCredentials``: what it holds, how many there are, where the others are.
@@ -461,7 +439,7 @@ def credentials_page_of(
     action = "credentials.list"
     if status_code != 200:
         raise error_of(status_code, content, headers, action=action)
-    body = _object(content, action)
+    body = json_object(content, action)
     try:
         page = GetOpenBadgeCredentialsResponse.model_validate(body)
     except ValidationError as exc:
@@ -476,8 +454,8 @@ def credentials_page_of(
     return CredentialsPage(
         credentials=page.credential,
         compact_jws=jws,
-        total=_total(_header(headers, "x-total-count")),
-        links=parse_links(_header(headers, "link")),
+        total=_total(header_value(headers, "x-total-count")),
+        links=parse_links(header_value(headers, "link")),
     )
 
 
@@ -525,7 +503,7 @@ def profile_of(status_code: int, content: bytes, headers: Mapping[str, str]) -> 
     action = "profile.get"
     if status_code not in (200, 202):
         raise error_of(status_code, content, headers, action=action)
-    body = _object(content, action)
+    body = json_object(content, action)
     try:
         return Profile.model_validate(body)
     except ValidationError as exc:
