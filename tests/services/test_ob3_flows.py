@@ -179,3 +179,19 @@ def test_the_commands_work_with_a_3_0_backpack(
                             str(ob3site.provider_id))  # fmt: skip
         assert code == 0, output
         assert "revoked its tokens" in output
+
+
+def test_a_vc_jwt_read_back_is_shown_with_its_signature_checked(ob3site: Ob3Site) -> None:
+    """A credential the host holds as a VC-JWT is shown from its payload, its JWS verified."""
+    account = connect_learner(ob3site, "57")
+    award = ob3site.award(account.email)
+    with Ob3Api(provider_of(ob3site), account, store=ob3site.store) as api:
+        assert api.upsert_credential(ob3site.jwt(award)).created is True
+    [badge] = external_badges(ob3site.store, "57", refresh=True).badges
+    assert badge.name == "Python basics"
+    assert badge.hosted_url == ob3site.urls.credential(award)
+    assert badge.verification is not None
+    checks = {c["name"]: c["outcome"] for c in badge.verification["checks"]}
+    assert checks["proof"] == "passed"
+    assert checks["issuer key"] == "passed"
+    assert badge.recipient_verified is True

@@ -166,15 +166,16 @@ def push_credential(
     201, ``updated`` a 200 (the host had it: a repeat replaces), ``adopted`` a credential
     found on reading back after a lost answer or a crash.
     """
-    credential = _credential(store, urls, award_hash)
-    credential_id = str(credential["id"])
+    credential_id = urls.credential(award_hash)
     mapped = in_transaction(
         store, lambda tx: tx.identifiers.get(provider.id, IdentifierKind.ASSERTION, key)
     )
+    if mapped is not None and not refresh:
+        # A resume costs nothing for what is done: no signing, no request.
+        return Ob3Push(credential_id, "skipped")
+    credential = _credential(store, urls, award_hash)
     with Ob3Api(provider, account, store=store, client=client) as api:
         if mapped is not None:
-            if not refresh:
-                return Ob3Push(credential_id, "skipped")
             result = api.upsert_credential(credential)
             return Ob3Push(credential_id, "created" if result.created else "updated")
         created: list[bool] = []
