@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Final
 
 from openbackpack._exceptions import InvalidInputError, UnsupportedActionError
 from openbackpack.api import BackpackApi
 from openbackpack.client import BackpackClient
-from openbackpack.models import Collection, DisplayerGroup
+from openbackpack.models import ApiVersion, Collection, DisplayerGroup
 from openbackpack.services._errors import NotConnectedError
 from openbackpack.services._site import require_external_backpacks
 from openbackpack.store import BackpackAccount, Provider, SelectedCollection, Store
 
 __all__ = ["CollectionChoice", "account_of", "list_collections", "select_collections"]
+
+_OAUTH_APIS: Final = {ApiVersion.V2P1: "Badge Connect", ApiVersion.V3P0: "the Open Badges 3.0 API"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +79,8 @@ def list_collections(
         raise UnsupportedActionError(
             "collections",
             provider.api_version.value,
-            message=f"backpack {provider.id} uses API version {provider.api_version.value} "
-            "(Badge Connect or Open Badges 3.0), which has no collections: "
+            message=f"backpack {provider.id} uses {_OAUTH_APIS[provider.api_version]} "
+            f"(API version {provider.api_version.value}), which has no collections: "
             "`openbackpack badges` lists the user's badges there",
         )
     with BackpackApi(provider, account, store=store, client=client) as api:
