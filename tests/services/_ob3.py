@@ -11,13 +11,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
-
 from openbackpack.credentials import did_web_url
 from openbackpack.host import HostSettings, RunningHost
-from openbackpack.issuer import CredentialIssuer, DidMethod, IssuerUrls, create_issuer_app
+from openbackpack.issuer import CredentialIssuer, DidMethod, IssuerUrls
 from openbackpack.protocols import ob3api as ob3
-from openbackpack.serve import base_url_of, bind_socket, serve_in_thread
 from openbackpack.services import (
     DOCUMENT_MAP_ENV,
     add_backpack,
@@ -27,7 +24,7 @@ from openbackpack.services import (
 from openbackpack.store import BackpackAccount, Provider, Store
 from openbackpack.store._types import utcnow
 from tests.registry_data import PNG
-from tests.services._bc import consent, new_learner
+from tests.services._bc import consent, new_learner, serving_documents
 
 REDIRECT = "http://127.0.0.1:8/callback"  # the browser never follows it: consent() reads it
 
@@ -123,11 +120,7 @@ def ob3_site(store: Store, host: RunningHost) -> Iterator[Ob3Site]:
         badge = tx.badge_classes.create(
             issuer.id, "Python basics", "Completed the course.", PNG, criteria_narrative="Pass."
         )
-    sock = bind_socket()
-    base = base_url_of(sock) + "/issuer"
-    app = FastAPI()
-    app.mount("/issuer", create_issuer_app(store, base))
-    with serve_in_thread(app, sock=sock):
+    with serving_documents(store) as base:
         yield Ob3Site(store, host, provider.id, issuer.id, badge.id, base)
 
 

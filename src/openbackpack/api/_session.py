@@ -109,11 +109,7 @@ class OAuthAccountApi:
         return self.manifest.api_base
 
     def access_token(self, rejected: str | None = None) -> str:
-        """A usable access token, refreshed first when it expires within the leeway.
-
-        ``rejected`` is a token the host just refused: unless another caller already replaced
-        it, it is refreshed whatever its expiry says. Concurrent callers refresh once: the
-        lock is per (database, provider, account) and the store is read again inside it.
+        """A usable access token (see :meth:`OAuthSession.access_token`).
 
         Raises:
             ReauthorizationRequiredError: no token, no refresh token, or a refused refresh.
