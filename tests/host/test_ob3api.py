@@ -8,13 +8,16 @@ validated against the specification's JSON Schemas. On SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
 
 import httpx2
 import pytest
+from typer.testing import CliRunner
 
+from openbackpack.cli import app
 from openbackpack.host import RunningHost
 from openbackpack.protocols import ob3api
 from tests.host._ob3 import (
@@ -244,3 +247,32 @@ def test_put_profile_refuses_another_id_or_an_unverified_email(
     ):
         answer = http.put(api(host, "/profile"), json=body, headers=connected.headers)
         assert word in imsx(answer, 400, "invalid_data")
+
+
+def test_host_credential_list_shows_what_a_user_holds(
+    http: httpx2.Client, host: RunningHost, host_db_url: str
+) -> None:
+    """``host credential list`` lists a user's pushed credentials; an unknown user is one line."""
+    connected = connect(http, host)
+    issuer = Issuer()
+    credential = issuer.credential(achievement="https://example.com/a/cli")
+    assert push(http, host, connected, credential).status_code == 201
+    assert push(http, host, connected, issuer.jwt(issuer.document())).status_code == 201
+    args = ["host", "credential", "list", "--user", connected.email, "--db", host_db_url]
+    listed = CliRunner().invoke(app, [*args, "--json"])
+    assert listed.exit_code == 0, listed.output
+    held = json.loads(listed.stdout)
+    assert [(c["id"], c["format"]) for c in held] == [
+        (credential["id"], "json"),
+        (held[1]["id"], "jwt"),
+    ]
+    assert held[0]["achievement"] == "https://example.com/a/cli"
+    assert held[0]["issuer"] == issuer.did
+    table = CliRunner().invoke(app, args)
+    assert table.exit_code == 0
+    assert f"OB 3.0 credentials of {connected.email}" in table.stdout
+    assert "jwt" in table.stdout
+    missing = CliRunner().invoke(app, ["host", "credential", "list", "--user", "nobody@x.org",
+                                       "--db", host_db_url])  # fmt: skip
+    assert missing.exit_code == 1
+    assert missing.output.startswith("error: ")
