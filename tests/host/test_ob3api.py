@@ -8,26 +8,34 @@ validated against the specification's JSON Schemas. On SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
 
 import httpx2
 import pytest
+from typer.testing import CliRunner
 
+from openbackpack import AuthenticationError
+from openbackpack.cli import app
 from openbackpack.host import RunningHost
-from openbackpack.protocols import ob3api
+from openbackpack.protocols import build_url, ob3api
+from tests.host._helpers import PASSWORD
 from tests.host._ob3 import (
     SCOPES,
     Connected,
     Issuer,
     api,
+    auth_params,
     authorize,
     connect,
+    consent_form,
     exchange,
     imsx,
     new_user,
     push,
+    redirected,
     register,
     valid,
 )
@@ -244,3 +252,75 @@ def test_put_profile_refuses_another_id_or_an_unverified_email(
     ):
         answer = http.put(api(host, "/profile"), json=body, headers=connected.headers)
         assert word in imsx(answer, 400, "invalid_data")
+
+
+def test_host_credential_list_shows_what_a_user_holds(
+    http: httpx2.Client, host: RunningHost, host_db_url: str
+) -> None:
+    """``host credential list`` lists a user's pushed credentials; an unknown user is one line."""
+    connected = connect(http, host)
+    issuer = Issuer()
+    credential = issuer.credential(achievement="https://example.com/a/cli")
+    assert push(http, host, connected, credential).status_code == 201
+    assert push(http, host, connected, issuer.jwt(issuer.document())).status_code == 201
+    args = ["host", "credential", "list", "--user", connected.email, "--db", host_db_url]
+    listed = CliRunner().invoke(app, [*args, "--json"])
+    assert listed.exit_code == 0, listed.output
+    held = json.loads(listed.stdout)
+    assert [(c["id"], c["format"]) for c in held] == [
+        (credential["id"], "json"),
+        (held[1]["id"], "jwt"),
+    ]
+    assert held[0]["achievement"] == "https://example.com/a/cli"
+    assert held[0]["issuer"] == issuer.did
+    table = CliRunner().invoke(app, args)
+    assert table.exit_code == 0
+    assert f"OB 3.0 credentials of {connected.email}" in table.stdout
+    assert "jwt" in table.stdout
+    missing = CliRunner().invoke(app, ["host", "credential", "list", "--user", "nobody@x.org",
+                                       "--db", host_db_url])  # fmt: skip
+    assert missing.exit_code == 1
+    assert missing.output.startswith("error: ")
+
+
+def test_every_table_row_answers_as_the_table_says(http: httpx2.Client, host: RunningHost) -> None:
+    """Each row, its URL built by the table, answers its success status; errors read typed."""
+    base = api(host)
+    urls = {name: build_url(endpoint, base) for name, endpoint in ob3api.ROUTES.items()}
+    assert urls["discovery"] == base + "/discovery"
+    email, client = new_user(host), register(http, host)
+    assert urls["register"] == client.endpoints["register"]
+    assert urls["token"] == client.endpoints["token"]
+    assert urls["revoke"] == client.endpoints["revoke"]
+    page = http.get(urls["authorize"], params=auth_params(client))
+    assert page.status_code == ob3api.route("authorize").success
+    action, hidden = consent_form(page)
+    assert action == urls["authorize.submit"]
+    form = {**hidden, "email": email, "password": PASSWORD, "consent": "allow"}
+    submitted = http.post(action, data=form, follow_redirects=False)
+    assert submitted.status_code == ob3api.route("authorize.submit").success
+    grant = exchange(http, client, redirected(submitted)["code"])
+    assert grant.status_code == ob3api.route("token").success
+    connected = Connected(email, client, grant.json())
+    headers, content = ob3api.upsert_body(Issuer().credential())
+    upsert = ob3api.route("credentials.upsert")
+    pushed = http.request(
+        upsert.method, urls[upsert.name], content=content, headers={**headers, **connected.headers}
+    )
+    assert ob3api.upsert_result(pushed.status_code, pushed.content, pushed.headers).created
+    for name in ("credentials.list", "profile.get", "discovery"):
+        endpoint = ob3api.route(name)
+        answer = http.request(endpoint.method, urls[name], headers=connected.headers)
+        assert answer.status_code == endpoint.success, name
+    profile = http.get(urls["profile.get"], headers=connected.headers)
+    read = ob3api.profile_of(profile.status_code, profile.content, profile.headers)
+    body = ob3api.profile_body(read)
+    put = http.put(urls["profile.update"], content=body, headers={
+        "Content-Type": "application/json", **connected.headers})  # fmt: skip
+    assert put.status_code == ob3api.route("profile.update").success
+    unauthorized = http.get(urls["credentials.list"])
+    with pytest.raises(AuthenticationError):
+        ob3api.credentials_page_of(unauthorized.status_code, unauthorized.content, {})
+    revoke = ob3api.revocation_form(connected.grant["access_token"], "access_token")
+    revoked = http.post(urls["revoke"], data=revoke, headers=client.basic)
+    assert revoked.status_code == ob3api.route("revoke").success

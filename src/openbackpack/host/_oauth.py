@@ -44,9 +44,9 @@ from openbackpack.host._clients import (
     grant_code,
     invalid_client,
     refresh,
-    register,
     revoke_replayed,
 )
+from openbackpack.host._registration import register
 from openbackpack.host._registry import BADGR, handles
 from openbackpack.host._state import Ctx, HostState, context
 from openbackpack.host._wire import OAuthError, dumps

@@ -37,8 +37,8 @@ from openbackpack.models.ob3api import CodeMinor
 from openbackpack.store._types import utcnow
 
 __all__ = [
+    "HostCredential",
     "Page",
-    "StoredCredential",
     "UpsertKeys",
     "credentials_page",
     "host_loader",
@@ -239,8 +239,8 @@ def upsert_credential(
 
 
 @dataclass(frozen=True, slots=True)
-class StoredCredential:
-    """A stored credential: what was pushed (JSON or JWS) and when."""
+class HostCredential:
+    """A credential a user holds on the host: what was pushed (JSON or JWS) and when."""
 
     format: str
     document: str
@@ -259,8 +259,8 @@ class StoredCredential:
         return data
 
 
-def _stored(row: Row[Any]) -> StoredCredential:
-    return StoredCredential(
+def _stored(row: Row[Any]) -> HostCredential:
+    return HostCredential(
         format=row.format,
         document=row.document,
         credential_id=row.credential_id,
@@ -275,7 +275,7 @@ def _stored(row: Row[Any]) -> StoredCredential:
 class Page:
     """One page of a user's credentials, and how many match in all."""
 
-    items: list[StoredCredential]
+    items: list[HostCredential]
     total: int
 
 
@@ -294,7 +294,7 @@ def credentials_page(
     return Page([_stored(row) for row in rows], int(total))
 
 
-def stored_credentials(connection: Connection, user_id: int) -> list[StoredCredential]:
+def stored_credentials(connection: Connection, user_id: int) -> list[HostCredential]:
     """Every credential of a user, oldest first (for the command line)."""
     table = t.ob3_credentials
     rows = connection.execute(
