@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal
 
@@ -116,12 +117,12 @@ def ob3_views(
     return views, []
 
 
+@dataclass(frozen=True, slots=True)
 class Ob3Push:
     """What one award's push to a 3.0 account did, for the push report."""
 
-    def __init__(self, credential_id: str, outcome: Ob3Outcome) -> None:
-        self.credential_id = credential_id
-        self.outcome = outcome
+    credential_id: str
+    outcome: Ob3Outcome
 
 
 def _credential(store: Store, urls: IssuerUrls, award_hash: str) -> dict[str, Any]:
