@@ -98,9 +98,16 @@ def badge_connect_site(store: Store, host: RunningHost) -> Iterator[Site]:
         badge = tx.badge_classes.create(
             issuer.id, "Python basics", "Completed the course.", PNG, criteria_narrative="Pass."
         )
+    with serving_documents(store) as base:
+        yield Site(store, provider.id, badge.id, base)
+
+
+@contextmanager
+def serving_documents(store: Store) -> Iterator[str]:
+    """Serve the store's hosted issuer documents on loopback; yield their base URL."""
     sock = bind_socket()
     base = base_url_of(sock) + "/issuer"
     app = FastAPI()
     app.mount("/issuer", create_issuer_app(store, base))
     with serve_in_thread(app, sock=sock):
-        yield Site(store, provider.id, badge.id, base)
+        yield base
