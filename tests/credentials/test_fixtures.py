@@ -222,3 +222,15 @@ def test_a_key_taken_from_an_https_method_s_fragment_is_warned_about() -> None:
     assert any("nothing but the credential ties the key" in w for w in report.warnings), (
         report.to_json()
     )
+
+
+def test_a_relative_iri_as_a_context_is_a_failed_proof_not_an_exception() -> None:
+    """pyld's ValueError for a relative IRI context becomes a report, never a raise."""
+    document = read_json(OB30 / "simple.json")
+    document["@context"] = [*document["@context"], "¡not an iri"]
+    report = verify_credential(document, loader=_loader(), now=NOW)
+    assert report.outcome is Outcome.INVALID
+    proof = report.check("proof")
+    assert proof is not None
+    assert proof.outcome is CheckOutcome.FAILED
+    assert "relative IRI" in proof.reason

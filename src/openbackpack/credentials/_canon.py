@@ -44,6 +44,10 @@ def canonicalize(document: Mapping[str, Any], loader: DocumentLoader) -> str:
         if unavailable is not None:
             raise unavailable from None
         raise InvalidCredentialError(f"the document cannot be canonicalised: {exc}") from None
+    except ValueError as exc:
+        # pyld raises a bare ValueError for some malformed JSON-LD, such as a relative IRI
+        # given as a context: still a document that cannot be read, not a verifier crash.
+        raise InvalidCredentialError(f"the document cannot be canonicalised: {exc}") from None
     return nquads
 
 

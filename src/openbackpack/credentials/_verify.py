@@ -177,7 +177,7 @@ class Verifier:
                 {"documentLoader": self.loader},
                 on_property_dropped=lambda name: dropped.append(str(name)),
             )
-        except jsonld.JsonLdError as exc:
+        except (jsonld.JsonLdError, ValueError) as exc:
             report.not_checked("proof", f"the proof {suite} cannot be read: {exc}")
             return
         if dropped:
