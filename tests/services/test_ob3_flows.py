@@ -105,6 +105,30 @@ def test_pushes_are_created_then_skipped_then_updated_never_duplicated(ob3site: 
     assert len(_host_credentials(ob3site, account)) == 3
 
 
+def test_an_owned_award_is_made_out_to_the_backpack_email(
+    ob3site: Ob3Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An award owned by the learner but made to another address is pushed as a copy for the
+    backpack's verified email, with an id of its own, and its recipient check passes."""
+    account = connect_learner(ob3site, "58")
+    with ob3site.store.transaction() as tx:
+        award = tx.awards.create(ob3site.badge_id, "school-58@example.edu", owner="58").hash
+    first = push_award(ob3site.store, "58", award, issuer_base_url=ob3site.issuer_url)
+    assert (first.status, first.site) == ("added", "created")
+    assert first.import_url is not None
+    assert first.import_url.startswith("urn:uuid:")
+    again = push_awards(
+        ob3site.store, "58", [award], issuer_base_url=ob3site.issuer_url, refresh=True
+    )
+    assert (again.updated, again.created) == (1, 0)
+    monkeypatch.setenv("OPENBACKPACK_DOCUMENT_MAP", str(ob3site.document_map(tmp_path)))
+    [badge] = external_badges(ob3site.store, "58", refresh=True).badges
+    assert badge.verification is not None
+    assert badge.verification["outcome"] == Outcome.VALID.value
+    assert badge.recipient_verified is True
+    assert len(_host_credentials(ob3site, account)) == 1
+
+
 def test_a_lost_answer_to_the_upsert_is_adopted(ob3site: Ob3Site) -> None:
     """The host stored it but the answer was cut off: the push reads back and adopts it."""
     account = connect_learner(ob3site, "55")

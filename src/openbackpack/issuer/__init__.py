@@ -36,6 +36,7 @@ from openbackpack.issuer._ob3_build import (
     build_ob3_credential,
     build_ob3_endorsement,
     build_ob3_profile,
+    ob3_credential_id,
 )
 from openbackpack.issuer._urls import IssuerUrls
 
@@ -60,5 +61,6 @@ __all__ = [
     "build_revoked_assertion",
     "create_issuer_app",
     "expand_offline",
+    "ob3_credential_id",
     "offline_document_loader",
 ]

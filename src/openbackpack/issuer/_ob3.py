@@ -99,10 +99,13 @@ class CredentialIssuer:
         *,
         fmt: CredentialFormat = "json",
         algorithm: KeyAlgorithmName = "Ed25519",
+        recipient_email: str | None = None,
     ) -> dict[str, Any] | str:
         """The award's OpenBadgeCredential, signed (eddsa-rdfc-2022, or a VC-JWT).
 
         ``algorithm="P-256"`` signs a VC-JWT with ES256 (Data Integrity proofs are Ed25519).
+        ``recipient_email`` makes it out to another address than the award's (the award
+        owner's backpack email), as a copy with an id of its own.
 
         Raises:
             RecordNotFoundError: no award has that hash.
@@ -126,6 +129,7 @@ class CredentialIssuer:
             self.urls,
             endorsements=endorsements,
             status=(self.urls.status_list(issuer.id), index),
+            recipient_email=recipient_email,
         )
         return self.sign(issuer.id, document, fmt=fmt, algorithm=algorithm)
 

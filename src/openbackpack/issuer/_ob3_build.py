@@ -7,6 +7,7 @@ image), evidence and endorsements are carried over. The credential's ``id`` is i
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -121,6 +122,20 @@ def _evidence(item: EvidenceRecord) -> dict[str, Any]:
     )
 
 
+def ob3_credential_id(urls: IssuerUrls, award: Award, recipient_email: str | None = None) -> str:
+    """The id of the award's credential, or of its copy made out to ``recipient_email``.
+
+    The award's own credential is its hosted URL. A copy for another address (a user's
+    backpack that verified a different email) is another credential, so it needs another id;
+    it is derived from the award and the address, so every push of that copy upserts the
+    same credential instead of adding one.
+    """
+    if recipient_email is None or recipient_email.casefold() == award.recipient_email.casefold():
+        return urls.credential(award.hash)
+    name = f"{urls.credential(award.hash)}#recipient={recipient_email.casefold()}"
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, name)}"
+
+
 def build_ob3_credential(
     award: Award,
     badge: BadgeClass,
@@ -130,15 +145,21 @@ def build_ob3_credential(
     *,
     endorsements: Sequence[Mapping[str, Any]] = (),
     status: StatusEntry | None = None,
+    recipient_email: str | None = None,
 ) -> dict[str, Any]:
     """The unsigned OpenBadgeCredential of an award.
 
     ``endorsements`` are signed EndorsementCredentials of the achievement; ``status`` is the
-    award's place in its issuer's BitstringStatusList, when it has one.
+    award's place in its issuer's BitstringStatusList, when it has one. ``recipient_email``
+    (the award owner's backpack email, when it is not the award's) makes a copy for that
+    address, with an id of its own (:func:`ob3_credential_id`).
     """
+    email = award.recipient_email
+    if recipient_email is not None and recipient_email.casefold() != email.casefold():
+        email = recipient_email
     identity = {
         "type": "IdentityObject",
-        "identityHash": hash_identity(award.recipient_email, award.salt),
+        "identityHash": hash_identity(email, award.salt),
         "identityType": "emailAddress",
         "hashed": True,
         "salt": award.salt,
@@ -156,7 +177,7 @@ def build_ob3_credential(
     return _drop_none(
         {
             "@context": [VC2_CONTEXT, OB3_CONTEXT],
-            "id": urls.credential(award.hash),
+            "id": ob3_credential_id(urls, award, email),
             "type": ["VerifiableCredential", "OpenBadgeCredential"],
             "name": badge.name,
             "issuer": build_ob3_profile(issuer, issuer_did, urls),

@@ -125,9 +125,11 @@ class Ob3Push:
     outcome: Ob3Outcome
 
 
-def _credential(store: Store, urls: IssuerUrls, award_hash: str) -> dict[str, Any]:
+def _credential(
+    store: Store, urls: IssuerUrls, award_hash: str, recipient_email: str | None
+) -> dict[str, Any]:
     def sign(tx: Any) -> dict[str, Any]:
-        signed = CredentialIssuer(tx, urls).credential(award_hash)
+        signed = CredentialIssuer(tx, urls).credential(award_hash, recipient_email=recipient_email)
         assert isinstance(signed, dict)
         return signed
 
@@ -159,22 +161,27 @@ def push_credential(
     urls: IssuerUrls,
     client: BackpackClient | None,
     refresh: bool,
+    recipient_email: str | None = None,
 ) -> Ob3Push:
     """Upsert the award's signed credential into the account, created at most once.
 
     ``key`` is the award's mapping key for this account. Pushed before and not ``refresh``:
     nothing is sent (``skipped``). Else the claim makes one worker send it; ``created`` is a
     201, ``updated`` a 200 (the host had it: a repeat replaces), ``adopted`` a credential
-    found on reading back after a lost answer or a crash.
+    found on reading back after a lost answer or a crash. ``recipient_email`` makes the
+    credential out to the backpack's verified address when it is not the award's (an award
+    with an owner), as a copy with an id of its own.
     """
-    credential_id = urls.credential(award_hash)
     mapped = in_transaction(
         store, lambda tx: tx.identifiers.get(provider.id, IdentifierKind.ASSERTION, key)
     )
     if mapped is not None and not refresh:
-        # A resume costs nothing for what is done: no signing, no request.
-        return Ob3Push(credential_id, "skipped")
-    credential = _credential(store, urls, award_hash)
+        # A resume costs nothing for what is done: no signing, no request. What was mapped
+        # is the id of the credential that was pushed.
+        return Ob3Push(mapped, "skipped")
+    credential = _credential(store, urls, award_hash, recipient_email)
+    # The id of the award's credential, or of its copy for the backpack's address.
+    credential_id = str(credential["id"])
     with Ob3Api(provider, account, store=store, client=client) as api:
         if mapped is not None:
             result = api.upsert_credential(credential)

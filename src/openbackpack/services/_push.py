@@ -261,7 +261,7 @@ def _push_one(
             session, store, target[0], target[1], award, email, session.urls, client
         )
     if target is not None and target[0].api_version is ApiVersion.V3P0:
-        return _push_ob3(session, target[0], target[1], award)
+        return _push_ob3(session, target[0], target[1], award, email)
     docs = _documents(session, award, email)
     site_id: str | None = None
     outcome: SiteOutcome | None = None
@@ -371,11 +371,11 @@ def _push_badge_connect(
 
 
 def _push_ob3(
-    session: Session, provider: Provider, account: BackpackAccount, award: Award
+    session: Session, provider: Provider, account: BackpackAccount, award: Award, email: str
 ) -> PushResult:
     """Upsert the award as a signed OB 3.0 credential; created, updated or adopted."""
     pushed = push_credential(
-        session.store, provider, account, award.hash,
+        session.store, provider, account, award.hash, recipient_email=email,
         key=import_key_prefix(account.id) + award.hash, holder=session.holder,
         urls=session.urls, client=session.client, refresh=session.refresh,
     )  # fmt: skip
