@@ -22,12 +22,18 @@ from openbackpack.api import BackpackApi
 from openbackpack.client import BackpackClient
 from openbackpack.issuer import CredentialIssuer, IssuerDocuments, IssuerUrls, create_issuer_app
 from openbackpack.serve import base_url_of, bind_socket, serve_in_thread
-from openbackpack.services import add_backpack
-from openbackpack.services.move import BadgrBackpack, client_fetch, connected_backpack
+from openbackpack.services import add_backpack, begin_oauth_connection, complete_oauth_connection
+from openbackpack.services.move import (
+    BadgeConnectBackpack,
+    BadgrBackpack,
+    client_fetch,
+    connected_backpack,
+)
 from openbackpack.store import Store
 from tests.registry_data import PNG
+from tests.services._bc import PASSWORD, consent
 
-PASSWORD = "move-password"
+REDIRECT = "http://127.0.0.1:8/callback"  # the browser never follows it: consent() reads it
 OWNER = "learner-7"
 
 
@@ -73,18 +79,27 @@ class World:
         assert isinstance(signed, dict)
         return signed
 
-    def backpack(self, provider_id: int) -> BadgrBackpack:
-        """The learner's Badgr backpack on that provider."""
-        found = connected_backpack(self.store, OWNER, provider_id, self.client)
-        assert isinstance(found, BadgrBackpack)
-        return found
+    def backpack(self, provider_id: int) -> BadgrBackpack | BadgeConnectBackpack:
+        """The learner's backpack on that provider."""
+        return connected_backpack(self.store, OWNER, provider_id, self.client)
 
     def import_into_source(self, *hashes: str) -> None:
         """Put awards into the learner's source backpack, as the learner would."""
         side = self.backpack(self.source_id)
+        assert isinstance(side, BadgrBackpack)
         with BackpackApi(side.provider, side.account, store=self.store, client=self.client) as api:
             for award_hash in hashes:
                 api.import_badge_assertion(self.url(award_hash))
+
+    def connect_badge_connect(self, host: Any) -> int:
+        """Connect the learner's Badge Connect (2.1) account on ``host``; return the provider."""
+        provider = add_backpack(self.store, host.base_url + "/api", host.base_url, "2.1")
+        url, state = begin_oauth_connection(
+            self.store, OWNER, provider.id, REDIRECT, client=self.client
+        )
+        query = consent(url, self.email)
+        complete_oauth_connection(self.store, state, query["code"], client=self.client)
+        return provider.id
 
     def held_ids(self, provider_id: int) -> list[str | None]:
         """The assertion ids the learner's backpack on that provider shows (with repeats)."""

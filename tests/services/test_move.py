@@ -10,6 +10,7 @@ import pytest
 
 from openbackpack.client import BackpackClient, RetryPolicy
 from openbackpack.host import HostSettings, RunningHost, run_host_in_thread
+from openbackpack.services import NotOwnerError
 from openbackpack.services.move import (
     Action,
     FileSource,
@@ -202,3 +203,74 @@ def test_baked_image_goes_in_by_the_image(world: World, tmp_path: Path) -> None:
     report = _move(world, FileSource(path))
     assert [(i.how, i.proof) for i in report.items] == [("v2 import by baked image", Proof.PROVED)]
     assert world.held_ids(world.target_id) == [world.url(award_hash)]
+
+
+def test_badge_connect_account_moves_into_badgr(
+    world: World, hosts: tuple[RunningHost, RunningHost]
+) -> None:
+    """Every assertion of a 2.1 account goes into a Badgr backpack, proved."""
+    hashes = [world.award() for _ in range(3)]
+    world.import_into_source(*hashes)
+    bc_id = world.connect_badge_connect(hosts[0])
+    report = _move(world, world.backpack(bc_id))
+    assert report.source.startswith("Badge Connect backpack")
+    assert [(i.verdict, i.action, i.proof) for i in report.items] == [
+        (Verdict.VALID, Action.MOVE, Proof.PROVED)
+    ] * 3
+    assert sorted(world.held_ids(world.target_id)) == sorted(world.url(h) for h in hashes)  # type: ignore[type-var]
+
+
+def test_badgr_backpack_moves_into_badge_connect(
+    world: World, hosts: tuple[RunningHost, RunningHost]
+) -> None:
+    """A Badgr backpack's assertions are POSTed to a 2.1 account, proved, once each."""
+    hashes = [world.award() for _ in range(2)]
+    world.import_into_source(*hashes)
+    bc_id = world.connect_badge_connect(hosts[1])
+    target = world.backpack(bc_id)
+    report = move_badges(
+        world.store, OWNER, world.backpack(world.source_id), target, fetch=world.fetch
+    )
+    assert [(i.how, i.proof) for i in report.items] == [("2.1 POST assertion", Proof.PROVED)] * 2
+    again = move_badges(
+        world.store, OWNER, world.backpack(world.source_id), target, fetch=world.fetch
+    )
+    assert [i.action for i in again.items] == [Action.ALREADY] * 2
+    assert sorted(world.held_ids(bc_id)) == sorted(world.url(h) for h in hashes)  # type: ignore[type-var]
+
+
+def test_badge_connect_source_cannot_delete(
+    world: World, hosts: tuple[RunningHost, RunningHost]
+) -> None:
+    """Badge Connect has no delete: asking for it is refused before anything is sent."""
+    bc_id = world.connect_badge_connect(hosts[0])
+    with pytest.raises(SourceDeletionUnsupportedError, match="no way to delete"):
+        _move(world, world.backpack(bc_id), delete_source=True)
+
+
+def test_proof_catches_a_badge_connect_target_that_drops_a_post(
+    world: World, hosts: tuple[RunningHost, RunningHost]
+) -> None:
+    """A 2.1 target that answers 200 and stores nothing is caught by the proof."""
+    world.import_into_source(world.award())
+    target = world.backpack(world.connect_badge_connect(hosts[1]))
+    hosts[1].faults.black_hole_next(1)
+    try:
+        report = move_badges(
+            world.store, OWNER, world.backpack(world.source_id), target, fetch=world.fetch
+        )
+    finally:
+        hosts[1].faults.black_hole_next(0)
+    assert [(i.done, i.proof) for i in report.items] == [("moved", Proof.MISSING)]
+    assert not report.complete
+
+
+def test_accounts_of_another_user_are_refused(world: World) -> None:
+    """A move on behalf of someone who does not own the accounts is refused."""
+    with pytest.raises(NotOwnerError):
+        move_badges(
+            world.store,
+            "someone-else",
+            world.backpack(world.source_id),
+            world.backpack(world.target_id),
+        )
