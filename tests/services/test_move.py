@@ -10,7 +10,7 @@ import pytest
 
 from openbackpack.client import BackpackClient, RetryPolicy
 from openbackpack.host import HostSettings, RunningHost, run_host_in_thread
-from openbackpack.services import NotOwnerError
+from openbackpack.services import NotOwnerError, erase_user_data
 from openbackpack.services.move import (
     Action,
     FileSource,
@@ -274,3 +274,11 @@ def test_accounts_of_another_user_are_refused(world: World) -> None:
             world.backpack(world.source_id),
             world.backpack(world.target_id),
         )
+
+
+def test_erasing_the_learner_forgets_what_was_moved(world: World) -> None:
+    """The move's records are import records of the target account: erasure removes them."""
+    world.import_into_source(world.award())
+    assert _move(world).complete
+    report = erase_user_data(world.store, OWNER, client=world.client)
+    assert report.import_records == 1

@@ -14,6 +14,7 @@ from typing import Any, Final
 from openbackpack.api import BackpackApi, BadgeConnectApi
 from openbackpack.client import BackpackClient
 from openbackpack.protocols import badgr
+from openbackpack.services._connect import import_key_prefix
 from openbackpack.services.move._model import HeldBadge, MoveItem, SourceBadge
 from openbackpack.services.move._verdict import held_matches
 from openbackpack.store import BackpackAccount, Provider, Store
@@ -75,8 +76,11 @@ class _Account:
 
     @property
     def claim_scope(self) -> tuple[int, str]:
-        """Creates here are claimed per provider, under this account's prefix."""
-        return self.provider.id, f"move:{self.account.id}:"
+        """Creates here are claimed per provider, under this account's import prefix.
+
+        The prefix of imports: a disconnect or an erasure of the account forgets them too.
+        """
+        return self.provider.id, import_key_prefix(self.account.id) + "move:"
 
     def find(self, item: MoveItem) -> Iterable[str]:
         """What the account holds that has this badge's id."""
