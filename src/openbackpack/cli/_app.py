@@ -22,6 +22,7 @@ from openbackpack.cli._host import host_app
 from openbackpack.cli._move import move_command
 from openbackpack.cli._output import err, out
 from openbackpack.cli._privacy import privacy_app
+from openbackpack.cli._reissue import reissue
 from openbackpack.cli._settings import settings_app
 from openbackpack.cli._web import web_app
 from openbackpack.store import SecretBox, Store
@@ -194,6 +195,7 @@ def demo(
 _issuer.register(app)
 _flows.register(app)
 app.command("move")(move_command)
+app.command("reissue")(reissue)
 
 
 def main() -> None:
