@@ -153,3 +153,18 @@ def test_an_unknown_benchmark_is_a_usage_error(capsys: pytest.CaptureFixture[str
         main(["nope"])
     assert exited.value.code == 2
     assert "bulk_push" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("loopback_allowed")
+def test_move_benchmark_moves_a_few_badges_and_proves_them() -> None:
+    """The move benchmark, small: every badge is moved once, proved, and requests counted."""
+    from benchmarks.move import measure
+
+    measured = measure(6, 200.0, 0.0)
+    assert measured["read"] == measured["proved"] == 6
+    assert measured["lost"] == measured["duplicated"] == 0
+    assert measured["errors"] == []
+    assert measured["target_requests"] >= 6
+    assert (
+        measured["floor_s"] == max(measured["source_requests"], measured["target_requests"]) / 200
+    )
