@@ -122,6 +122,13 @@ def move_badges(
     verify_loader = DocumentLoader(document_map, fetch=fetch)
     learner = _emails(emails, source, target)
     report = MoveReport(source.label, target.label, dry_run)
+    if fetch is None:
+        report.notes.append(
+            "no fetch was given: hosted badges, status lists and DID documents outside the "
+            "document map could not be read"
+        )
+    if not dry_run and delete_source:
+        report.notes.append("badges proved at the target are deleted at the source")
     badges = source.read()
     holdings = target.holdings()
     holder = new_worker()
