@@ -29,7 +29,7 @@ import httpx2
 from fastapi import FastAPI
 from sqlalchemy import insert, select
 
-from benchmarks._processes import host_process, proxy_process
+from benchmarks._processes import host_process, process_cpu_seconds, proxy_process
 from benchmarks._report import Result, progress
 from benchmarks._seed import EARNER_EMAIL, EARNER_PASSWORD, PNG, add_host_users, workdir
 from openbackpack.client import BackpackClient, RateLimiter
@@ -91,8 +91,11 @@ def _serve_issuer(store_url: str, control: Connection) -> None:
 
 
 @contextlib.contextmanager
-def _issuer_process(store_url: str, round_trip: float) -> Iterator[str]:
-    """The store's hosted documents in a child process, behind the round trip; their base."""
+def _issuer_process(store_url: str, round_trip: float) -> Iterator[tuple[str, int]]:
+    """The store's hosted documents in a child process, behind the round trip.
+
+    Yields their base URL and the process id.
+    """
     context = multiprocessing.get_context("spawn")
     parent, child = context.Pipe()
     process = context.Process(target=_serve_issuer, args=(store_url, child), name="issuer")
@@ -102,7 +105,8 @@ def _issuer_process(store_url: str, round_trip: float) -> Iterator[str]:
         with proxy_process(direct, round_trip) as proxied:
             parent.send(proxied)
             time.sleep(0.5)  # the child starts serving
-            yield proxied + "/issuer"
+            assert process.pid is not None
+            yield proxied + "/issuer", process.pid
     finally:
         with contextlib.suppress(OSError):
             parent.send("stop")
@@ -200,7 +204,7 @@ def measure(
         hashes = _registry(store, count)
         faults = ("--rate-limit", str(rate), "--burst", "10", "--retry-after", "1")
         with (
-            _issuer_process(store_url, round_trip) as issuer_base,
+            _issuer_process(store_url, round_trip) as (issuer_base, issuer_pid),
             host_process(
                 source_db, directory / "source.log", *faults, "--allow-private-fetch"
             ) as source_host,
@@ -224,6 +228,7 @@ def measure(
                 assert isinstance(origin, BadgeConnectBackpack)
                 assert isinstance(into, BadgrBackpack)
                 progress(f"{NAME}: moving {count} badges")
+                cpu = _cpu(source_host.pid, target_host.pid, issuer_pid)
                 started = time.perf_counter()
                 report = move_badges(
                     store,
@@ -234,9 +239,24 @@ def measure(
                     concurrency=CONCURRENCY,
                 )
                 wall = time.perf_counter() - started
+                cpu = {
+                    name: after - cpu[name]
+                    for name, after in _cpu(source_host.pid, target_host.pid, issuer_pid).items()
+                }
                 held = Counter(h.id for h in into.holdings())
         store.close()
-    return _summary(report, held, hashes, counting.origins, source, target, rate, wall)
+    summary = _summary(report, held, hashes, counting.origins, source, target, rate, wall)
+    return {**summary, **{f"cpu_s_{name}": seconds for name, seconds in cpu.items()}}
+
+
+def _cpu(source: int, target: int, issuer: int) -> dict[str, float]:
+    """CPU seconds used so far by the mover (this process), the two hosts and the issuer."""
+    return {
+        "mover": time.process_time(),
+        "source_host": process_cpu_seconds(source),
+        "target_host": process_cpu_seconds(target),
+        "issuer": process_cpu_seconds(issuer),
+    }
 
 
 def _summary(
