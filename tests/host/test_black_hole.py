@@ -17,6 +17,8 @@ def test_black_hole_swallows_only_the_first_creates() -> None:
     assert not injector.swallows("POST", "/v2/issuers")
     assert injector.swallows("POST", "/v2/backpack/import")
     assert injector.swallows("POST", "/ims/ob/v2p1/assertions")
+    injector.black_hole_next(1)
+    assert injector.swallows("POST", "/ims/ob/v3p0/credentials")
     assert not injector.swallows("POST", "/bcv1/assertions")
     injector.black_hole_next(1)
     assert injector.swallows("POST", "/bcv1/assertions")

@@ -29,7 +29,12 @@ from openbackpack.host._wire import badgeconnect_body, dumps, protocol_of
 __all__ = ["Decision", "FaultInjector", "FaultMiddleware", "error_payload"]
 
 _EXEMPT: Final = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
-_CREATES: Final = ("/backpack/import", "/ims/ob/v2p1/assertions", "/bcv1/assertions")
+_CREATES: Final = (
+    "/backpack/import",
+    "/ims/ob/v2p1/assertions",
+    "/bcv1/assertions",
+    "/ims/ob/v3p0/credentials",
+)
 """The paths (by their end) whose POSTs a black hole swallows."""
 _DESCRIPTIONS: Final = {
     429: "Request was throttled.",
@@ -181,7 +186,7 @@ class FaultMiddleware:
         elif decision.action == "drop":
             await self.app(scope, receive, _cut_off(send))
         elif self.injector.swallows(scope["method"], scope["path"]):
-            await _swallow(scope["path"], receive, send)
+            await _swallow(scope, receive, send)
         else:
             await self.app(scope, receive, send)
 
@@ -195,15 +200,24 @@ async def _send_error(path: str, decision: Decision, send: Send) -> None:
     await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
-async def _swallow(path: str, receive: Receive, send: Send) -> None:
+async def _swallow(scope: Scope, receive: Receive, send: Send) -> None:
     """Read the request, answer as if it was stored, store nothing."""
+    path: str = scope["path"]
+    chunks = []
     more = True
     while more:
         message = await receive()
+        chunks.append(message.get("body", b""))
         more = message.get("more_body", False) and message["type"] == "http.request"
-    if protocol_of(path) == "badgeconnect":
+    media = b"application/json"
+    if path.rstrip("/").endswith("/ims/ob/v3p0/credentials"):
+        # upsertCredential echoes the credential it took (JSON, or a JWS as text).
+        status, data = 201, b"".join(chunks)
+        media = dict(scope.get("headers", [])).get(b"content-type", media)
+    elif protocol_of(path) == "badgeconnect":
         badgr = path.startswith("/bcv1/")
-        status, body = (201 if badgr else 200), badgeconnect_body(200, "OK", badgr=badgr)
+        status = 201 if badgr else 200
+        data = dumps(badgeconnect_body(200, "OK", badgr=badgr))
     else:
         item = {
             "entityType": "Assertion",
@@ -211,9 +225,9 @@ async def _swallow(path: str, receive: Receive, send: Send) -> None:
             "acceptance": "Accepted",
             "revoked": False,
         }
-        status, body = 201, {"status": {"success": True, "description": "ok"}, "result": [item]}
-    data = dumps(body)
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
+        status = 201
+        data = dumps({"status": {"success": True, "description": "ok"}, "result": [item]})
+    headers = [(b"content-type", media), (b"content-length", str(len(data)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": data, "more_body": False})
 
