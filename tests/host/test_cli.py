@@ -47,7 +47,7 @@ def test_add_user_prompts_for_a_hidden_password(tmp_path: Path) -> None:
 
 
 def test_serve_prints_its_url_and_serves_until_interrupted(tmp_path: Path) -> None:
-    """serve --port 0 prints its URL, answers logins and the store's issuer, stops on SIGINT."""
+    """serve --port 0 prints its URLs (OB 3.0 too), serves logins and issuer, stops on SIGINT."""
     db = f"sqlite:///{tmp_path / 'host.sqlite3'}"
     store = f"sqlite:///{tmp_path / 'store.sqlite3'}"
     assert (
@@ -78,6 +78,10 @@ def test_serve_prints_its_url_and_serves_until_interrupted(tmp_path: Path) -> No
             assert issuer.status_code == 200
             assert issuer.json()["name"] == "CLI University"
             assert issuer.json()["id"] == f"{base_url}/issuer/ob/issuers/1"
+            process.stdout.readline()  # the Badge Connect line
+            discovery = process.stdout.readline().strip()
+            assert discovery == f"Open Badges 3.0 API: {base_url}/ims/ob/v3p0/discovery"
+            assert httpx2.get(discovery.split()[-1]).status_code == 200
         finally:
             process.send_signal(signal.SIGINT)
             rest, _ = process.communicate(timeout=20)

@@ -88,3 +88,52 @@ def test_the_pool_keeps_a_connection_for_every_request_thread(store_url: str) ->
         assert database.engine.pool.size() == 40  # type: ignore[attr-defined]
     finally:
         database.close()
+
+
+def test_migration_0003_marks_existing_clients_badge_connect_and_goes_back(
+    store_url: str,
+) -> None:
+    """A client registered at 0002 is a Badge Connect client after 0003; 0003 downgrades."""
+    from alembic import command
+    from sqlalchemy import insert, select, text
+
+    from openbackpack.host import _schema as t
+    from openbackpack.host._db import _alembic_config
+    from openbackpack.store._types import utcnow
+
+    database = HostDatabase.open(store_url)
+    try:
+        with database.engine.begin() as connection:
+            command.downgrade(_alembic_config(connection), "0002")
+        assert "host_ob3_credentials" not in inspect(database.engine).get_table_names()
+        with database.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO host_oauth_clients (client_id, secret_hash, auth_method, "
+                    "redirect_uris, grant_types, scope, metadata, created_at) VALUES "
+                    "('old-client', 'x', 'client_secret_basic', '[]', '[]', '', '{}', :now)"
+                ),
+                {"now": utcnow()},
+            )
+        database.upgrade()
+        database.check_schema()
+        holder = add_user(database, "ob3-migrated@example.org", "pw")
+        with database.engine.begin() as connection:
+            api = connection.scalar(
+                select(t.oauth_clients.c.api).where(t.oauth_clients.c.client_id == "old-client")
+            )
+            connection.execute(
+                insert(t.ob3_credentials).values(
+                    user_id=holder.id,
+                    issuer_id="did:example:i",
+                    achievement_id="urn:a",
+                    subject_id="did:example:s",
+                    format="json",
+                    document="{}",
+                    created_at=utcnow(),
+                    updated_at=utcnow(),
+                )
+            )
+        assert api == "v2p1"
+    finally:
+        database.close()

@@ -11,7 +11,16 @@ from fastapi.routing import APIRoute
 
 from openbackpack import InvalidInputError
 from openbackpack.host import HostSettings, RunningHost, run_host_in_thread, served_routes
-from openbackpack.protocols import Base, Body, Endpoint, badgeconnect, badgr, build_url, displayer
+from openbackpack.protocols import (
+    Base,
+    Body,
+    Endpoint,
+    badgeconnect,
+    badgr,
+    build_url,
+    displayer,
+    ob3api,
+)
 from tests.host._helpers import create_issuer, new_account
 
 _DOCS = {
@@ -30,6 +39,10 @@ def _expected(badge_connect_api: str = badgeconnect.API_PATH) -> set[tuple[str, 
         (e.method, (badge_connect_api if e.base is Base.API else "") + e.path)
         for e in badgeconnect.ROUTES.values()
     }
+    routes |= {
+        (e.method, (ob3api.API_PATH if e.base is Base.API else "") + e.path)
+        for e in ob3api.ROUTES.values()
+    }
     return routes | {(e.method, e.path) for e in displayer.ROUTES.values()}
 
 
@@ -42,7 +55,7 @@ def _served(host: RunningHost) -> set[tuple[str, str]]:
 
 
 def test_every_table_route_is_served_and_nothing_else(host: RunningHost) -> None:
-    """The app's routes are the Badgr and Displayer tables' routes plus the OpenAPI pages."""
+    """The app's routes are the protocol tables' routes (OB 3.0 included) plus the docs."""
     assert _served(host) == _expected() | _DOCS
     assert {(m, p) for m, p, _ in served_routes()} == _expected()
 
@@ -168,3 +181,29 @@ def test_static_path_is_off_by_default_and_must_be_a_path() -> None:
     assert HostSettings().static_path is None
     with pytest.raises(InvalidInputError, match="static_path"):
         HostSettings(static_path="ceiling")
+
+
+def test_the_3_0_rows_are_served_under_their_api_base_and_bound_by_name(
+    host: RunningHost,
+) -> None:
+    """Every OB 3.0 table row is a route at /ims/ob/v3p0 (API) or /o/v3p0 (OAuth), by name."""
+    served = {(m, p): e for m, p, e in served_routes()}
+    for endpoint in ob3api.ROUTES.values():
+        prefix = ob3api.API_PATH if endpoint.base is Base.API else ""
+        assert served[(endpoint.method, prefix + endpoint.path)] is endpoint
+    named = {
+        (r.path, tuple(sorted(r.methods or ()))): r
+        for r in host.app.routes
+        if isinstance(r, APIRoute)
+    }
+    upsert = named[(ob3api.API_PATH + "/credentials", ("POST",))]
+    assert upsert.name == "credentials.upsert"
+
+
+def test_openapi_documents_the_3_0_bodies(http: httpx2.Client, host: RunningHost) -> None:
+    """The upsert takes JSON or a compact JWS as text; putProfile takes a whole Profile."""
+    paths = http.get(f"{host.base_url}/openapi.json").json()["paths"]
+    upsert = paths[ob3api.API_PATH + "/credentials"]["post"]["requestBody"]["content"]
+    assert set(upsert) == {"application/json", "text/plain"}
+    profile = paths[ob3api.API_PATH + "/profile"]["put"]["requestBody"]["content"]
+    assert profile["application/json"]["schema"]["required"] == ["id", "type"]

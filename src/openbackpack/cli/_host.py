@@ -21,11 +21,13 @@ from openbackpack.host import (
     add_user,
     create_app,
     default_host_database_url,
+    list_credentials,
     list_users,
     uvicorn_options,
 )
 from openbackpack.host._badgeconnect import api_prefix
 from openbackpack.issuer import create_issuer_app
+from openbackpack.protocols import ob3api
 from openbackpack.protocols.badgeconnect import WELL_KNOWN_PATH
 from openbackpack.serve import base_url_of, bind_socket
 
@@ -35,8 +37,8 @@ ISSUER_MOUNT = "/issuer"
 """Where ``host serve`` mounts the store's hosted Open Badges documents."""
 
 host_app = typer.Typer(
-    help="Run the reference backpack host (Badgr v2, Badge Connect, Displayer) and manage "
-    "its accounts.",
+    help="Run the reference backpack host (Badgr v2, Badge Connect, the Open Badges 3.0 API, "
+    "Displayer) and manage its accounts.",
     no_args_is_help=True,
 )
 out = Console(highlight=False, soft_wrap=True)
@@ -89,7 +91,15 @@ def serve(
         bool,
         typer.Option(
             "--allow-loopback-redirects",
-            help="Accept http://127.0.0.1 redirect URIs in Badge Connect registrations.",
+            help="Accept http://127.0.0.1 redirect URIs in Badge Connect and OB 3.0 registrations.",
+        ),
+    ] = False,
+    ob3_accept_unchecked: Annotated[
+        bool,
+        typer.Option(
+            "--ob3-accept-unchecked",
+            help="Store OB 3.0 credentials even when a check could not be made (an "
+            "unreachable status list); invalid ones are always refused.",
         ),
     ] = False,
     keep_alive_timeout: Annotated[
@@ -191,6 +201,7 @@ def serve(
         header_timeout=header_timeout,
         body_timeout=body_timeout,
         limit_concurrency=limit_concurrency,
+        ob3_accept_unchecked=ob3_accept_unchecked,
     )
     # Bind first, so the printed URL is the real one even with --port 0, and the issuer's
     # hosted documents know their public base URL.
@@ -204,6 +215,7 @@ def serve(
     out.print(f"openbackpack host listening on {base_url} (Badgr API: {base_url}/v2)")
     api_base = base_url + api_prefix(badgr_quirks)
     out.print(f"Badge Connect: {base_url}{WELL_KNOWN_PATH} (apiBase {api_base})")
+    out.print(f"Open Badges 3.0 API: {ob3api.discovery_url(base_url)}")
     if issuer:
         out.print(f"issuer documents of the store served under {base_url}{ISSUER_MOUNT}")
     config = uvicorn.Config(app, log_level="warning", access_log=False, **uvicorn_options(settings))
@@ -225,6 +237,10 @@ collection_app = typer.Typer(help="Manage the host users' collections.", no_args
 host_app.add_typer(user_app, name="user")
 host_app.add_typer(email_app, name="email")
 host_app.add_typer(collection_app, name="collection")
+credential_app = typer.Typer(
+    help="See the Open Badges 3.0 credentials the host's users hold.", no_args_is_help=True
+)
+host_app.add_typer(credential_app, name="credential")
 
 
 def _open(db: str | None) -> HostDatabase:
@@ -251,6 +267,45 @@ def user_list(
         for u in users
     ]  # fmt: skip
     print_table("Host users", ["id", "emails", "name"], rows)
+
+
+@credential_app.command("list")
+def credential_list(
+    user: Annotated[str, typer.Option("--user", help="An e-mail of the holder.")],
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """List the OB 3.0 credentials a host user holds (pushed through the 3.0 API)."""
+    database = _open(db)
+    try:
+        held = list_credentials(database, user)
+    finally:
+        database.close()
+    if as_json:
+        print_json(
+            [
+                {
+                    "id": c.credential_id,
+                    "issuer": c.issuer_id,
+                    "achievement": c.achievement_id,
+                    "format": c.format,
+                    "issued": c.issued_at,
+                    "updated": c.updated_at,
+                }
+                for c in held
+            ]
+        )
+        return
+    rows = [
+        (c.credential_id or "-", c.issuer_id, c.achievement_id, c.format,
+         c.issued_at.isoformat() if c.issued_at else "-")
+        for c in held
+    ]  # fmt: skip
+    print_table(
+        f"OB 3.0 credentials of {user.strip().lower()}",
+        ["id", "issuer", "achievement", "format", "issued"],
+        rows,
+    )
 
 
 @email_app.command("add")

@@ -1,4 +1,4 @@
-"""The reference backpack host: Badgr v2 and the Mozilla Displayer API on loopback.
+"""The reference backpack host: Badgr v2, Displayer, Badge Connect, the OB 3.0 API on loopback.
 
 A real server that Badgr clients and Moodle's backpack code talk to unchanged::
 
@@ -17,6 +17,7 @@ from openbackpack.host._app import create_app, served_routes
 from openbackpack.host._connections import uvicorn_options
 from openbackpack.host._db import HostDatabase
 from openbackpack.host._faults import FaultInjector
+from openbackpack.host._ob3store import HostCredential
 from openbackpack.host._runner import RunningHost, run_host_in_thread
 from openbackpack.host._settings import (
     HOST_DB_ENV,
@@ -29,6 +30,7 @@ from openbackpack.host._users import (
     add_collection,
     add_email,
     add_user,
+    list_credentials,
     list_users,
 )
 
@@ -37,6 +39,7 @@ __all__ = [
     "FaultInjector",
     "FaultSettings",
     "HostCollection",
+    "HostCredential",
     "HostDatabase",
     "HostSettings",
     "HostUser",
@@ -46,6 +49,7 @@ __all__ = [
     "add_user",
     "create_app",
     "default_host_database_url",
+    "list_credentials",
     "list_users",
     "run_host_in_thread",
     "served_routes",

@@ -21,14 +21,17 @@ from openbackpack.host import (
     _displayer,
     _issuer_api,
     _oauth,
+    _ob3api,
+    _ob3oauth,
     _public,
 )
 from openbackpack.host._badgeconnect import api_prefix, badgeconnect_response
 from openbackpack.host._db import HostDatabase
 from openbackpack.host._faults import FaultInjector, FaultMiddleware
 from openbackpack.host._fetch import Fetcher
+from openbackpack.host._ob3wire import Ob3Error, ob3_error_response, ob3_status_error
 from openbackpack.host._openapi import request_body
-from openbackpack.host._registry import BADGECONNECT, BADGR, DISPLAYER
+from openbackpack.host._registry import BADGECONNECT, BADGR, DISPLAYER, OB3API
 from openbackpack.host._settings import HostSettings
 from openbackpack.host._state import API_PREFIX, HostState
 from openbackpack.host._wire import (
@@ -42,7 +45,8 @@ from openbackpack.host._wire import (
     not_found,
     protocol_of,
 )
-from openbackpack.protocols import Base, Endpoint, badgeconnect, badgr, displayer
+from openbackpack.models.ob3api import CodeMinor
+from openbackpack.protocols import Base, Endpoint, badgeconnect, badgr, displayer, ob3api
 
 __all__ = ["RejectNul", "create_app", "served_routes"]
 
@@ -53,6 +57,8 @@ _HANDLER_MODULES: Final = (
     _displayer,
     _issuer_api,
     _oauth,
+    _ob3api,
+    _ob3oauth,
     _public,
 )
 _log = logging.getLogger("openbackpack.host")
@@ -61,7 +67,8 @@ _log = logging.getLogger("openbackpack.host")
 def served_routes(*, badgr_quirks: bool = False) -> list[tuple[str, str, Endpoint]]:
     """Every (method, path, endpoint) the host serves, straight from the protocol tables.
 
-    Badge Connect's API routes sit under ``/ims/ob/v2p1``, or ``/bcv1`` in Badgr mode.
+    Badge Connect's API routes sit under ``/ims/ob/v2p1``, or ``/bcv1`` in Badgr mode; the
+    Open Badges 3.0 API's under ``/ims/ob/v3p0``, its OAuth endpoints under ``/o/v3p0``.
     """
     routes: list[tuple[str, str, Endpoint]] = [
         (e.method, (API_PREFIX if e.base is Base.API else "") + e.path, e)
@@ -72,6 +79,10 @@ def served_routes(*, badgr_quirks: bool = False) -> list[tuple[str, str, Endpoin
     routes += [
         (e.method, (prefix if e.base is Base.API else "") + e.path, e)
         for e in badgeconnect.ROUTES.values()
+    ]
+    routes += [
+        (e.method, (ob3api.API_PATH if e.base is Base.API else "") + e.path, e)
+        for e in ob3api.ROUTES.values()
     ]
     return routes
 
@@ -114,7 +125,8 @@ def create_app(
 
     app = FastAPI(
         title="openbackpack reference backpack host",
-        summary="Badgr v2 and the Mozilla Displayer API, on loopback.",
+        summary="Badgr v2, the Mozilla Displayer API, Badge Connect 2.1 and the Open Badges "
+        "3.0 API, on loopback.",
         version="2",
         lifespan=lifespan,
         redirect_slashes=False,
@@ -165,6 +177,8 @@ class RejectNul:
 def _nul_response(path: str) -> Response:
     message = "Null characters are not allowed."
     protocol = protocol_of(path)
+    if protocol == "ob3":
+        return ob3_error_response(Ob3Error(400, CodeMinor.INVALID_DATA, message))
     if protocol == "oauth":
         return _oauth_response(
             OAuthError(400, {"error": "invalid_request", "error_description": message})
@@ -181,9 +195,9 @@ def _nul_response(path: str) -> Response:
 
 
 def _add_routes(app: FastAPI, badgr_quirks: bool) -> None:
-    handlers = {**BADGR, **DISPLAYER, **BADGECONNECT}
     for method, path, endpoint in served_routes(badgr_quirks=badgr_quirks):
-        body = request_body(endpoint.name)
+        table, handlers = _table_of(endpoint)
+        body = request_body(endpoint.name, ob3=table is ob3api.ROUTES)
         app.add_api_route(
             path,
             handlers[endpoint.name],
@@ -197,7 +211,26 @@ def _add_routes(app: FastAPI, badgr_quirks: bool) -> None:
         )
 
 
+_TABLES: Final = (
+    (ob3api.ROUTES, OB3API),
+    (badgeconnect.ROUTES, BADGECONNECT),
+    (displayer.ROUTES, DISPLAYER),
+    (badgr.ROUTES, BADGR),
+)
+
+
+def _table_of(endpoint: Endpoint) -> tuple[Mapping[str, Endpoint], Mapping[str, Any]]:
+    """The table a row belongs to, and the handlers of that table, by name."""
+    # Names repeat across tables ("token", "profile.get"): the row itself tells them apart.
+    for table, handlers in _TABLES:
+        if table.get(endpoint.name) is endpoint:
+            return table, handlers
+    raise KeyError(endpoint.name)  # pragma: no cover - every served row is in a table
+
+
 def _tag(endpoint: Endpoint) -> str:
+    if _table_of(endpoint)[0] is ob3api.ROUTES:
+        return "ob3"
     if endpoint.name in DISPLAYER:
         return "displayer"
     if endpoint.name in BADGECONNECT:
@@ -247,6 +280,13 @@ def _badgeconnect_http_error(request: Request, status: int) -> Response:
 def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     protocol = protocol_of(request.url.path)
+    if protocol == "ob3":
+        message = (
+            f"Method {request.method} is not allowed here."
+            if exc.status_code == 405
+            else "No such resource."
+        )
+        return ob3_error_response(ob3_status_error(exc.status_code, message))
     if protocol == "badgeconnect":
         return _badgeconnect_http_error(request, exc.status_code)
     if protocol == "oauth":
@@ -267,6 +307,13 @@ def _http_error(request: Request, exc: Exception) -> Response:
 def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     protocol = protocol_of(request.url.path)
+    if protocol == "ob3":
+        names = ", ".join(
+            sorted({str(e.get("loc", ("", "?"))[-1]) for e in exc.errors()}) or ["the request"]
+        )
+        return ob3_error_response(
+            Ob3Error(400, CodeMinor.INVALID_QUERY_PARAMETER, f"Invalid parameter: {names}.")
+        )
     if protocol == "oauth":
         return _oauth_response(OAuthError(400, {"error": "invalid_request"}))
     if protocol == "badgeconnect":
@@ -293,6 +340,8 @@ def _unexpected(request: Request, exc: Exception) -> Response:
     # Handlers run in worker threads, where sys.exc_info() is empty: pass the exception.
     _log.error("unexpected error answering %s %s", request.method, request.url.path, exc_info=exc)
     protocol = protocol_of(request.url.path)
+    if protocol == "ob3":
+        return ob3_error_response(ob3_status_error(500, "Server error."))
     if protocol == "oauth":
         return _oauth_response(OAuthError(500, {"error": "server_error"}))
     if protocol == "badgeconnect":
@@ -311,6 +360,7 @@ def _unexpected(request: Request, exc: Exception) -> Response:
 def _add_error_handlers(app: FastAPI) -> None:
     handlers: dict[Any, Callable[[Request, Any], Response]] = {
         BadgeConnectError: lambda request, exc: badgeconnect_response(exc, _badgr_mode(request)),
+        Ob3Error: lambda _request, exc: ob3_error_response(exc),
         BadgrError: _badgr_response,
         OAuthError: lambda _request, exc: _oauth_response(exc),
         DisplayerError: lambda _request, exc: Response(

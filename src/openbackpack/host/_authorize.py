@@ -1,6 +1,8 @@
-"""The authorization page of Badge Connect: an HTML login and consent form.
+"""The authorization page of Badge Connect and the 3.0 API: an HTML login and consent form.
 
-``GET /o/authorize`` checks the request (RFC 6749 §4.1.1 with PKCE) and shows the form;
+Both APIs run this page (at ``/o/authorize`` and ``/o/v3p0/authorize``); a client is known
+only to the page of the API it registered with. ``GET /o/authorize`` checks the request
+(RFC 6749 §4.1.1 with PKCE) and shows the form;
 ``POST /o/authorize`` logs the user in, records their consent and redirects to the client's
 ``redirect_uri`` with ``code`` and ``state`` (Badgr mode also appends ``scope``). Errors about
 the client or its redirect URI are shown on the page, never redirected (RFC 6749 §4.1.2.1);
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 from typing import Annotated, Final
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from fastapi import Query
+from fastapi import Depends, Query
 from sqlalchemy import Connection
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -28,13 +30,13 @@ from openbackpack.host._accounts import (
     locked_for,
     record_failure,
 )
+from openbackpack.host._apis import BADGE_CONNECT, OAuthApi
 from openbackpack.host._clients import Client, find_client, issue_code, redirect_allowed
 from openbackpack.host._oauth import OAuthForm
 from openbackpack.host._registry import BADGECONNECT, handles
 from openbackpack.host._state import Ctx, Open
-from openbackpack.protocols.badgeconnect import Scope
 
-__all__: list[str] = []
+__all__ = ["AuthorizeParams", "AuthorizeQuery", "authorization_page", "authorization_submit"]
 
 _PARAMS: Final = (
     "response_type",
@@ -46,19 +48,13 @@ _PARAMS: Final = (
     "code_challenge_method",
 )
 _CHALLENGE: Final = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
-_DESCRIPTIONS: Final = {
-    Scope.ASSERTION_READONLY.value: "read the badges in your backpack",
-    Scope.ASSERTION_CREATE.value: "add badges to your backpack",
-    Scope.PROFILE_READONLY.value: "read your name and e-mail address",
-    Scope.PROFILE_UPDATE.value: "change your profile",
-    Scope.OFFLINE_ACCESS.value: "keep access when you are not using it",
-}
 
 
 @dataclass(frozen=True, slots=True)
 class _Request:
     """A checked authorization request."""
 
+    api: OAuthApi
     client: Client
     redirect_uri: str
     scopes: tuple[str, ...]
@@ -95,8 +91,10 @@ def _redirect(uri: str, params: Mapping[str, str | None]) -> Response:
     return RedirectResponse(target, status_code=302, headers={"Cache-Control": "no-store"})
 
 
-def _client_and_redirect(connection: Connection, params: Mapping[str, str]) -> tuple[Client, str]:
-    client = find_client(connection, params.get("client_id", ""))
+def _client_and_redirect(
+    connection: Connection, params: Mapping[str, str], api: OAuthApi
+) -> tuple[Client, str]:
+    client = find_client(connection, params.get("client_id", ""), api)
     if client is None:
         raise _PageError(400, "This application is not registered with this backpack.")
     redirect_uri = params.get("redirect_uri", "")
@@ -120,8 +118,10 @@ def _pkce(params: Mapping[str, str], badgr: bool) -> tuple[str | None, str | Non
     return challenge, method, ""
 
 
-def _check(connection: Connection, params: Mapping[str, str], badgr: bool) -> _Request:
-    client, redirect_uri = _client_and_redirect(connection, params)
+def _check(
+    connection: Connection, params: Mapping[str, str], api: OAuthApi, badgr: bool
+) -> _Request:
+    client, redirect_uri = _client_and_redirect(connection, params, api)
     state = params.get("state") or None
     if params.get("response_type") != "code":
         raise _RedirectError(redirect_uri, "unsupported_response_type", "Use code.", state)
@@ -133,7 +133,7 @@ def _check(connection: Connection, params: Mapping[str, str], badgr: bool) -> _R
     if problem:
         raise _RedirectError(redirect_uri, "invalid_request", problem, state)
     kept = {name: params[name] for name in _PARAMS if params.get(name)}
-    return _Request(client, redirect_uri, scopes, state, challenge, method, kept)
+    return _Request(api, client, redirect_uri, scopes, state, challenge, method, kept)
 
 
 def _page(body: str, status: int = 200) -> HTMLResponse:
@@ -152,13 +152,14 @@ def _form(request: _Request, error: str = "", status: int = 200) -> HTMLResponse
         for k, v in request.params.items()
     )
     scopes = "".join(
-        f"<li>{html.escape(_DESCRIPTIONS.get(scope, scope))}</li>" for scope in request.scopes
+        f"<li>{html.escape(request.api.descriptions.get(scope, scope))}</li>"
+        for scope in request.scopes
     )
     problem = f"<p role=alert class=error>{html.escape(error)}</p>" if error else ""
     body = (
         f"<h1>{html.escape(request.client.name)} wants to connect to your backpack</h1>"
         f"{problem}<p>It asks to:</p><ul>{scopes}</ul>"
-        f'<form method=post action="/o/authorize">{hidden}'
+        f'<form method=post action="{html.escape(request.api.authorize_path)}">{hidden}'
         "<label>E-mail <input name=email type=email autocomplete=username></label> "
         "<label>Password <input name=password type=password "
         "autocomplete=current-password></label> "
@@ -181,27 +182,44 @@ def _throttle_key(email: str) -> str:
 Param = Annotated[str | None, Query()]
 
 
-@handles(BADGECONNECT, "authorize")
-def authorize_page(
-    ctx: Open,
-    response_type: Param = None,
-    client_id: Param = None,
-    redirect_uri: Param = None,
-    scope: Param = None,
-    state: Param = None,
-    code_challenge: Param = None,
-    code_challenge_method: Param = None,
-) -> Response:
-    """Show the login and consent form for a valid authorization request."""
+@dataclass(frozen=True, slots=True)
+class AuthorizeQuery:
+    """The query parameters of an authorization request, declared for the OpenAPI document.
+
+    The page reads them from the request itself (:func:`authorization_page`), so that
+    unknown or repeated ones are handled alike for every API.
+    """
+
+    response_type: Param = None
+    client_id: Param = None
+    redirect_uri: Param = None
+    scope: Param = None
+    state: Param = None
+    code_challenge: Param = None
+    code_challenge_method: Param = None
+
+
+AuthorizeParams = Annotated[AuthorizeQuery, Depends()]
+"""The declared query of the authorization page, as a FastAPI dependency."""
+
+
+def authorization_page(ctx: Ctx, api: OAuthApi) -> Response:
+    """The login and consent form of ``api`` for a valid request; else an error page or redirect."""
     params = {key: value for key, value in ctx.request.query_params.items() if key in _PARAMS}
     try:
         with ctx.tx() as connection:
-            request = _check(connection, params, ctx.settings.badgr_quirks)
+            request = _check(connection, params, api, api.badgr(ctx.settings))
     except _PageError as error:
         return _error_page(error)
     except _RedirectError as error:
         return error.response
     return _form(request)
+
+
+@handles(BADGECONNECT, "authorize")
+def authorize_page(ctx: Open, _query: AuthorizeParams) -> Response:
+    """Show the login and consent form for a valid authorization request."""
+    return authorization_page(ctx, BADGE_CONNECT)
 
 
 def _login(ctx: Ctx, request: _Request, form: Mapping[str, str]) -> Response | int:
@@ -226,10 +244,16 @@ def _login(ctx: Ctx, request: _Request, form: Mapping[str, str]) -> Response | i
 @handles(BADGECONNECT, "authorize.submit")
 def authorize_submit(ctx: Open, form: OAuthForm) -> Response:
     """Log in and consent: redirect to the client with a code, or with ``access_denied``."""
+    return authorization_submit(ctx, form, BADGE_CONNECT)
+
+
+def authorization_submit(ctx: Ctx, form: Mapping[str, str], api: OAuthApi) -> Response:
+    """Log in and consent to ``api``'s client: redirect with a code, or with the error."""
     params = {key: value for key, value in form.items() if key in _PARAMS}
+    badgr = api.badgr(ctx.settings)
     try:
         with ctx.tx() as connection:
-            request = _check(connection, params, ctx.settings.badgr_quirks)
+            request = _check(connection, params, api, badgr)
     except _PageError as error:
         return _error_page(error)
     except _RedirectError as error:
@@ -256,5 +280,5 @@ def authorize_submit(ctx: Open, form: OAuthForm) -> Response:
             method=request.method,
             lifetime=ctx.settings.auth_code_lifetime,
         )
-    extra = {"scope": " ".join(request.scopes)} if ctx.settings.badgr_quirks else {}
+    extra = {"scope": " ".join(request.scopes)} if badgr else {}
     return _redirect(request.redirect_uri, {"code": code, "state": request.state, **extra})

@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,22 +21,20 @@ from typing import Annotated, Any, Final
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import Depends, Query
-from sqlalchemy import Connection, Row, update
+from sqlalchemy import Connection, Row
 from starlette.requests import Request
 from starlette.responses import Response
 
-from openbackpack.host import _schema as t
-from openbackpack.host._accounts import HostUser, load_user, revoke_client_token, token_use
+from openbackpack.host._accounts import HostUser, load_user, token_use
+from openbackpack.host._apis import BADGE_CONNECT
 from openbackpack.host._backpack_api import backpack_items
 from openbackpack.host._body import BodyError, read_body
 from openbackpack.host._clients import (
-    authenticate_client,
-    client_credentials,
     offered_scopes,
-    register,
 )
 from openbackpack.host._import import DUPLICATE, import_badge
-from openbackpack.host._oauth import OAuthForm
+from openbackpack.host._oauth import OAuthForm, RegistrationBody, registration_answer, revoke_token
+from openbackpack.host._profiles import ProfileError, profile_id, update_profile
 from openbackpack.host._public import public_assertion
 from openbackpack.host._registry import BADGECONNECT, handles
 from openbackpack.host._render import OB2_CONTEXT, recipient_v2
@@ -46,7 +43,6 @@ from openbackpack.host._validate import parse_datetime
 from openbackpack.host._wire import (
     BadgeConnectError,
     BadgrError,
-    OAuthError,
     badgeconnect_body,
     dumps,
     ob_time,
@@ -184,45 +180,16 @@ def manifest_badgr(ctx: Open, domain: str) -> Response:
 # ------------------------------------------------------------------ registration, revocation
 
 
-async def _json_body(request: Request) -> Any:
-    state: HostState = request.app.state.host
-    try:
-        return await read_body(request, state.settings.max_body_bytes)
-    except BodyError as exc:
-        body = {"error": "invalid_client_metadata", "error_description": exc.message}
-        raise OAuthError(exc.status if exc.status != 400 else 400, body) from None
-
-
 @handles(BADGECONNECT, "register")
-def register_client(ctx: Open, body: Annotated[Any, Depends(_json_body)]) -> Response:
+def register_client(ctx: Open, body: RegistrationBody) -> Response:
     """Register a client (RFC 7591); 201 with its id and secret."""
-    with ctx.tx() as connection:
-        answer = register(connection, body, ctx.settings)
-    headers = (
-        {} if ctx.settings.badgr_quirks else {"Cache-Control": "no-store", "Pragma": "no-cache"}
-    )
-    return Response(dumps(answer), 201, media_type="application/json", headers=headers)
+    return registration_answer(ctx, body, BADGE_CONNECT)
 
 
 @handles(BADGECONNECT, "revoke")
 def revoke(ctx: Open, form: OAuthForm) -> Response:
     """Revoke a token pair of the authenticated client (RFC 7009): 200 even if unknown."""
-    credentials = client_credentials(ctx.request, form)
-    if credentials is None:
-        raise OAuthError(
-            401,
-            {"error": "invalid_client", "error_description": "Client authentication failed."},
-            headers={"WWW-Authenticate": 'Basic realm="badgeconnect"'},
-        )
-    with ctx.tx() as connection:
-        client = authenticate_client(connection, credentials)
-        token = form.get("token", "")
-        if not token:
-            raise OAuthError(
-                400, {"error": "invalid_request", "error_description": "Missing token."}
-            )
-        revoke_client_token(connection, client.id, token)
-    return Response(status_code=200, headers={"Cache-Control": "no-store"})
+    return revoke_token(ctx, form, BADGE_CONNECT)
 
 
 # ----------------------------------------------------------------------------- the API
@@ -315,8 +282,7 @@ def _since(value: str | None, bc: BcCtx) -> datetime | None:
 
 
 def _profile_id(user: HostUser) -> str:
-    raw = base64.urlsafe_b64decode(user.entity_id + "==")
-    return f"urn:uuid:{uuid.UUID(bytes=raw[:16].ljust(16, b'0'))}"
+    return profile_id(user)
 
 
 def _badgr_item(document: dict[str, Any], recipient: dict[str, Any]) -> dict[str, Any]:
@@ -481,32 +447,10 @@ def profile_get(bc: BcAuthed) -> Response:
 
 
 def _apply_profile(connection: Connection, user: HostUser, body: Mapping[str, Any]) -> None:
-    name, email = body.get("name"), body.get("email")
-    if name is not None:
-        if not isinstance(name, str) or len(name) > 300:
-            raise BadgeConnectError(400, "REQUEST_VALIDATION_ERROR", "name must be a string.")
-        first, _, last = name.strip().partition(" ")
-        connection.execute(
-            update(t.users)
-            .where(t.users.c.id == user.id)
-            .values(first_name=first[:150], last_name=last.strip()[:150])
-        )
-    if email is not None:
-        address = email.strip().lower() if isinstance(email, str) else ""
-        if address not in user.verified_emails:
-            raise BadgeConnectError(
-                400,
-                "REQUEST_VALIDATION_ERROR",
-                "email must be one of the account's verified addresses.",
-            )
-        connection.execute(
-            update(t.emails).where(t.emails.c.user_id == user.id).values(is_primary=False)
-        )
-        connection.execute(
-            update(t.emails)
-            .where(t.emails.c.user_id == user.id, t.emails.c.email == address)
-            .values(is_primary=True)
-        )
+    try:
+        update_profile(connection, user, name=body.get("name"), email=body.get("email"))
+    except ProfileError as exc:
+        raise BadgeConnectError(400, "REQUEST_VALIDATION_ERROR", str(exc)) from None
 
 
 @handles(BADGECONNECT, "profile.update")

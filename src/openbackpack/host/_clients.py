@@ -1,12 +1,11 @@
-"""Badge Connect clients of the host: registration, client authentication, codes, tokens.
+"""OAuth 2 clients of the host: client authentication, codes, tokens.
 
-Registration follows RFC 7591 with Badge Connect's rules (every URL https and on one host
-name; only ``client_secret_basic``, the code and refresh grants, ``code`` responses). A host
-that allows loopback redirects also accepts ``http`` URLs on 127.0.0.1, ::1 or localhost, all
-counted as one host, and matches a loopback redirect URI whatever its port (RFC 8252 §7.3).
-Codes are single use, short-lived, bound to client, redirect URI and PKCE challenge; a replayed
-code revokes the token it was traded for (RFC 6749 §4.1.2). Secrets and codes are stored as
-SHA-256 digests.
+Badge Connect and the Open Badges 3.0 API run the same rules (their differences are data,
+:class:`~openbackpack.host._apis.OAuthApi`); a client belongs to the API it registered with
+(registration: :mod:`openbackpack.host._registration`). A loopback redirect URI matches
+whatever its port (RFC 8252 §7.3). Codes are single use, short-lived, bound to client,
+redirect URI and PKCE challenge; a replayed code revokes the token it was traded for (RFC 6749
+§4.1.2). Secrets and codes are stored as SHA-256 digests.
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ import hashlib
 import hmac
 import json
 import secrets
-import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -29,9 +27,9 @@ from starlette.requests import Request
 
 from openbackpack.host import _schema as t
 from openbackpack.host._accounts import IssuedToken, issue_token, rotate_refresh_token
+from openbackpack.host._apis import BADGE_CONNECT, OAuthApi
 from openbackpack.host._settings import HostSettings
 from openbackpack.host._wire import OAuthError
-from openbackpack.protocols.badgeconnect import Scope
 from openbackpack.store._types import utcnow
 
 __all__ = [
@@ -42,51 +40,40 @@ __all__ = [
     "Credentials",
     "authenticate_client",
     "client_credentials",
+    "digest",
     "find_client",
     "grant_code",
+    "invalid_client",
     "issue_code",
     "offered_scopes",
     "purge_codes",
     "redirect_allowed",
     "refresh",
-    "register",
     "revoke_replayed",
 ]
 
-SCOPES: Final = (
-    Scope.ASSERTION_READONLY.value,
-    Scope.ASSERTION_CREATE.value,
-    Scope.PROFILE_READONLY.value,
-    Scope.PROFILE_UPDATE.value,
-    Scope.OFFLINE_ACCESS.value,
-)
+SCOPES: Final = BADGE_CONNECT.scopes
 """What the host offers in the specification's mode."""
-BADGR_SCOPES: Final = SCOPES[:3]
+BADGR_SCOPES: Final = BADGE_CONNECT.badgr_scopes
 """What Badgr offers: no ``profile.update``, no ``offline_access``."""
 
-_ALNUM: Final = string.ascii_letters + string.digits
-_LOOPBACK: Final = frozenset({"127.0.0.1", "::1", "localhost"})
-_URL_FIELDS: Final = ("client_uri", "logo_uri", "tos_uri", "policy_uri")
-_TEXT_FIELDS: Final = ("client_name", "software_id", "software_version")
-_MAX_TEXT: Final = 255
-_MAX_URL: Final = 2048
-_MAX_REDIRECTS: Final = 10
 _BASIC: Final = "client_secret_basic"
 _POST: Final = "client_secret_post"
 
 
-def _digest(value: str) -> str:
+def digest(value: str) -> str:
+    """The SHA-256 hex digest under which a client secret or a code is stored."""
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
-def offered_scopes(settings: HostSettings) -> tuple[str, ...]:
-    """The scopes the manifest offers in the host's mode."""
-    return BADGR_SCOPES if settings.badgr_quirks else SCOPES
+def offered_scopes(settings: HostSettings, api: OAuthApi = BADGE_CONNECT) -> tuple[str, ...]:
+    """The scopes the manifest (or service description) offers in the host's mode."""
+    return api.offered(settings)
 
 
 @dataclass(frozen=True, slots=True)
 class Client:
-    """A registered Badge Connect client."""
+    """A registered client (of Badge Connect, or of the 3.0 API: ``api``)."""
 
     id: int
     client_id: str
@@ -95,6 +82,7 @@ class Client:
     grant_types: tuple[str, ...]
     scopes: tuple[str, ...]
     name: str
+    api: str = BADGE_CONNECT.key
 
 
 def _client(row: Row[Any]) -> Client:
@@ -106,196 +94,20 @@ def _client(row: Row[Any]) -> Client:
         grant_types=tuple(json.loads(row.grant_types)),
         scopes=tuple(row.scope.split()),
         name=json.loads(row.metadata).get("client_name", ""),
+        api=row.api,
     )
 
 
-def find_client(connection: Connection, client_id: str) -> Client | None:
-    """The registered client with that id, or None."""
+def find_client(
+    connection: Connection, client_id: str, api: OAuthApi = BADGE_CONNECT
+) -> Client | None:
+    """The client of ``api`` registered with that id, or None."""
     row = connection.execute(
-        select(t.oauth_clients).where(t.oauth_clients.c.client_id == client_id[:64])
+        select(t.oauth_clients).where(
+            t.oauth_clients.c.client_id == client_id[:64], t.oauth_clients.c.api == api.key
+        )
     ).one_or_none()
     return None if row is None else _client(row)
-
-
-# ----------------------------------------------------------------------- registration
-
-
-@dataclass
-class _Problems:
-    """Registration problems: (field, message, RFC 7591 error code), first one first."""
-
-    items: list[tuple[str, str, str]]
-
-    def add(self, field: str, message: str, code: str = "invalid_client_metadata") -> None:
-        """Record one problem."""
-        self.items.append((field, message, code))
-
-    def error(self, badgr: bool) -> OAuthError:
-        """The 400 answer naming every problem (Badgr: its message style)."""
-        code = self.items[0][2]
-        described = [f"{f}: {m}" for f, m, _ in self.items]
-        if badgr:
-            # Badgr's "error" is the first message with its field, not an RFC 7591 code.
-            return OAuthError(
-                400, {"error": described[0], "error_description": "; ".join(described)}
-            )
-        return OAuthError(400, {"error": code, "error_description": "; ".join(described)})
-
-
-def _is_loopback(host: str | None) -> bool:
-    return (host or "").lower() in _LOOPBACK or (host or "").startswith("127.")
-
-
-def _url_host(value: Any, loopback_ok: bool) -> tuple[str | None, str | None]:
-    """The URL's host (loopback hosts as one), or a problem message."""
-    if not isinstance(value, str) or not value:
-        return None, "This field is required."
-    if len(value) > _MAX_URL:
-        return None, f"Ensure this field has no more than {_MAX_URL} characters."
-    try:
-        parts = urlsplit(value)
-        host = parts.hostname
-    except ValueError:
-        return None, "Must be a valid HTTPS URI"
-    if parts.fragment or not host:
-        return None, "Must be a valid HTTPS URI"
-    if parts.scheme == "https":
-        return ("loopback" if loopback_ok and _is_loopback(host) else host.lower()), None
-    if parts.scheme == "http" and loopback_ok and _is_loopback(host):
-        return "loopback", None
-    return None, "Must be a valid HTTPS URI"
-
-
-def _texts(body: Mapping[str, Any], problems: _Problems) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for name in _TEXT_FIELDS:
-        value = body.get(name)
-        if not isinstance(value, str) or not value.strip():
-            problems.add(name, "This field is required.")
-        elif len(value) > _MAX_TEXT:
-            problems.add(name, f"Ensure this field has no more than {_MAX_TEXT} characters.")
-        else:
-            values[name] = value.strip()
-    return values
-
-
-def _urls(
-    body: Mapping[str, Any], problems: _Problems, loopback_ok: bool
-) -> tuple[dict[str, str], list[str]]:
-    values: dict[str, str] = {}
-    hosts: set[str] = set()
-    for name in _URL_FIELDS:
-        host, problem = _url_host(body.get(name), loopback_ok)
-        if problem:
-            problems.add(name, problem)
-        else:
-            values[name] = str(body[name])
-            hosts.add(host or "")
-    redirects = body.get("redirect_uris")
-    if not isinstance(redirects, list) or not redirects or len(redirects) > _MAX_REDIRECTS:
-        problems.add(
-            "redirect_uris", "One to ten redirect URIs are required.", "invalid_redirect_uri"
-        )
-        return values, []
-    for uri in redirects:
-        host, problem = _url_host(uri, loopback_ok)
-        if problem:
-            problems.add("redirect_uris", problem, "invalid_redirect_uri")
-        else:
-            hosts.add(host or "")
-    if len(hosts) > 1:
-        problems.add(
-            "non_field_errors",
-            "client_uri, logo_uri, tos_uri, policy_uri, redirect_uris do not match domain.",
-        )
-    return values, [str(uri) for uri in redirects]
-
-
-def _choices(
-    body: Mapping[str, Any], problems: _Problems, offered: Sequence[str]
-) -> dict[str, Any]:
-    method = body.get("token_endpoint_auth_method", _BASIC)
-    if method != _BASIC:
-        problems.add("token_endpoint_auth_method", f'"{method}" is not a valid choice.')
-    grants = body.get("grant_types", ["authorization_code"])
-    allowed = {"authorization_code", "refresh_token"}
-    if (
-        not isinstance(grants, list)
-        or "authorization_code" not in grants
-        or not set(map(str, grants)) <= allowed
-    ):
-        problems.add("grant_types", "Must include authorization_code; may add refresh_token.")
-        grants = []
-    responses = body.get("response_types", ["code"])
-    if responses != ["code"]:
-        problems.add("response_types", 'Only ["code"] is supported.')
-    scope = body.get("scope", " ".join(offered))
-    if not isinstance(scope, str):
-        problems.add("scope", "Must be a space-separated string.")
-        scope = ""
-    # A host may grant fewer scopes than asked (RFC 7591 §3.2.1): unknown ones are dropped.
-    granted = [s for s in dict.fromkeys(scope.split()) if s in offered]
-    if not granted:
-        problems.add("scope", "None of the requested scopes is offered.")
-    return {"method": _BASIC, "grants": [str(g) for g in grants], "scopes": granted}
-
-
-def _new_client_id() -> str:
-    return "".join(secrets.choice(_ALNUM) for _ in range(40))
-
-
-def register(connection: Connection, body: Any, settings: HostSettings) -> dict[str, Any]:
-    """Register a client and return the 201 answer (with the secret, once).
-
-    Raises:
-        OAuthError: 400 with RFC 7591's ``invalid_client_metadata`` or
-            ``invalid_redirect_uri`` (in Badgr mode, Badgr's messages instead).
-    """
-    if not isinstance(body, dict):
-        raise OAuthError(
-            400,
-            {"error": "invalid_client_metadata", "error_description": "Expected a JSON object."},
-        )
-    problems = _Problems([])
-    texts = _texts(body, problems)
-    urls, redirects = _urls(body, problems, settings.loopback_redirects)
-    choices = _choices(body, problems, offered_scopes(settings))
-    if problems.items:
-        raise problems.error(settings.badgr_quirks)
-    client_id, secret, now = _new_client_id(), secrets.token_urlsafe(96), utcnow()
-    metadata = {**texts, **urls}
-    connection.execute(
-        insert(t.oauth_clients).values(
-            client_id=client_id,
-            secret_hash=_digest(secret),
-            auth_method=choices["method"],
-            redirect_uris=json.dumps(redirects),
-            grant_types=json.dumps(choices["grants"]),
-            scope=" ".join(choices["scopes"]),
-            metadata=json.dumps(metadata),
-            created_at=now,
-        )
-    )
-    echo = {
-        **{name: metadata[name] for name in (*_TEXT_FIELDS[:1], *_URL_FIELDS, *_TEXT_FIELDS[1:])},
-        "redirect_uris": redirects,
-        "token_endpoint_auth_method": choices["method"],
-        "grant_types": choices["grants"],
-        "response_types": ["code"],
-        "scope": " ".join(choices["scopes"]),
-    }
-    if settings.badgr_quirks:
-        # Badgr echoes the default grant whatever was registered, and garbles several URIs.
-        echo["grant_types"] = ["authorization_code"]
-        if len(redirects) > 1:
-            echo["redirect_uris"] = [" "]
-    return {
-        **echo,
-        "client_id": client_id,
-        "client_secret": secret,
-        "client_id_issued_at": int(now.timestamp()),
-        "client_secret_expires_at": 0,
-    }
 
 
 # --------------------------------------------------------------- client authentication
@@ -321,7 +133,7 @@ def client_credentials(request: Request, form: Mapping[str, str]) -> Credentials
         try:
             decoded = base64.b64decode(value, validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
-            raise _invalid_client() from None
+            raise invalid_client() from None
         client_id, _, secret = decoded.partition(":")
         # RFC 6749 §2.3.1: both halves are form-encoded before they are joined.
         return Credentials(unquote_plus(client_id), unquote_plus(secret), _BASIC)
@@ -330,29 +142,35 @@ def client_credentials(request: Request, form: Mapping[str, str]) -> Credentials
     return None
 
 
-def _invalid_client() -> OAuthError:
+def invalid_client(api: OAuthApi = BADGE_CONNECT) -> OAuthError:
+    """The 401 ``invalid_client`` answer, with the API's ``WWW-Authenticate`` realm."""
     return OAuthError(
         401,
         {"error": "invalid_client", "error_description": "Client authentication failed."},
-        headers={"WWW-Authenticate": 'Basic realm="badgeconnect"'},
+        headers={"WWW-Authenticate": f'Basic realm="{api.realm}"'},
     )
 
 
-def authenticate_client(connection: Connection, credentials: Credentials) -> Client:
-    """The client whose id, secret and method all match its registration.
+def authenticate_client(
+    connection: Connection, credentials: Credentials, api: OAuthApi = BADGE_CONNECT
+) -> Client:
+    """The client of ``api`` whose id, secret and method all match its registration.
 
     Raises:
         OAuthError: 401 ``invalid_client`` otherwise.
     """
     row = connection.execute(
-        select(t.oauth_clients).where(t.oauth_clients.c.client_id == credentials.client_id[:64])
+        select(t.oauth_clients).where(
+            t.oauth_clients.c.client_id == credentials.client_id[:64],
+            t.oauth_clients.c.api == api.key,
+        )
     ).one_or_none()
-    presented = _digest(credentials.secret)
-    expected = row.secret_hash if row is not None else _digest(secrets.token_hex(16))
+    presented = digest(credentials.secret)
+    expected = row.secret_hash if row is not None else digest(secrets.token_hex(16))
     if row is None or not hmac.compare_digest(presented, expected):
-        raise _invalid_client()
+        raise invalid_client(api)
     if credentials.method != row.auth_method:
-        raise _invalid_client()
+        raise invalid_client(api)
     return _client(row)
 
 
@@ -394,7 +212,7 @@ def issue_code(
     code = secrets.token_urlsafe(32)
     connection.execute(
         insert(t.oauth_codes).values(
-            code_hash=_digest(code),
+            code_hash=digest(code),
             client_id=client.id,
             user_id=user_id,
             redirect_uri=redirect_uri,
@@ -453,15 +271,22 @@ def _narrowed(granted: str, requested: str | None) -> str:
     return " ".join(s for s in granted.split() if s in wanted)
 
 
-def _refreshable(client: Client, scope: str, settings: HostSettings) -> bool:
+def _refreshable(client: Client, scope: str, settings: HostSettings, api: OAuthApi) -> bool:
     if "refresh_token" not in client.grant_types:
         return False
-    # The specification hands out refresh tokens for offline_access; Badgr for the grant.
-    return settings.badgr_quirks or Scope.OFFLINE_ACCESS.value in scope.split()
+    # Badge Connect hands out refresh tokens for offline_access, Badgr for the grant; the
+    # 3.0 API has no such scope, so registering the grant is enough there.
+    if api.badgr(settings) or api.refresh_scope is None:
+        return True
+    return api.refresh_scope in scope.split()
 
 
 def grant_code(
-    connection: Connection, client: Client, form: Mapping[str, str], settings: HostSettings
+    connection: Connection,
+    client: Client,
+    form: Mapping[str, str],
+    settings: HostSettings,
+    api: OAuthApi = BADGE_CONNECT,
 ) -> IssuedToken:
     """Trade an authorization code for tokens (RFC 6749 §4.1.3, RFC 7636 §4.6).
 
@@ -473,7 +298,7 @@ def grant_code(
     if not code:
         raise OAuthError(400, {"error": "invalid_request", "error_description": "Missing code."})
     row = connection.execute(
-        select(t.oauth_codes).where(t.oauth_codes.c.code_hash == _digest(code))
+        select(t.oauth_codes).where(t.oauth_codes.c.code_hash == digest(code))
     ).one_or_none()
     if row is None or row.client_id != client.id:
         raise _invalid_grant("Unknown authorization code.")
@@ -504,7 +329,7 @@ def grant_code(
         settings.token_lifetime,
         scope=scope,
         client_id=client.id,
-        refreshable=_refreshable(client, scope, settings),
+        refreshable=_refreshable(client, scope, settings, api),
     )
     connection.execute(
         update(t.oauth_codes).where(t.oauth_codes.c.id == row.id).values(token_id=issued.token_id)

@@ -30,8 +30,10 @@ from openbackpack.host._accounts import (
     lock_key,
     locked_for,
     record_failure,
+    revoke_client_token,
     rotate_refresh_token,
 )
+from openbackpack.host._apis import BADGE_CONNECT, OAuthApi
 from openbackpack.host._body import BodyError, read_body
 from openbackpack.host._clients import (
     CodeReplayError,
@@ -40,14 +42,24 @@ from openbackpack.host._clients import (
     client_credentials,
     find_client,
     grant_code,
+    invalid_client,
     refresh,
     revoke_replayed,
 )
+from openbackpack.host._registration import register
 from openbackpack.host._registry import BADGR, handles
 from openbackpack.host._state import Ctx, HostState, context
 from openbackpack.host._wire import OAuthError, dumps
 
-__all__: list[str] = []
+__all__ = [
+    "OAuthForm",
+    "RegistrationBody",
+    "client_token",
+    "oauth_form",
+    "registration_answer",
+    "registration_body",
+    "revoke_token",
+]
 
 _THROTTLED: Final = "Too many login attempts. Please wait and try again."
 
@@ -163,13 +175,15 @@ def _registered(ctx: Ctx, form: dict[str, str]) -> Credentials | None:
         return credentials if find_client(connection, credentials.client_id) else None
 
 
-def _client_grant(ctx: Ctx, form: dict[str, str], credentials: Credentials) -> Response:
+def _client_grant(
+    ctx: Ctx, form: dict[str, str], credentials: Credentials, api: OAuthApi = BADGE_CONNECT
+) -> Response:
     grant_type = form.get("grant_type")
     try:
         with ctx.tx() as connection:
-            client = authenticate_client(connection, credentials)
+            client = authenticate_client(connection, credentials, api)
             if grant_type == "authorization_code":
-                issued = grant_code(connection, client, form, ctx.settings)
+                issued = grant_code(connection, client, form, ctx.settings, api)
             elif grant_type == "refresh_token":
                 issued = refresh(connection, client, form, ctx.settings)
             else:
@@ -181,15 +195,77 @@ def _client_grant(ctx: Ctx, form: dict[str, str], credentials: Credentials) -> R
     return _token_response(issued)
 
 
-@handles(BADGR, "token")
-def token(ctx: Annotated[Ctx, Depends(context)], form: OAuthForm) -> Response:
-    """Issue tokens for a password or refresh-token grant, with Badgr's throttle on failures."""
+def _query_refused(ctx: Ctx) -> None:
     if ctx.request.url.query:
         raise OAuthError(
             400,
             {"error": "Token grant parameters must be sent in post body, not query parameters"},
             html=True,
         )
+
+
+def client_token(ctx: Ctx, form: dict[str, str], api: OAuthApi) -> Response:
+    """The token endpoint of an API whose every client is registered: code and refresh grants.
+
+    Raises:
+        OAuthError: 401 ``invalid_client`` without client credentials (or wrong ones), 400
+            for a bad grant (a replayed code also revokes the tokens it gave).
+    """
+    if ctx.request.url.query:
+        raise OAuthError(
+            400,
+            {
+                "error": "invalid_request",
+                "error_description": "Token parameters belong in the body, not the query.",
+            },
+        )
+    credentials = client_credentials(ctx.request, form)
+    if credentials is None:
+        raise invalid_client(api)
+    return _client_grant(ctx, form, credentials, api)
+
+
+def revoke_token(ctx: Ctx, form: dict[str, str], api: OAuthApi) -> Response:
+    """Revoke a token pair of the authenticated client (RFC 7009): 200 even if unknown."""
+    credentials = client_credentials(ctx.request, form)
+    if credentials is None:
+        raise invalid_client(api)
+    with ctx.tx() as connection:
+        client = authenticate_client(connection, credentials, api)
+        token = form.get("token", "")
+        if not token:
+            raise OAuthError(
+                400, {"error": "invalid_request", "error_description": "Missing token."}
+            )
+        revoke_client_token(connection, client.id, token)
+    return Response(status_code=200, headers={"Cache-Control": "no-store"})
+
+
+async def registration_body(request: Request) -> Any:
+    """The JSON body of a registration; a malformed one is ``invalid_client_metadata``."""
+    state: HostState = request.app.state.host
+    try:
+        return await read_body(request, state.settings.max_body_bytes)
+    except BodyError as exc:
+        body = {"error": "invalid_client_metadata", "error_description": exc.message}
+        raise OAuthError(exc.status, body) from None
+
+
+RegistrationBody = Annotated[Any, Depends(registration_body)]
+
+
+def registration_answer(ctx: Ctx, body: Any, api: OAuthApi) -> Response:
+    """Register a client of ``api`` (RFC 7591); 201 with its id and secret, never cached."""
+    with ctx.tx() as connection:
+        answer = register(connection, body, ctx.settings, api)
+    headers = {} if api.badgr(ctx.settings) else {"Cache-Control": "no-store", "Pragma": "no-cache"}
+    return Response(dumps(answer), 201, media_type="application/json", headers=headers)
+
+
+@handles(BADGR, "token")
+def token(ctx: Annotated[Ctx, Depends(context)], form: OAuthForm) -> Response:
+    """Issue tokens for a password or refresh-token grant, with Badgr's throttle on failures."""
+    _query_refused(ctx)
     credentials = _registered(ctx, form)
     if credentials is not None:
         return _client_grant(ctx, form, credentials)

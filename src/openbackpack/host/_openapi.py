@@ -230,8 +230,57 @@ _FORM_BODIES: Final[dict[str, dict[str, Any]]] = {
 }
 
 
-def request_body(name: str) -> dict[str, Any] | None:
-    """The ``requestBody`` object of endpoint ``name``, or ``None`` when it takes none."""
+_JWS: Final = {"type": "string", "pattern": "^[a-zA-Z0-9_-]+\\.[a-zA-Z0-9_-]*\\.[a-zA-Z0-9_-]+$"}
+_OB3_CREDENTIAL: Final = {
+    "type": "object",
+    "description": "An AchievementCredential (OpenBadgeCredential) with an embedded proof",
+    "properties": {
+        "@context": {"type": "array", "items": _STR},
+        "id": _STR,
+        "type": {"type": "array", "items": _STR},
+        "issuer": {"type": "object", "properties": {"id": _STR}},
+        "validFrom": _WHEN,
+        "credentialSubject": {"type": "object"},
+        "proof": {"type": "array", "items": {"type": "object"}},
+    },
+    "required": ["@context", "type", "issuer", "credentialSubject"],
+}
+_OB3_PROFILE: Final = {
+    "type": "object",
+    "properties": {
+        "id": _STR,
+        "type": {"type": "array", "items": _STR},
+        "name": _STR,
+        "givenName": _STR,
+        "familyName": _STR,
+        "email": {"type": "string", "format": "email"},
+    },
+    "required": ["id", "type"],
+}
+_OB3_BODIES: Final[dict[str, dict[str, Any]]] = {
+    "credentials.upsert": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": _OB3_CREDENTIAL},
+            "text/plain": {"schema": _JWS},
+        },
+    },
+    "profile.update": {
+        "required": True,
+        "content": {"application/json": {"schema": _OB3_PROFILE}},
+    },
+}
+
+
+def request_body(name: str, *, ob3: bool = False) -> dict[str, Any] | None:
+    """The ``requestBody`` object of endpoint ``name``, or ``None`` when it takes none.
+
+    ``ob3`` names a row of the Open Badges 3.0 API table, whose names repeat others'
+    (``profile.update`` takes a whole OB 3.0 Profile there); its OAuth rows take the same
+    bodies as Badge Connect's.
+    """
+    if ob3 and name in _OB3_BODIES:
+        return _OB3_BODIES[name]
     if name in _JSON_BODIES:
         media = {"application/json": {"schema": _JSON_BODIES[name]}}
         return {"required": True, "content": media}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-__all__ = ["BADGECONNECT", "BADGR", "DISPLAYER", "handles"]
+__all__ = ["BADGECONNECT", "BADGR", "DISPLAYER", "OB3API", "handles"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -15,6 +15,8 @@ DISPLAYER: dict[str, Callable[..., Any]] = {}
 """Handlers of ``openbackpack.protocols.displayer.ROUTES``, by endpoint name."""
 BADGECONNECT: dict[str, Callable[..., Any]] = {}
 """Handlers of ``openbackpack.protocols.badgeconnect.ROUTES``, by endpoint name."""
+OB3API: dict[str, Callable[..., Any]] = {}
+"""Handlers of ``openbackpack.protocols.ob3api.ROUTES``, by endpoint name."""
 
 
 def handles(table: dict[str, Callable[..., Any]], name: str) -> Callable[[F], F]:

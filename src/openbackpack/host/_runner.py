@@ -18,6 +18,7 @@ from openbackpack.host._faults import FaultInjector
 from openbackpack.host._settings import HostSettings
 from openbackpack.host._state import API_PREFIX, HostState
 from openbackpack.host._users import add_user
+from openbackpack.protocols import ob3api
 from openbackpack.protocols.badgeconnect import WELL_KNOWN_PATH
 from openbackpack.serve import serve_in_thread
 
@@ -54,6 +55,11 @@ class RunningHost:
         """The Badge Connect ``apiBase``: ``/ims/ob/v2p1``, or ``/bcv1`` in Badgr mode."""
         state: HostState = self.app.state.host
         return self.base_url + api_prefix(state.settings.badgr_quirks)
+
+    @property
+    def ob3_api_url(self) -> str:
+        """The Open Badges 3.0 API base, ``base_url + "/ims/ob/v3p0"`` (``/discovery`` below)."""
+        return self.base_url + ob3api.API_PATH
 
     def add_user(self, email: str, password: str, *, verified: bool = True) -> HostUser:
         """Create a user on this host (see :func:`openbackpack.host.add_user`)."""

@@ -37,6 +37,7 @@ __all__ = [
     "metadata",
     "oauth_clients",
     "oauth_codes",
+    "ob3_credentials",
     "tokens",
     "users",
 ]
@@ -90,6 +91,8 @@ oauth_clients = Table(
     Column("scope", Text, nullable=False),
     Column("metadata", Text, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+    # Which API the client registered for: Badge Connect ("v2p1") or OB 3.0 ("v3p0").
+    Column("api", String(8), nullable=False, server_default="v2p1"),
 )
 
 tokens = Table(
@@ -245,4 +248,23 @@ collection_items = Table(
     ),
     Column("item_eid", String(32), primary_key=True),
     Column("position", Integer, nullable=False),
+)
+
+# Credentials pushed through the Open Badges 3.0 API, one row per credential of a user. The
+# upsert keys (id; else issuer, achievement and subject) are read from the verified data.
+ob3_credentials = Table(
+    "host_ob3_credentials",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _fk("user_id", "host_users"),
+    Column("credential_id", Text, nullable=True),
+    Column("issuer_id", Text, nullable=False),
+    Column("achievement_id", Text, nullable=False),
+    Column("subject_id", Text, nullable=False),
+    # "json" (an embedded proof) or "jwt" (a compact JWS, kept as it was sent).
+    Column("format", String(8), nullable=False),
+    Column("document", Text, nullable=False),
+    Column("issued_at", UTCDateTime(), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
 )

@@ -127,6 +127,11 @@ class HostSettings:
         body_timeout: the longest silence, in seconds, while a request body arrives.
         limit_concurrency: open connections (and running requests) beyond which new
             requests get 503; 0 for no limit.
+        ob3_accept_unchecked: store a credential pushed through the Open Badges 3.0 API
+            even when some check could not be made (a status list or DID document that did
+            not answer). Off by default: such a push is refused with the checks named, and
+            the platform can push again later. A credential that fails a check is always
+            refused.
     """
 
     db_url: str | None = None
@@ -148,6 +153,7 @@ class HostSettings:
     header_timeout: float = 10.0
     body_timeout: float = 30.0
     limit_concurrency: int = 1000
+    ob3_accept_unchecked: bool = False
 
     def __post_init__(self) -> None:
         _check(self.token_lifetime > 0, "token_lifetime must be > 0")

@@ -13,12 +13,20 @@ from openbackpack.host import _accounts
 from openbackpack.host import _schema as t
 from openbackpack.host._accounts import HostUser
 from openbackpack.host._db import HostDatabase, insert_id
+from openbackpack.host._ob3store import HostCredential, stored_credentials
 from openbackpack.host._queries import backpack_assertions, imported_items
 from openbackpack.host._wire import new_entity_id
 from openbackpack.store import Store
 from openbackpack.store._types import utcnow
 
-__all__ = ["HostCollection", "add_collection", "add_email", "add_user", "list_users"]
+__all__ = [
+    "HostCollection",
+    "add_collection",
+    "add_email",
+    "add_user",
+    "list_credentials",
+    "list_users",
+]
 
 Target = HostDatabase | Engine | Store
 
@@ -84,6 +92,16 @@ def list_users(target: Target) -> list[HostUser]:
     with _database(target).begin() as connection:
         ids = connection.scalars(select(t.users.c.id).order_by(t.users.c.id)).all()
         return [user for user in (_accounts.load_user(connection, i) for i in ids) if user]
+
+
+def list_credentials(target: Target, user_email: str) -> list[HostCredential]:
+    """The Open Badges 3.0 credentials the user who owns ``user_email`` holds, oldest first.
+
+    Raises:
+        RecordNotFoundError: no user has ``user_email``.
+    """
+    with _database(target).begin() as connection:
+        return stored_credentials(connection, _user_of(connection, user_email).id)
 
 
 @dataclass(frozen=True, slots=True)

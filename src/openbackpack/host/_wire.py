@@ -20,6 +20,7 @@ from starlette.responses import Response
 __all__ = [
     "BC_PREFIXES",
     "NOT_FOUND",
+    "OB3_PREFIX",
     "BadgeConnectError",
     "BadgrError",
     "DisplayerError",
@@ -40,6 +41,8 @@ __all__ = [
 NOT_FOUND: Final = "entity not found or insufficient privileges"
 BC_PREFIXES: Final = ("/ims/ob/v2p1", "/bcv1/")
 """Where Badge Connect API paths start (the specification's apiBase, and Badgr's)."""
+OB3_PREFIX: Final = "/ims/ob/v3p0"
+"""Where the Open Badges 3.0 API's paths start."""
 _LD_JSON: Final = "application/ld+json"
 _JSON: Final = "application/json"
 
@@ -228,7 +231,12 @@ def badgeconnect_body(
 
 
 def protocol_of(path: str) -> str:
-    """Which protocol a path belongs to: ``oauth``, ``displayer``, ``badgeconnect`` or ``badgr``."""
+    """Which protocol a path belongs to.
+
+    ``oauth``, ``displayer``, ``badgeconnect``, ``ob3`` (the Open Badges 3.0 API) or ``badgr``.
+    """
+    if path.startswith(OB3_PREFIX):
+        return "ob3"
     if path.startswith("/o/"):
         return "oauth"
     if path.startswith("/displayer"):

@@ -1,7 +1,8 @@
 """Sans-I/O protocol tables: one module per backpack API generation.
 
 ``openbackpack.protocols.badgr`` (v2), ``openbackpack.protocols.displayer`` (v1) and
-``openbackpack.protocols.badgeconnect`` (2.1) list every route as :class:`Endpoint` data; the
+``openbackpack.protocols.badgeconnect`` (2.1) and ``openbackpack.protocols.ob3api`` (the Open
+Badges 3.0 API) list every route as :class:`Endpoint` data; the
 client builds requests from them and the reference host mounts them, so the two cannot drift.
 ``MAPPINGS`` is Moodle's action table over those routes. Everything here is pure.
 """

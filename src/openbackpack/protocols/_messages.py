@@ -35,6 +35,9 @@ _WORDS: Final[Mapping[str, str]] = {
     "profile.get": "read the profile",
     "profile.update": "update the profile",
     "convert_email": "find the account of that email",
+    "discovery": "read the Open Badges 3.0 service description",
+    "credentials.list": "read the credentials",
+    "credentials.upsert": "add the credential",
 }
 
 # Badgr's (and DRF's) status texts that say nothing the status code does not.

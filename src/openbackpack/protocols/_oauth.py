@@ -18,6 +18,12 @@ from email.utils import parsedate_to_datetime
 from typing import Final
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from pydantic import ValidationError
+
+from openbackpack._exceptions import InvalidResponseError
+from openbackpack.models.badgeconnect import ClientRegistration
+from openbackpack.protocols._responses import json_object
+
 __all__ = [
     "AUTH_METHODS",
     "OIDC_ONLY_SCOPES",
@@ -31,6 +37,7 @@ __all__ = [
     "new_state",
     "parse_links",
     "refresh_form",
+    "registration_of",
     "registration_payload",
     "requested_scopes",
     "revocation_form",
@@ -165,6 +172,17 @@ def registration_payload(
         "response_types": ["code"],
         "scope": " ".join(scopes),
     }
+
+
+def registration_of(content: bytes) -> ClientRegistration:
+    """Read a registration answer. Raises :class:`InvalidResponseError` without a client id."""
+    body = json_object(content, "register")
+    try:
+        return ClientRegistration.model_validate(body)
+    except ValidationError:
+        raise InvalidResponseError(
+            "register: the answer has no client_id", action="register"
+        ) from None
 
 
 def client_authentication(

@@ -55,8 +55,10 @@ __all__ = [
     "collection_from_badgr",
     "decode_json",
     "error_from_response",
+    "header_value",
     "interpret",
     "issuer_from_badgr",
+    "json_object",
     "next_page_url",
     "parse_retry_after",
     "retry_after_from",
@@ -78,6 +80,21 @@ def decode_json(content: bytes) -> Any:
         return json.loads(content)
     except (ValueError, UnicodeDecodeError):
         return None
+
+
+def json_object(content: bytes, action: str) -> Mapping[str, Any]:
+    """Decode a body that must be a JSON object; raise :class:`InvalidResponseError` otherwise."""
+    body = decode_json(content)
+    if not isinstance(body, Mapping):
+        raise InvalidResponseError(
+            f"could not {action_words(action)}: the answer is not a JSON object", action=action
+        )
+    return body
+
+
+def header_value(headers: Mapping[str, str] | None, name: str) -> str | None:
+    """A header's value whatever its case (a plain dict is case-sensitive), or None."""
+    return _header(headers, name)
 
 
 _HTML_START = re.compile(rb"^\s*<(?:!doctype\s+html|html|head|body|title|h1|p)\b", re.IGNORECASE)

@@ -28,7 +28,6 @@ from openbackpack._exceptions import (
 )
 from openbackpack.models.badgeconnect import (
     BadgeConnectProfile,
-    ClientRegistration,
     Manifest,
     StatusInfo,
 )
@@ -48,11 +47,12 @@ from openbackpack.protocols._oauth import (
     new_state,
     parse_links,
     refresh_form,
+    registration_of,
     registration_payload,
     requested_scopes,
     revocation_form,
 )
-from openbackpack.protocols._responses import decode_json, error_from_response
+from openbackpack.protocols._responses import decode_json, error_from_response, json_object
 
 __all__ = [
     "API_PATH",
@@ -197,34 +197,14 @@ def manifest_url(url: str) -> str:
     return origin_of(url) + WELL_KNOWN_PATH
 
 
-def _object(content: bytes, action: str) -> Mapping[str, Any]:
-    body = decode_json(content)
-    if not isinstance(body, Mapping):
-        raise InvalidResponseError(
-            f"could not {action_words(action)}: the answer is not a JSON object", action=action
-        )
-    return body
-
-
 def manifest_of(content: bytes) -> Manifest:
     """Read a manifest. Raises :class:`InvalidResponseError` when it is not one."""
-    body = _object(content, "manifest")
+    body = json_object(content, "manifest")
     try:
         return Manifest.model_validate(body)
     except ValidationError as exc:
         raise InvalidResponseError(
             f"manifest: not a Badge Connect manifest: {exc.errors()[0]['msg']}", action="manifest"
-        ) from None
-
-
-def registration_of(content: bytes) -> ClientRegistration:
-    """Read a registration answer. Raises :class:`InvalidResponseError` without a client id."""
-    body = _object(content, "register")
-    try:
-        return ClientRegistration.model_validate(body)
-    except ValidationError:
-        raise InvalidResponseError(
-            "register: the answer has no client_id", action="register"
         ) from None
 
 
@@ -329,7 +309,7 @@ def assertions_of(content: bytes) -> list[dict[str, Any]]:
     be read safely.
     """
     action = "assertions.list"
-    body = _object(content, action)
+    body = json_object(content, action)
     items = body.get("assertions", body.get("results", []))
     if items is None:
         items = []
@@ -343,7 +323,7 @@ def assertions_of(content: bytes) -> list[dict[str, Any]]:
 def profile_of(content: bytes) -> BadgeConnectProfile:
     """The profile of a ``GET``/``POST /profile`` answer: ``profile``, or Badgr's ``results[0]``."""
     action = "profile.get"
-    body = _object(content, action)
+    body = json_object(content, action)
     profile = body.get("profile")
     results = body.get("results")
     if profile is None and isinstance(results, list) and results:
