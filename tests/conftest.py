@@ -31,6 +31,7 @@ def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.delenv("OPENBACKPACK_SECRET_KEY", raising=False)
     monkeypatch.delenv("OPENBACKPACK_ALLOWED_HOSTS", raising=False)
     monkeypatch.delenv("OPENBACKPACK_ALLOWED_PORTS", raising=False)
+    monkeypatch.delenv("OPENBACKPACK_DOCUMENT_MAP", raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
 

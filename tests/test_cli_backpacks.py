@@ -56,10 +56,10 @@ def test_errors_exit_with_one_line(tmp_path: Path) -> None:
     """A bad version or removing the primary is exit code 1 with the reason."""
     db = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
     code, output = _cli(
-        db, "backpacks", "add", "https://a.example", "https://a.example", "--api-version", "3"
+        db, "backpacks", "add", "https://a.example", "https://a.example", "--api-version", "4"
     )
     assert code == 1
-    assert "unknown backpack API version '3'" in output
+    assert "unknown backpack API version '4'" in output
     _cli(db, "backpacks", "add", "https://a.example", "https://a.example")
     code, output = _cli(db, "backpacks", "remove", "1")
     assert code == 1

@@ -34,5 +34,5 @@ def test_parse_never_crashes_on_text(text: str) -> None:
 
 def test_invalid_version_is_a_value_error() -> None:
     """InvalidApiVersionError is also a ValueError, for callers that catch that."""
-    with pytest.raises(ValueError, match="'3'"):
-        ApiVersion.parse("3")
+    with pytest.raises(ValueError, match="'4'"):
+        ApiVersion.parse("4")

@@ -37,6 +37,7 @@ from openbackpack._exceptions import (
     RemoteValidationError,
     RequestTimeoutError,
     SchemaVersionError,
+    ScopeNotGrantedError,
     SecretKeyError,
     ServerError,
     StoreError,
@@ -45,12 +46,14 @@ from openbackpack._exceptions import (
 )
 from openbackpack.api import (
     AsyncBackpackApi,
+    AsyncOb3Api,
     Authentication,
     BackpackApi,
     BadgeConnectApi,
     BadgeFailure,
     CollectionBadges,
     ExternalBadge,
+    Ob3Api,
 )
 from openbackpack.models import ApiVersion
 from openbackpack.store import SITE_OWNER, Store
@@ -67,6 +70,7 @@ __all__ = [
     "AnswerTooLargeError",
     "ApiVersion",
     "AsyncBackpackApi",
+    "AsyncOb3Api",
     "Authentication",
     "AuthenticationError",
     "BackpackApi",
@@ -92,6 +96,7 @@ __all__ = [
     "InvalidUrlError",
     "ListenError",
     "NotFoundError",
+    "Ob3Api",
     "PermissionDeniedError",
     "PrimaryBackpackError",
     "RateLimitError",
@@ -101,6 +106,7 @@ __all__ = [
     "RemoteValidationError",
     "RequestTimeoutError",
     "SchemaVersionError",
+    "ScopeNotGrantedError",
     "SecretKeyError",
     "ServerError",
     "Store",

@@ -13,7 +13,7 @@ The tree, split by who is at fault::
     │   ├── SchemaVersionError      the database is not migrated to this release
     │   └── AlreadyRevokedError     the award was revoked before
     ├── InvalidInputError           a value given by the caller is not acceptable (a ValueError)
-    │   ├── InvalidApiVersionError  not one of 1, 2, 2.1
+    │   ├── InvalidApiVersionError  not one of 1, 2, 2.1, 3.0
     │   ├── InvalidUrlError         not an absolute http(s) URL
     │   ├── InvalidDirectionError   a move that is neither up nor down
     │   ├── InvalidEmailError       not an email address
@@ -34,6 +34,7 @@ The tree, split by who is at fault::
         │   └── DuplicateBadgeError the badge is already in that backpack (Badgr DUPLICATE_BADGE)
         ├── AuthenticationError     401, or the token endpoint refused the credentials
         ├── PermissionDeniedError   403
+        │   └── ScopeNotGrantedError the account's token lacks the OAuth scope the action needs
         ├── NotFoundError           404 (Badgr also answers 404 for "not yours")
         ├── ConflictError           409
         ├── RateLimitError          429 (.retry_after seconds)
@@ -78,6 +79,7 @@ __all__ = [
     "RemoteValidationError",
     "RequestTimeoutError",
     "SchemaVersionError",
+    "ScopeNotGrantedError",
     "SecretKeyError",
     "ServerError",
     "StoreError",
@@ -147,11 +149,11 @@ class InvalidInputError(BackpackError, ValueError):
 
 
 class InvalidApiVersionError(InvalidInputError):
-    """An API version that is not one of 1, 2 or 2.1."""
+    """An API version that is not one of 1, 2, 2.1 or 3.0."""
 
     def __init__(self, value: object) -> None:
         super().__init__(
-            f"unknown backpack API version {value!r}: expected one of '1', '2' or '2.1'"
+            f"unknown backpack API version {value!r}: expected one of '1', '2', '2.1' or '3.0'"
         )
         self.value = value
 
@@ -350,6 +352,18 @@ class AuthenticationError(APIStatusError):
 
 class PermissionDeniedError(APIStatusError):
     """The backpack forbids the action (403)."""
+
+
+class ScopeNotGrantedError(PermissionDeniedError):
+    """The host refused an action whose OAuth scope the account's token was not granted.
+
+    Attributes:
+        scope: the scope the action needs (connect again and allow it).
+    """
+
+    def __init__(self, message: str, *, scope: str, **details: Any) -> None:
+        super().__init__(message, **details)
+        self.scope = scope
 
 
 class NotFoundError(APIStatusError):

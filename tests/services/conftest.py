@@ -19,6 +19,7 @@ from openbackpack.protocols import badgr
 from openbackpack.services import MaildirMailer, add_backpack
 from openbackpack.store import Store
 from tests.registry_data import PNG
+from tests.services._ob3 import Ob3Site, ob3_host_settings, ob3_site
 
 ISSUER_EMAIL = "issuer@example.org"
 ISSUER_PASSWORD = "issuer-password"
@@ -168,4 +169,19 @@ def badgr_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHost
     """A Badge Connect host answering as Badgr does."""
     settings = _bc_host_settings(tmp_path_factory.mktemp("bc"), "badgr", badgr_quirks=True)
     with run_host_in_thread(settings) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def ob3_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHost]:
+    """The reference host serving the Open Badges 3.0 API (one per test module)."""
+    settings = ob3_host_settings(tmp_path_factory.mktemp("ob3"), "host")
+    with run_host_in_thread(settings) as running:
+        yield running
+
+
+@pytest.fixture
+def ob3site(store: Store, ob3_host: RunningHost) -> Iterator[Ob3Site]:
+    """The store with the reference host as an Open Badges 3.0 backpack."""
+    with ob3_site(store, ob3_host) as running:
         yield running

@@ -46,3 +46,24 @@ def test_kept_clients_migrate_down_and_up_with_their_tokens(store: Store) -> Non
     assert kept.client_secret.reveal() == "s2"
     assert token is not None
     assert token.oauth_client_id == kept.id
+
+
+def test_api_version_3_migrates_without_touching_what_refers_to_providers(store: Store) -> None:
+    """Down to 0010 and up again keeps a provider's clients and accounts; 3.0 is stored after."""
+    with store.transaction() as tx:
+        provider = tx.providers.create(
+            "https://bc.example.org/api", "https://bc.example.org", "2.1"
+        )
+        tx.oauth_clients.save(provider.id, "client", "secret")
+        account = tx.accounts.create(provider.id, "42", "a@example.org")
+    with store.engine.begin() as connection:
+        command.downgrade(_alembic_config(connection), "0010")
+    with store.engine.begin() as connection:
+        command.upgrade(_alembic_config(connection), "head")
+    with store.transaction() as tx:
+        assert [c.client_id for c in tx.oauth_clients.every(provider.id)] == ["client"]
+        assert tx.accounts.get(account.id).owner == "42"
+        ob3 = tx.providers.create(
+            "https://ob3.example.org/ims/ob/v3p0", "https://ob3.example.org", "v3p0"
+        )
+    assert ob3.api_version.value == "3.0"

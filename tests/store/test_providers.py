@@ -41,6 +41,11 @@ def _three(store: Store) -> list[int]:
         ("2.1", ApiVersion.V2P1),
         (2, ApiVersion.V2),
         (2.1, ApiVersion.V2P1),
+        ("v2p1", ApiVersion.V2P1),
+        ("3", ApiVersion.V3P0),
+        ("3.0", ApiVersion.V3P0),
+        ("v3p0", ApiVersion.V3P0),
+        (3, ApiVersion.V3P0),
     ],
 )
 def test_api_versions_are_read_loosely(store: Store, given: object, expected: ApiVersion) -> None:
@@ -49,7 +54,7 @@ def test_api_versions_are_read_loosely(store: Store, given: object, expected: Ap
         assert tx.providers.create(*CA, given).api_version is expected
 
 
-@pytest.mark.parametrize("given", ["3", "2.2", "", "v2", None, True, "1e400x"])
+@pytest.mark.parametrize("given", ["4", "2.2", "", "v2", "v3", None, True, "1e400x"])
 def test_unknown_api_version_is_refused_and_nothing_stored(store: Store, given: object) -> None:
     """An unknown version raises InvalidApiVersionError naming the value; no row is written."""
     before = snapshot(store)

@@ -1,11 +1,11 @@
-"""What the blocking and the async v1/v2 classes share: token locks and answer narrowing."""
+"""What the blocking and the async classes share: token locks and answer narrowing."""
 
 from __future__ import annotations
 
 import threading
 import weakref
 from collections.abc import Callable, Hashable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import anyio
 import anyio.lowlevel
@@ -17,13 +17,13 @@ from openbackpack._exceptions import (
     InvalidResponseError,
 )
 from openbackpack.api._core import (
-    ApiCore,
     check_status,
 )
 from openbackpack.models import (
     Collection,
 )
 from openbackpack.protocols import action_words
+from openbackpack.store import Store
 
 _T = TypeVar("_T")
 
@@ -36,16 +36,26 @@ _async_locks: weakref.WeakKeyDictionary[Any, dict[Hashable, anyio.Lock]] = (
 _locks_guard = threading.Lock()
 
 
-def _lock_key(core: ApiCore) -> Hashable:
+class Keyed(Protocol):
+    """Whatever holds the tokens of one (provider, account) in one store."""
+
+    @property
+    def store(self) -> Store: ...  # pragma: no cover - a protocol
+
+    @property
+    def key(self) -> tuple[int, int]: ...  # pragma: no cover - a protocol
+
+
+def _lock_key(core: Keyed) -> Hashable:
     return (core.store.engine.url.render_as_string(hide_password=True), *core.key)
 
 
-def sync_lock(core: ApiCore) -> threading.Lock:
+def sync_lock(core: Keyed) -> threading.Lock:
     with _locks_guard:
         return _sync_locks.setdefault(_lock_key(core), threading.Lock())
 
 
-def async_lock(core: ApiCore) -> anyio.Lock:
+def async_lock(core: Keyed) -> anyio.Lock:
     loop = anyio.lowlevel.current_token().native_token
     with _locks_guard:
         table = _async_locks.setdefault(loop, {})

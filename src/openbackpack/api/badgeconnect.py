@@ -9,67 +9,36 @@ the registration chose, lets concurrent callers refresh once, and revokes them (
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Hashable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Final
 from urllib.parse import urljoin
 
 from openbackpack._exceptions import (
-    AuthenticationError,
-    ConfigurationError,
-    InvalidInputError,
     InvalidResponseError,
-    ReauthorizationRequiredError,
     UnsupportedActionError,
 )
-from openbackpack.api.discovery import DOCUMENT, client_headers, discover_manifest
+from openbackpack.api._session import OAuthAccountApi
+from openbackpack.api._tokens import REFRESH_LEEWAY, TokenCore, expiry_of, needs_refresh
+from openbackpack.api.discovery import DOCUMENT
 from openbackpack.client import Answer, BackpackClient
-from openbackpack.models import ApiVersion, TokenGrant
+from openbackpack.models import ApiVersion
 from openbackpack.models.badgeconnect import BadgeConnectProfile, StatusInfo
 from openbackpack.protocols import Endpoint, build_url, decode_json, origin_of
 from openbackpack.protocols import badgeconnect as bc
 from openbackpack.store import (
     BackpackAccount,
-    BadgeConnectManifest,
-    OAuthClient,
-    OAuthToken,
     Provider,
     Store,
 )
-from openbackpack.store._types import utcnow
 
 __all__ = ["REFRESH_LEEWAY", "BadgeConnectApi", "expiry_of", "needs_refresh"]
-
-REFRESH_LEEWAY: Final = timedelta(seconds=60)
-"""A token this close to its expiry is refreshed before use."""
 
 MAX_PAGES: Final = 10_000
 """A bound on the pages of one listing, against a host whose ``next`` links never end."""
 
-_locks: dict[Hashable, threading.Lock] = {}
-_locks_guard = threading.Lock()
 
-
-def expiry_of(grant: TokenGrant, now: datetime) -> datetime | None:
-    """When a granted token expires, or None when the host did not say (``expires_in``)."""
-    if grant.expires_in is None:
-        return None
-    return now + timedelta(seconds=max(0, grant.expires_in))
-
-
-def needs_refresh(token: OAuthToken, now: datetime, leeway: timedelta = REFRESH_LEEWAY) -> bool:
-    """Whether a stored token expires within ``leeway`` (a token with no expiry never does)."""
-    return token.expires_at is not None and token.expires_at - leeway <= now
-
-
-def _lock(store: Store, provider_id: int, account_id: int) -> threading.Lock:
-    key = (store.engine.url.render_as_string(hide_password=True), provider_id, account_id)
-    with _locks_guard:
-        return _locks.setdefault(key, threading.Lock())
-
-
-class BadgeConnectApi:
+class BadgeConnectApi(OAuthAccountApi):
     """A user's account on a Badge Connect (2.1) backpack.
 
     Args:
@@ -100,15 +69,7 @@ class BadgeConnectApi:
     ) -> None:
         if provider.api_version is not ApiVersion.V2P1:
             raise UnsupportedActionError("Badge Connect", provider.api_version.value, "user")
-        if account.provider_id != provider.id:
-            raise InvalidInputError(f"account {account.id} is not on provider {provider.id}")
-        self.provider = provider
-        self.account = account
-        self._store = store
-        self._owns_client = client is None
-        self._client = client if client is not None else BackpackClient()
-        self._leeway = leeway
-        self._manifest: BadgeConnectManifest | None = None
+        super().__init__(TokenCore(provider, account, store, leeway), client)
 
     # --- reading and writing ------------------------------------------------------------
 
@@ -203,89 +164,13 @@ class BadgeConnectApi:
             raise InvalidResponseError(f"{url} did not answer a JSON object")
         return document
 
-    # --- tokens ----------------------------------------------------------------------------
-
-    @property
-    def manifest(self) -> BadgeConnectManifest:
-        """The provider's manifest (read once per instance, from the store while fresh)."""
-        if self._manifest is None:
-            self._manifest = discover_manifest(self._store, self.provider.id, client=self._client)
-        return self._manifest
-
-    @property
-    def api_base(self) -> str:
-        """The host's apiBase."""
-        return self.manifest.api_base
-
-    def access_token(self, rejected: str | None = None) -> str:
-        """A usable access token, refreshed first when it expires within the leeway.
-
-        ``rejected`` is a token the host just refused: unless another caller already replaced
-        it, it is refreshed whatever its expiry says. Concurrent callers refresh once: the
-        lock is per (database, provider, account) and the store is read again inside it.
-
-        Raises:
-            ReauthorizationRequiredError: no token, no refresh token, or a refused refresh.
-        """
-        token = self._stored_token()
-        if rejected is None and not needs_refresh(token, utcnow(), self._leeway):
-            return token.access_token.reveal()
-        with _lock(self._store, self.provider.id, self.account.id):
-            token = self._stored_token()
-            current = token.access_token.reveal()
-            stale = needs_refresh(token, utcnow(), self._leeway)
-            if (rejected is None and not stale) or (rejected is not None and current != rejected):
-                return current
-            return self._refresh(token).access_token.reveal()
-
-    def revoke(self) -> bool:
-        """Revoke the account's tokens at the host (RFC 7009), when it offers revocation.
-
-        The refresh token goes first (a host revokes its access tokens with it), then the
-        access token. Returns False, doing nothing, when the manifest has no revocation URL or
-        there is no token.
-
-        Raises:
-            APIStatusError, TransportError: the host failed to answer 200.
-        """
-        url = self.manifest.revocation_url
-        with self._store.transaction() as tx:
-            token = tx.oauth_tokens.get(self.account.id)
-        if url is None or token is None:
-            return False
-        headers, extra = client_headers(self._oauth_client(token))
-        pairs = [(token.refresh_token, "refresh_token"), (token.access_token, "access_token")]
-        for secret, hint in pairs:
-            if secret is None:
-                continue
-            form = {**bc.revocation_form(secret.reveal(), hint), **extra}
-            outgoing = self._client.outgoing_to(bc.route("revoke"), url, data=form, headers=headers)
-            self._client.checked(outgoing, self._client.send(outgoing))
-        return True
-
-    # --- lifecycle -----------------------------------------------------------------------
-
-    def close(self) -> None:
-        """Close the HTTP client, if this API created it."""
-        if self._owns_client:
-            self._client.close()
-
-    def __enter__(self) -> BadgeConnectApi:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
     # --- internals -----------------------------------------------------------------------
 
     def _authorized(self, endpoint: Endpoint, url: str, data: Any = None) -> Answer:
         """Send with the token; on a 401, refresh once and send again."""
-        token = self.access_token()
-        answer = self._client.send(self._client.outgoing_to(endpoint, url, data=data, token=token))
-        if answer.status_code != 401:
-            return answer
-        token = self.access_token(rejected=token)
-        return self._client.send(self._client.outgoing_to(endpoint, url, data=data, token=token))
+        return self._session.send(
+            lambda token: self._client.outgoing_to(endpoint, url, data=data, token=token)
+        )
 
     def _next(self, url: str, answer: Answer, seen: set[str]) -> str | None:
         target = bc.parse_links(answer.headers.get("link")).get("next")
@@ -306,67 +191,3 @@ class BadgeConnectApi:
                 answer.status_code, answer.content, answer.headers, action=endpoint.name
             )
         return bc.profile_of(answer.content)
-
-    def _stored_token(self) -> OAuthToken:
-        with self._store.transaction() as tx:
-            token = tx.oauth_tokens.get(self.account.id)
-        if token is None:
-            raise ReauthorizationRequiredError(
-                f"account {self.account.id} holds no token for backpack {self.provider.id}; "
-                "connect it again",
-                provider_id=self.provider.id,
-            )
-        return token
-
-    def _oauth_client(self, token: OAuthToken) -> OAuthClient:
-        """The client ``token`` was issued to (a host refreshes only for that one)."""
-        with self._store.transaction() as tx:
-            registered = (
-                tx.oauth_clients.by_id(token.oauth_client_id)
-                if token.oauth_client_id is not None
-                else tx.oauth_clients.get(self.provider.id)
-            )
-        if registered is None:
-            raise ConfigurationError(f"backpack {self.provider.id} has no registered client")
-        return registered
-
-    def _refresh(self, token: OAuthToken) -> OAuthToken:
-        if token.refresh_token is None:
-            raise ReauthorizationRequiredError(
-                "the access token expired and the backpack gave no refresh token; connect again",
-                provider_id=self.provider.id,
-            )
-        headers, extra = client_headers(self._oauth_client(token))
-        form = {**bc.refresh_form(token.refresh_token.reveal()), **extra}
-        outgoing = self._client.outgoing_to(
-            bc.TOKEN, self.manifest.token_url, data=form, headers=headers, action="refresh"
-        )
-        try:
-            grant = self._client.token_grant(self._client.send(outgoing), "refresh")
-        except AuthenticationError as exc:
-            # Another process may have rotated the refresh token a moment ago (the lock only
-            # spans this one): its fresh token in the store is as good as ours would be.
-            current = self._stored_token()
-            if current.access_token != token.access_token and not needs_refresh(
-                current, utcnow(), self._leeway
-            ):
-                return current
-            raise ReauthorizationRequiredError(
-                f"the backpack refused to refresh the token ({exc.error or exc.status_code}); "
-                "connect again",
-                provider_id=self.provider.id,
-            ) from exc
-        return self._save(grant, token)
-
-    def _save(self, grant: TokenGrant, previous: OAuthToken) -> OAuthToken:
-        # RFC 6749 §5.1/§6: an answer may leave out scope (unchanged) and refresh_token
-        # (the old one stays valid); Moodle failed on a missing scope (W12).
-        refresh = grant.refresh_token or previous.refresh_token
-        with self._store.transaction() as tx:
-            return tx.oauth_tokens.save(
-                self.account.id,
-                grant.access_token,
-                refresh,
-                expiry_of(grant, utcnow()),
-                grant.scope or previous.scope,
-            )

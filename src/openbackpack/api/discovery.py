@@ -1,10 +1,11 @@
-"""Setting up a Badge Connect provider: discovery, dynamic registration, the code exchange.
+"""Setting up an OAuth provider (Badge Connect, OB 3.0): discovery, registration, code exchange.
 
 Discovery reads ``/.well-known/badgeconnect.json`` at the provider's web URL (following
-redirects, as Badgr needs), keeps the manifest in the store with its ETag and freshness, and
-asks again with ``If-None-Match`` once it is stale (a 304 costs no body). As Moodle does, the
-manifest's ``apiBase`` becomes the provider's API URL. Registration (RFC 7591) sends Moodle's
-payload; the client id and the sealed secret go to ``tx.oauth_clients``.
+redirects, as Badgr needs), or an OB 3.0 host's ``/ims/ob/v3p0/discovery`` service
+description, keeps it in the store with its ETag, Last-Modified and freshness, and asks again
+with ``If-None-Match`` / ``If-Modified-Since`` once it is stale (a 304 costs no body). As
+Moodle does, the announced API base becomes the provider's API URL. Registration (RFC 7591)
+sends Moodle's payload; the client id and the sealed secret go to ``tx.oauth_clients``.
 """
 
 from __future__ import annotations
@@ -22,11 +23,14 @@ from openbackpack._exceptions import (
     TransportError,
     UnsupportedActionError,
 )
+from openbackpack.api._sdd import service_entry
 from openbackpack.client import Answer, BackpackClient
 from openbackpack.models import ApiVersion, TokenGrant
+from openbackpack.models.badgeconnect import ManifestEntry
 from openbackpack.protocols import Endpoint, Shape, error_from_response
 from openbackpack.protocols import badgeconnect as bc
-from openbackpack.store import BadgeConnectManifest, OAuthClient, Store, Transaction
+from openbackpack.protocols import ob3api as ob3
+from openbackpack.store import BadgeConnectManifest, OAuthClient, Provider, Store, Transaction
 from openbackpack.store._types import utcnow
 
 __all__ = [
@@ -35,6 +39,8 @@ __all__ = [
     "client_headers",
     "discover_manifest",
     "exchange_code",
+    "generation",
+    "oauth_route",
     "register_client",
     "registered_redirects",
     "using",
@@ -67,12 +73,55 @@ def using(client: BackpackClient | None) -> Iterator[BackpackClient]:
             http.close()
 
 
-def _checked_provider(tx: Transaction, provider_id: int) -> None:
+def _checked_provider(tx: Transaction, provider_id: int) -> Provider:
     provider = tx.providers.get(provider_id)
-    if provider.api_version is not ApiVersion.V2P1:
+    if not provider.api_version.uses_oauth:
         raise UnsupportedActionError(
-            "Badge Connect discovery", provider.api_version.value, "(only 2.1 backpacks)"
+            "discovery", provider.api_version.value, "(only 2.1 and 3.0 backpacks)"
         )
+    return provider
+
+
+def _first_url(provider: Provider) -> str:
+    if _is_ob3(provider):
+        return ob3.discovery_url(provider.api_url)
+    return bc.manifest_url(provider.web_url)
+
+
+def _validators(cached: BadgeConnectManifest | None) -> dict[str, str]:
+    # RFC 9110 §13.1: If-None-Match wins where both are understood; sending both serves a
+    # host that only keeps dates.
+    if cached is None:
+        return {}
+    headers = {"If-None-Match": cached.etag} if cached.etag else {}
+    if cached.last_modified:
+        headers["If-Modified-Since"] = cached.last_modified
+    return headers
+
+
+def _is_ob3(provider: Provider) -> bool:
+    return provider.api_version is ApiVersion.V3P0
+
+
+def generation(manifest: BadgeConnectManifest) -> ApiVersion:
+    """The API generation a stored manifest (or service description) was read for."""
+    return ApiVersion.V3P0 if manifest.version == "v3p0" else ApiVersion.V2P1
+
+
+def oauth_route(version: ApiVersion, name: str) -> Endpoint:
+    """The OAuth route ``register``, ``token`` or ``revoke`` of a 2.1 or 3.0 host's table.
+
+    Only how to send is read from it: the URL is always the one the host announced.
+    """
+    if version is ApiVersion.V3P0:
+        return ob3.route(name)
+    return bc.TOKEN if name == "token" else bc.route(name)
+
+
+def _entry(provider: Provider, content: bytes, url: str) -> ManifestEntry:
+    if _is_ob3(provider):
+        return service_entry(content, url)
+    return bc.manifest_of(content).entry()
 
 
 def _fresh_until(answer: Answer, now: datetime) -> datetime:
@@ -88,34 +137,40 @@ def discover_manifest(
 ) -> BadgeConnectManifest:
     """The provider's manifest: the stored one while fresh, else read (or revalidated) now.
 
+    A Badge Connect (2.1) backpack's manifest, or an OB 3.0 backpack's service description
+    (``GET {base}/ims/ob/v3p0/discovery``), kept with its ``ETag`` and ``Last-Modified``
+    and asked for again with ``If-None-Match`` / ``If-Modified-Since`` once stale.
+
     Raises:
-        UnsupportedActionError: the provider is not a Badge Connect (2.1) backpack.
-        InvalidResponseError: the answer is not a manifest.
+        UnsupportedActionError: the provider is neither a 2.1 nor a 3.0 backpack.
+        InvalidResponseError: the answer is not a manifest (service description).
         APIStatusError, TransportError: the host could not be asked.
     """
     with store.transaction() as tx:
-        _checked_provider(tx, provider_id)
-        provider = tx.providers.get(provider_id)
+        provider = _checked_provider(tx, provider_id)
         cached = tx.manifests.get(provider_id)
     now = utcnow()
     if cached is not None and not force and cached.fresh_until > now:
         return cached
-    url = cached.manifest_url if cached is not None else bc.manifest_url(provider.web_url)
-    headers = {"If-None-Match": cached.etag} if cached is not None and cached.etag else {}
+    url = cached.manifest_url if cached is not None else _first_url(provider)
+    route = ob3.route("discovery") if _is_ob3(provider) else bc.route("manifest")
     with using(client) as http:
         # The manifest's own URL is the admin's (the provider's), not announced by a host.
-        manifest = http.outgoing_to(bc.route("manifest"), url, headers=headers, announced=False)
-        answer = http.send(manifest)
+        outgoing = http.outgoing_to(route, url, headers=_validators(cached), announced=False)
+        answer = http.send(outgoing)
     if answer.status_code == 304 and cached is not None:
         with store.transaction() as tx:
             return tx.manifests.refresh(
-                provider_id, _fresh_until(answer, now), answer.headers.get("etag")
+                provider_id,
+                _fresh_until(answer, now),
+                answer.headers.get("etag"),
+                answer.headers.get("last-modified"),
             )
     if not answer.is_success:
         raise error_from_response(
-            answer.status_code, answer.content, answer.headers, action="manifest"
+            answer.status_code, answer.content, answer.headers, action=route.name
         )
-    entry = bc.manifest_of(answer.content).entry()
+    entry = _entry(provider, answer.content, url)
     with store.transaction() as tx:
         saved = tx.manifests.save(
             provider_id,
@@ -124,11 +179,12 @@ def discover_manifest(
             document=answer.content.decode("utf-8", "replace"),
             etag=answer.headers.get("etag"),
             fresh_until=_fresh_until(answer, now),
+            last_modified=answer.headers.get("last-modified"),
         )
         if tx.providers.get(provider_id).api_url != entry.api_base:
             # Moodle copies apiBase into the backpack's API URL (4.3+); so do we.
             tx.providers.update(provider_id, api_url=entry.api_base)
-    _log.info("discovered Badge Connect host %s at %s", entry.name, entry.api_base)
+    _log.info("discovered backpack host %s at %s", entry.name, entry.api_base)
     return saved
 
 
@@ -175,7 +231,8 @@ def register_client(
     scopes = bc.requested_scopes(manifest.scopes_offered)
     payload = bc.registration_payload(metadata, redirect_uris, scopes)
     with using(client) as http:
-        outgoing = http.outgoing_to(bc.route("register"), manifest.registration_url, data=payload)
+        route = oauth_route(generation(manifest), "register")
+        outgoing = http.outgoing_to(route, manifest.registration_url, data=payload)
         answer = http.send(outgoing)
     if answer.status_code not in (200, 201):
         raise error_from_response(
@@ -231,9 +288,11 @@ def exchange_code(
     headers, extra = client_headers(oauth_client)
     form = {**bc.code_grant_form(code, redirect_uri, verifier, scopes), **extra}
 
+    route = oauth_route(generation(manifest), "token")
+
     def trade() -> TokenGrant:
         outgoing = http.outgoing_to(
-            bc.TOKEN, manifest.token_url, data=form, headers=headers, action="token"
+            route, manifest.token_url, data=form, headers=headers, action="token"
         )
         return http.token_grant(http.send(outgoing), "token")
 

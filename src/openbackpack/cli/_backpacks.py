@@ -84,7 +84,7 @@ def add_command(
     ctx: typer.Context,
     api_url: Annotated[str, typer.Argument(help="API URL, e.g. https://api.badgr.io/v2")],
     web_url: Annotated[str, typer.Argument(help="Web URL shown to users, e.g. https://badgr.io")],
-    api_version: Annotated[str, typer.Option("--api-version", help="1, 2 or 2.1.")] = "2",
+    api_version: Annotated[str, typer.Option("--api-version", help="1, 2, 2.1 or 3.0.")] = "2",
     email: EmailOption = None,
     password: PasswordOption = None,
     as_json: JsonOption = False,

@@ -139,7 +139,8 @@ def connect_command(
 ) -> None:
     """Connect a user's backpack.
 
-    v1/v2: check the login now, then mail a verification code. Badge Connect (2.1): print the
+    v1/v2: check the login now, then mail a verification code. Badge Connect (2.1) and Open
+    Badges 3.0: print the
     address where the user logs in to the backpack and allows the connection (and open it
     unless --no-browser), wait for the browser to come back to a loopback listener, and
     connect. With --redirect-uri (hosts that want https, as Badgr does) the browser goes back
@@ -149,7 +150,7 @@ def connect_command(
     with open_store(ctx) as store:
         with store.transaction() as tx:
             version = tx.providers.get(backpack).api_version
-        if version is ApiVersion.V2P1:
+        if version.uses_oauth:
             connect_badge_connect(
                 store, user, backpack, email=email, browser=not no_browser, timeout=timeout,
                 redirect_uri=redirect_uri, callback_url=callback_url,
@@ -250,7 +251,11 @@ def badges_command(
     refresh: Annotated[bool, typer.Option("--refresh", help="Read the backpacks again.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Show the user's external badges (cached for an hour unless --refresh)."""
+    """Show the user's external badges (cached for an hour unless --refresh).
+
+    An Open Badges 3.0 backpack's credentials are each verified: the "credential" column (and
+    "verification" in --json) is the verifier's verdict.
+    """
     with open_store(ctx) as store:
         found = external_badges(store, user, refresh=refresh)
     if as_json:
@@ -258,12 +263,13 @@ def badges_command(
         return
     rows = [
         [b.name, b.issuer_name, b.issued_on.date() if b.issued_on else "",
-         "yes" if b.recipient_verified else "no", b.assertion_id]
+         "yes" if b.recipient_verified else "no",
+         str(b.verification.get("outcome", "")) if b.verification else "", b.assertion_id]
         for b in found.badges
     ]  # fmt: skip
     print_table(
         f"{found.total_badges} badge(s) from {found.total_collections} collection(s)",
-        ["badge", "issuer", "issued", "recipient verified", "assertion"],
+        ["badge", "issuer", "issued", "recipient verified", "credential", "assertion"],
         rows,
     )
     for failure in found.failures:
@@ -349,7 +355,8 @@ def disconnect_command(
 ) -> None:
     """Disconnect the user's account on one backpack (their other backpacks stay).
 
-    On a Badge Connect (2.1) backpack that offers revocation, its tokens are revoked there.
+    On a Badge Connect (2.1) or OB 3.0 backpack that offers revocation, its tokens are
+    revoked there.
     """
     with open_store(ctx) as store:
         revoked = disconnect(store, user, backpack, acting_user=user)

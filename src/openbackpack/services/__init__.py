@@ -1,8 +1,8 @@
 """The flows around the backpack API: site backpacks, connecting, collections, badges, pushing.
 
-Badge Connect (2.1) backpacks connect with OAuth 2 (:func:`begin_oauth_connection`,
-:func:`complete_oauth_connection`); listing, pushing and disconnecting work for them as for
-Badgr backpacks.
+Badge Connect (2.1) and Open Badges 3.0 backpacks connect with OAuth 2
+(:func:`begin_oauth_connection`, :func:`complete_oauth_connection`); listing, pushing and
+disconnecting work for them as for Badgr backpacks (3.0 badges are shown each verified).
 
 Each flow is a plain function over a :class:`~openbackpack.store.Store` (and, where it talks to
 a backpack, an optional shared :class:`~openbackpack.client.BackpackClient`); the command line
@@ -66,6 +66,7 @@ from openbackpack.services._oauth import (
     register_oauth_client,
     site_client_metadata,
 )
+from openbackpack.services._ob3 import DOCUMENT_MAP_ENV, offline_loader
 from openbackpack.services._privacy import (
     ErasureReport,
     RevocationOutcome,
@@ -103,6 +104,7 @@ __all__ = [
     "DEFAULT_PUSH_CONCURRENCY",
     "DEFAULT_STATE_TTL",
     "DEFAULT_VERIFICATION_TEMPLATE",
+    "DOCUMENT_MAP_ENV",
     "SETTING_KEYS",
     "VERIFICATION_PLACEHOLDERS",
     "AuthorizationDeniedError",
@@ -152,6 +154,7 @@ __all__ = [
     "list_backpacks",
     "list_collections",
     "move_backpack",
+    "offline_loader",
     "push_award",
     "push_awards",
     "register_oauth_client",

@@ -40,10 +40,10 @@ class SiteBackpack:
 
 def _check_credentials(version: ApiVersion, email: str | None, password: str | None) -> None:
     # Moodle silently blanks what a version cannot use; saying so is kinder than losing it.
-    if version is ApiVersion.V2P1 and (email or password):
+    if version.uses_oauth and (email or password):
         raise InvalidInputError(
-            "Badge Connect (2.1) backpacks connect with OAuth 2; "
-            "they take no site email or password"
+            f"API version {version.value} backpacks (Badge Connect, Open Badges 3.0) connect "
+            "with OAuth 2; they take no site email or password"
         )
     if version is ApiVersion.V1 and password:
         raise InvalidInputError(
@@ -192,13 +192,15 @@ class ConnectionTest:
 def _check_discovery(
     store: Store, provider_id: int, client: BackpackClient | None
 ) -> ConnectionTest:
+    with store.transaction() as tx:
+        ob3 = tx.providers.get(provider_id).api_version is ApiVersion.V3P0
+    what = "Open Badges 3.0 service description" if ob3 else "Badge Connect manifest"
     try:
         manifest = discover_manifest(store, provider_id, client=client, force=True)
     except BackpackError as exc:
-        return ConnectionTest(False, f"the Badge Connect manifest cannot be read: {exc}")
+        return ConnectionTest(False, f"the {what} cannot be read: {exc}")
     return ConnectionTest(
-        True,
-        f"Badge Connect manifest read: {manifest.name or 'unnamed'}, apiBase {manifest.api_base}",
+        True, f"{what} read: {manifest.name or 'unnamed'}, apiBase {manifest.api_base}"
     )
 
 
@@ -209,8 +211,9 @@ def check_backpack_connection(
 
     The cached token is dropped first, so the credentials themselves are checked. On failure
     the message carries the backpack's own explanation. Only the login is tested, not the
-    account's rights to issue. A Badge Connect (2.1) backpack has no site account: its
-    manifest is read again instead (discovery, which also stores what it says).
+    account's rights to issue. A Badge Connect (2.1) or OB 3.0 backpack has no site account:
+    its manifest (service description) is read again instead (discovery, which also stores
+    what it says).
 
     Raises:
         ExternalBackpacksDisabledError: the site switched external backpacks off.
@@ -219,7 +222,7 @@ def check_backpack_connection(
         require_external_backpacks(tx)
         provider = tx.providers.get(provider_id)
         account = tx.accounts.site_account(provider_id)
-    if provider.api_version is ApiVersion.V2P1:
+    if provider.api_version.uses_oauth:
         return _check_discovery(store, provider_id, client)
     if account is None:
         return ConnectionTest(

@@ -22,10 +22,11 @@ from typing import Any, Final
 from pydantic import BaseModel, ConfigDict
 
 from openbackpack._exceptions import BackpackError
-from openbackpack.api import BackpackApi, BadgeConnectApi, CollectionBadges, ExternalBadge
+from openbackpack.api import BackpackApi, BadgeConnectApi, CollectionBadges, ExternalBadge, Ob3Api
 from openbackpack.client import BackpackClient
 from openbackpack.models import ApiVersion, DisplayerBadge, RemoteIssuer, match_recipient
 from openbackpack.services._bc_badges import badge_connect_views
+from openbackpack.services._ob3 import ob3_views
 from openbackpack.services._site import require_external_backpacks
 from openbackpack.store import BackpackAccount, Provider, SelectedCollection, Store
 from openbackpack.store._types import utcnow
@@ -56,6 +57,8 @@ class ExternalBadgeView(BaseModel):
     criteria_narrative: str | None = None
     recipient_verified: bool = False
     recipient_check: str = ""
+    verification: dict[str, Any] | None = None
+    """An Open Badges 3.0 credential's verification report (``outcome``, ``checks``...)."""
 
 
 class ExternalBadges(BaseModel):
@@ -208,8 +211,10 @@ def external_badges(
     """Return the badges of every collection the user chose, on every backpack they connected.
 
     A Badge Connect (2.1) account has no collections: all its (unrevoked) badges are shown,
-    with ``collection_id`` empty. Each account's result is cached for ``ttl``;
-    ``refresh=True`` reads the backpacks again.
+    with ``collection_id`` empty. So has an Open Badges 3.0 account: every credential is
+    shown, each verified (``verification`` is the verifier's report; the document loader is
+    offline, see :data:`~openbackpack.services.DOCUMENT_MAP_ENV`). Each account's result
+    is cached for ``ttl``; ``refresh=True`` reads the backpacks again.
     A collection or assertion that cannot be read is listed in ``failures`` and the rest is
     still shown. Only a complete read is cached: when an account's refresh fails in whole or in
     part and a good copy is cached, that copy is shown instead (whatever its age), and the
@@ -257,8 +262,13 @@ def external_badges(
 def _read_badge_connect(
     store: Store, provider: Provider, account: BackpackAccount, client: BackpackClient | None
 ) -> _AccountBadges:
-    with BadgeConnectApi(provider, account, store=store, client=client) as api:
-        views, failures = badge_connect_views(api, provider, account)
+    views: list[dict[str, Any]]
+    if provider.api_version is ApiVersion.V3P0:
+        with Ob3Api(provider, account, store=store, client=client) as ob3:
+            views, failures = ob3_views(ob3, account)
+    else:
+        with BadgeConnectApi(provider, account, store=store, client=client) as api:
+            views, failures = badge_connect_views(api, provider, account)
     return _AccountBadges(
         total_collections=0,
         badges=[ExternalBadgeView.model_validate(view) for view in views],
@@ -275,8 +285,8 @@ def _account_badges(
     ttl: timedelta,
     client: BackpackClient | None,
 ) -> tuple[_AccountBadges, bool]:
-    # Badge Connect has no collections: every badge of the account is shown.
-    badge_connect = provider.api_version is ApiVersion.V2P1
+    # Badge Connect and OB 3.0 have no collections: every badge of the account is shown.
+    badge_connect = provider.api_version.uses_oauth
     if not chosen and not badge_connect:
         return _AccountBadges(total_collections=0, badges=[], failures=[]), True
     with store.transaction() as tx:

@@ -18,10 +18,11 @@ from openbackpack.client import map_bounded
 from openbackpack.models import match_recipient
 from openbackpack.store import BackpackAccount, Provider
 
-__all__ = ["badge_connect_views"]
+__all__ = ["badge_connect_views", "iso_date"]
 
 
-def _date(value: Any) -> datetime | None:
+def iso_date(value: Any) -> datetime | None:
+    """An ISO 8601 date-time of a document (``Z`` or an offset; none means UTC), or None."""
     if not isinstance(value, str):
         return None
     try:
@@ -77,8 +78,8 @@ def _view(
         "issuer_name": issuer.get("name"),
         "issuer_url": issuer.get("url"),
         "issuer_email": issuer.get("email"),
-        "issued_on": _date(item.get("issuedOn")),
-        "expires": _date(item.get("expires")),
+        "issued_on": iso_date(item.get("issuedOn")),
+        "expires": iso_date(item.get("expires")),
         "hosted_url": str(item.get("id")),
         "criteria_url": _url(criteria),
         "criteria_narrative": criteria.get("narrative") if isinstance(criteria, Mapping) else None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Final
 
 from openbackpack._exceptions import InvalidInputError, UnsupportedActionError
 from openbackpack.api import BackpackApi
@@ -14,6 +15,8 @@ from openbackpack.services._site import require_external_backpacks
 from openbackpack.store import BackpackAccount, Provider, SelectedCollection, Store
 
 __all__ = ["CollectionChoice", "account_of", "list_collections", "select_collections"]
+
+_OAUTH_APIS: Final = {ApiVersion.V2P1: "Badge Connect", ApiVersion.V3P0: "the Open Badges 3.0 API"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,12 +75,13 @@ def list_collections(
     with store.transaction() as tx:
         require_external_backpacks(tx)
     provider, account = account_of(store, owner, provider_id)
-    if provider.api_version is ApiVersion.V2P1:
+    if provider.api_version.uses_oauth:
         raise UnsupportedActionError(
             "collections",
             provider.api_version.value,
-            message=f"backpack {provider.id} uses Badge Connect (API version 2.1), which "
-            "has no collections: `openbackpack badges` lists the user's badges there",
+            message=f"backpack {provider.id} uses {_OAUTH_APIS[provider.api_version]} "
+            f"(API version {provider.api_version.value}), which has no collections: "
+            "`openbackpack badges` lists the user's badges there",
         )
     with BackpackApi(provider, account, store=store, client=client) as api:
         found = api.get_collections()

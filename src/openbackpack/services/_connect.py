@@ -21,7 +21,6 @@ from openbackpack._exceptions import (
     InvalidInputError,
     UnsupportedActionError,
 )
-from openbackpack.api import BadgeConnectApi
 from openbackpack.api._common import as_login_error
 from openbackpack.api._core import expiry_of
 from openbackpack.client import BackpackClient
@@ -33,6 +32,7 @@ from openbackpack.services._errors import (
     VerificationError,
 )
 from openbackpack.services._mail import Mailer, compose
+from openbackpack.services._oauth_api import oauth_api
 from openbackpack.services._site import require_external_backpacks
 from openbackpack.services._verification_mail import (
     EmailTemplate,
@@ -99,10 +99,10 @@ def _log_in(
     provider: Provider, email: str, password: str | None, client: BackpackClient | None
 ) -> tuple[str | None, PendingLogin | None]:
     # The v1 user id, or the v2 token: the caller keeps it so nobody logs in twice.
-    if provider.api_version is ApiVersion.V2P1:
+    if provider.api_version.uses_oauth:
         raise UnsupportedActionError(
             "email and password connection",
-            "2.1",
+            provider.api_version.value,
             "user (Badge Connect connects with OAuth 2: begin_oauth_connection)",
         )
     own = client is None
@@ -325,7 +325,7 @@ def disconnect(
 
     The account goes with its selected collections, its tokens, its cached badges and the
     record of what was imported into it; the user's accounts on other backpacks stay (W19).
-    On a Badge Connect (2.1) backpack that offers revocation, the tokens are revoked there
+    On a Badge Connect (2.1) or OB 3.0 backpack that offers revocation, the tokens are revoked there
     first (Moodle only forgot them); a host that cannot be reached does not stop the
     disconnection, which is logged.
 
@@ -344,7 +344,7 @@ def disconnect(
     if account is None:
         raise NotConnectedError(f"user {owner!r} has no account on backpack {provider_id}")
     revoked = False
-    if provider.api_version is ApiVersion.V2P1:
+    if provider.api_version.uses_oauth:
         revoked = _revoke(store, provider, account, client)
     with store.transaction() as tx:
         tx.identifiers.delete_prefix(provider_id, import_key_prefix(account.id))
@@ -358,7 +358,7 @@ def _revoke(
     store: Store, provider: Provider, account: BackpackAccount, client: BackpackClient | None
 ) -> bool:
     try:
-        with BadgeConnectApi(provider, account, store=store, client=client) as api:
+        with oauth_api(provider, account, store, client) as api:
             return api.revoke()
     except BackpackError as exc:
         # The user asked to be disconnected: forgetting the tokens here must not wait on a

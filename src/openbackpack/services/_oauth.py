@@ -1,4 +1,7 @@
-"""Connecting a user's Badge Connect (2.1) backpack: OAuth 2 authorization code with PKCE.
+"""Connecting a user's Badge Connect (2.1) or OB 3.0 backpack: OAuth 2 code flow with PKCE.
+
+An Open Badges 3.0 API host is set up from its service description instead of a manifest;
+the rest of the flow is the same.
 
 :func:`begin_oauth_connection` discovers the host (manifest cached with its ETag), registers
 this site as a client when needed (RFC 7591), remembers a pending authorization under a fresh
@@ -30,6 +33,7 @@ from openbackpack._exceptions import (
 from openbackpack.api.discovery import (
     discover_manifest,
     exchange_code,
+    generation,
     register_client,
     registered_redirects,
     using,
@@ -38,6 +42,7 @@ from openbackpack.client import BackpackClient
 from openbackpack.models import ApiVersion, TokenGrant
 from openbackpack.protocols import badgeconnect as bc
 from openbackpack.protocols import build_url
+from openbackpack.protocols import ob3api as ob3
 from openbackpack.services._errors import (
     AuthorizationDeniedError,
     OAuthStateError,
@@ -189,7 +194,7 @@ def _check_badge_connect(store: Store, provider_id: int) -> None:
     with store.transaction() as tx:
         require_external_backpacks(tx)
         version = tx.providers.get(provider_id).api_version
-    if version is not ApiVersion.V2P1:
+    if not version.uses_oauth:
         raise UnsupportedActionError("OAuth 2 connection", version.value, "user")
 
 
@@ -273,19 +278,29 @@ def _profile_email(
     http: BackpackClient, manifest: BadgeConnectManifest, grant: TokenGrant
 ) -> str | None:
     """The account's email from ``GET /profile``, when the token may read it."""
-    endpoint = bc.route("profile.get")
+    ob3_host = generation(manifest) is ApiVersion.V3P0
+    endpoint = ob3.route("profile.get") if ob3_host else bc.route("profile.get")
     outgoing = http.outgoing_to(
         endpoint, build_url(endpoint, manifest.api_base), token=grant.access_token
     )
     try:
         answer = http.send(outgoing)
-        profile = bc.profile_of(answer.content) if answer.is_success else None
+        if not answer.is_success:
+            return None
+        if ob3_host:
+            email = ob3.profile_of(answer.status_code, answer.content, answer.headers).email
+        else:
+            email = bc.profile_of(answer.content).email
     except BackpackError:
         return None
-    if profile is None or not profile.email:
+    if not email:
         return None
+    return _checked_email(email)
+
+
+def _checked_email(email: str) -> str | None:
     try:
-        return check_email(profile.email)
+        return check_email(email)
     except InvalidInputError:
         return None
 
@@ -346,10 +361,18 @@ def complete_oauth_connection(
     return _save_account(store, pending, grant, scope, email or pending.email, registered.id)
 
 
+_PROFILE_SCOPES: Final = frozenset(
+    {
+        bc.Scope.PROFILE_READONLY.value,
+        bc.Scope.PROFILE_UPDATE.value,
+        ob3.Scope.PROFILE_READONLY.value,
+        ob3.Scope.PROFILE_UPDATE.value,
+    }
+)
+
+
 def _can_read_profile(scope: str) -> bool:
-    return bool(
-        {bc.Scope.PROFILE_READONLY.value, bc.Scope.PROFILE_UPDATE.value} & set(scope.split())
-    )
+    return bool(_PROFILE_SCOPES & set(scope.split()))
 
 
 def _save_account(

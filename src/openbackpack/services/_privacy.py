@@ -20,10 +20,9 @@ from datetime import datetime
 from typing import Any, Final
 
 from openbackpack._exceptions import BackpackError, InvalidInputError
-from openbackpack.api import BadgeConnectApi
 from openbackpack.client import BackpackClient
-from openbackpack.models import ApiVersion
 from openbackpack.services._connect import import_key_prefix
+from openbackpack.services._oauth_api import oauth_api
 from openbackpack.store import SITE_OWNER, BackpackAccount, Provider, Secret, Store, Transaction
 from openbackpack.store._types import utcnow
 from openbackpack.store._validate import check_owner
@@ -195,12 +194,12 @@ def export_user_data(store: Store, owner: str) -> UserDataExport:
 def _revoke(
     store: Store, provider: Provider, account: BackpackAccount, client: BackpackClient | None
 ) -> RevocationOutcome:
-    if provider.api_version is not ApiVersion.V2P1:
+    if not provider.api_version.uses_oauth:
         return RevocationOutcome(
             account.id, provider.id, False, "the backpack's API offers no token revocation"
         )
     try:
-        with BadgeConnectApi(provider, account, store=store, client=client) as api:
+        with oauth_api(provider, account, store, client) as api:
             revoked = api.revoke()
     except BackpackError as exc:
         # Erasure must not wait on a host that is down; the token dies there when it expires.

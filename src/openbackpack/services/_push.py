@@ -1,4 +1,4 @@
-"""Add to backpack, for Badgr (v2) and Badge Connect (2.1) backpacks, one or many.
+"""Add to backpack, for Badgr (v2), Badge Connect (2.1) and OB 3.0 backpacks, one or many.
 
 Moodle's ``backpack-add.php`` (v2) and ``backpack-export.php`` (2.1).
 
@@ -38,6 +38,7 @@ from openbackpack.services._claiming import StoreBusyError, claimed_create, in_t
 from openbackpack.services._collections import account_of
 from openbackpack.services._connect import import_key_prefix
 from openbackpack.services._errors import NotConnectedError, NotYourAwardError
+from openbackpack.services._ob3 import push_credential
 from openbackpack.services._push_site import Session, SiteDocuments, SiteOutcome, site_push
 from openbackpack.services._site import require_external_backpacks
 from openbackpack.store import (
@@ -68,11 +69,12 @@ PushStatus = Literal["added", "already in backpack", "pushed"]
 """``added``: it went into the user's backpack now; ``already in backpack``: it was there;
 ``pushed``: a site-only push (no user) created or updated it on the site backpack."""
 
-PushVia = Literal["site push", "hosted import", "badge connect"]
+PushVia = Literal["site push", "hosted import", "badge connect", "open badges 3.0"]
 """How the award reached the backpack: ``site push`` (pushed by the site account, and on
 another backpack imported from the pushed copy's public URL), ``hosted import`` (the site push
 was impossible or failed, so the backpack imported this site's own hosted assertion URL, as
-Moodle falls back to), ``badge connect`` (POSTed to a 2.1 backpack)."""
+Moodle falls back to), ``badge connect`` (POSTed to a 2.1 backpack), ``open badges 3.0`` (the
+award as a signed OpenBadgeCredential, upserted into a 3.0 backpack)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +89,8 @@ class PushResult:
     site_push_error: str | None = None
     """Why the site push failed, when the award went in by ``hosted import`` instead."""
     site: SiteOutcome | None = None
-    """What the site push did to the assertion on the primary backpack, if it ran."""
+    """What the site push did to the assertion on the primary backpack, if it ran; for an
+    Open Badges 3.0 backpack, what the upsert did to the credential there."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,6 +260,8 @@ def _push_one(
         return _push_badge_connect(
             session, store, target[0], target[1], award, email, session.urls, client
         )
+    if target is not None and target[0].api_version is ApiVersion.V3P0:
+        return _push_ob3(session, target[0], target[1], award)
     docs = _documents(session, award, email)
     site_id: str | None = None
     outcome: SiteOutcome | None = None
@@ -363,6 +368,25 @@ def _push_badge_connect(
         # A 2.1 account shows all its badges, so what was cached is now one short.
         tx.badge_cache.delete(account.id)
     return PushResult(award_hash, status, None, hosted, via="badge connect")
+
+
+def _push_ob3(
+    session: Session, provider: Provider, account: BackpackAccount, award: Award
+) -> PushResult:
+    """Upsert the award as a signed OB 3.0 credential; created, updated or adopted."""
+    pushed = push_credential(
+        session.store, provider, account, award.hash,
+        key=import_key_prefix(account.id) + award.hash, holder=session.holder,
+        urls=session.urls, client=session.client, refresh=session.refresh,
+    )  # fmt: skip
+    if pushed.outcome != "skipped":
+        with session.store.transaction() as tx:
+            tx.badge_cache.delete(account.id)
+    new = pushed.outcome in ("created", "adopted")
+    status: PushStatus = "added" if new else "already in backpack"
+    return PushResult(
+        award.hash, status, None, pushed.credential_id, via="open badges 3.0", site=pushed.outcome
+    )
 
 
 def _import_url(primary: Provider | None, site_id: str | None, docs: SiteDocuments) -> str:

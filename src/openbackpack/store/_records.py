@@ -214,7 +214,11 @@ class PendingAuthorization:
 
 @dataclass(frozen=True, slots=True)
 class BadgeConnectManifest:
-    """What discovery read from a Badge Connect host's manifest, and how long it stays fresh."""
+    """What discovery read from a host's manifest, and how long it stays fresh.
+
+    A Badge Connect manifest, or an OB 3.0 service description document (``version``
+    ``v3p0``): the same endpoints, scopes and validators either way.
+    """
 
     provider_id: int
     manifest_url: str
@@ -231,3 +235,6 @@ class BadgeConnectManifest:
     revocation_url: str | None
     scopes_offered: tuple[str, ...]
     document: str = field(repr=False)
+    last_modified: str | None = None
+    """The answer's ``Last-Modified``, sent back as ``If-Modified-Since``."""
+    privacy_policy_url: str | None = None

@@ -76,7 +76,7 @@ class Providers(_Repository):
 
         Raises:
             InvalidUrlError: a URL is not http(s).
-            InvalidApiVersionError: the version is not 1, 2 or 2.1.
+            InvalidApiVersionError: the version is not 1, 2, 2.1 or 3.0.
             DuplicateRecordError: another provider has that API or web URL.
         """
         values = self._checked(api_url, web_url, api_version, exclude_id=None)
@@ -834,13 +834,15 @@ class Manifests(_Repository):
         document: str,
         etag: str | None,
         fresh_until: datetime,
+        last_modified: str | None = None,
     ) -> BadgeConnectManifest:
-        """Store (or replace) what a provider's manifest says."""
+        """Store (or replace) what a provider's manifest (or service description) says."""
         Providers(self._conn, self._box).get(provider_id)
         now = utcnow()
         values: dict[str, object] = {
             "manifest_url": manifest_url,
             "etag": etag,
+            "last_modified": last_modified,
             "fetched_at": now,
             "fresh_until": fresh_until,
             "name": entry.name,
@@ -852,6 +854,7 @@ class Manifests(_Repository):
             "registration_url": entry.registration_url,
             "revocation_url": entry.token_revocation_url,
             "scopes_offered": " ".join(entry.scopes_offered),
+            "privacy_policy_url": entry.privacy_policy_url,
             "document": document,
         }
         self.delete(provider_id)
@@ -863,12 +866,18 @@ class Manifests(_Repository):
         return found
 
     def refresh(
-        self, provider_id: int, fresh_until: datetime, etag: str | None = None
+        self,
+        provider_id: int,
+        fresh_until: datetime,
+        etag: str | None = None,
+        last_modified: str | None = None,
     ) -> BadgeConnectManifest:
         """Mark a stored manifest as confirmed (a 304 answer) until ``fresh_until``."""
         values: dict[str, object] = {"fetched_at": utcnow(), "fresh_until": fresh_until}
         if etag:
             values["etag"] = etag
+        if last_modified:
+            values["last_modified"] = last_modified
         table = t.badgeconnect_manifests
         self._conn.execute(update(table).where(table.c.provider_id == provider_id).values(values))
         found = self.get(provider_id)
@@ -898,6 +907,8 @@ class Manifests(_Repository):
             revocation_url=row.revocation_url,
             scopes_offered=tuple(row.scopes_offered.split()),
             document=row.document,
+            last_modified=row.last_modified,
+            privacy_policy_url=row.privacy_policy_url,
         )
 
     def delete(self, provider_id: int) -> bool:

@@ -100,7 +100,7 @@ providers = Table(
     Column("sort_order", Integer, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("modified_at", UTCDateTime, nullable=False),
-    CheckConstraint("api_version IN ('1', '2', '2.1')", name="api_version"),
+    CheckConstraint("api_version IN ('1', '2', '2.1', '3.0')", name="api_version"),
 )
 
 # Every client ever registered with a provider is kept (the newest is the current one): each
@@ -260,8 +260,9 @@ oauth_states = Table(
     Column("expires_at", UTCDateTime, nullable=False),
 )
 
-# What discovery read from a provider's manifest, with what is needed to ask again cheaply
-# (ETag for If-None-Match, and how long the answer stays fresh).
+# What discovery read from a provider's manifest (Badge Connect) or service description
+# (OB 3.0), with what is needed to ask again cheaply (the ETag for If-None-Match, the
+# Last-Modified for If-Modified-Since, and how long the answer stays fresh).
 badgeconnect_manifests = Table(
     "badgeconnect_manifests",
     metadata,
@@ -273,6 +274,7 @@ badgeconnect_manifests = Table(
     ),
     Column("manifest_url", Text, nullable=False),
     Column("etag", Text, nullable=True),
+    Column("last_modified", Text, nullable=True),
     Column("fetched_at", UTCDateTime, nullable=False),
     Column("fresh_until", UTCDateTime, nullable=False),
     Column("name", Text, nullable=False),
@@ -284,6 +286,7 @@ badgeconnect_manifests = Table(
     Column("registration_url", Text, nullable=True),
     Column("revocation_url", Text, nullable=True),
     Column("scopes_offered", Text, nullable=False),
+    Column("privacy_policy_url", Text, nullable=True),
     Column("document", Text, nullable=False),
 )
 

@@ -85,7 +85,7 @@ async def connect(request: Request) -> Response:
     await check_csrf(request)
     web, provider_id = web_of(request), _provider_id(request)
     backpack = await run_in_threadpool(_offered, web.store, provider_id)
-    if backpack.provider.api_version is ApiVersion.V2P1:
+    if backpack.provider.api_version.uses_oauth:
         return await begin_oauth(request, user, provider_id)
     email, password = await _field(request, "email"), await _field(request, "password")
     if backpack.provider.api_version is ApiVersion.V1:
