@@ -26,6 +26,7 @@ from openbackpack.services import add_backpack, begin_oauth_connection, complete
 from openbackpack.services.move import (
     BadgeConnectBackpack,
     BadgrBackpack,
+    Ob3Backpack,
     client_fetch,
     connected_backpack,
 )
@@ -79,7 +80,7 @@ class World:
         assert isinstance(signed, dict)
         return signed
 
-    def backpack(self, provider_id: int) -> BadgrBackpack | BadgeConnectBackpack:
+    def backpack(self, provider_id: int) -> BadgrBackpack | BadgeConnectBackpack | Ob3Backpack:
         """The learner's backpack on that provider."""
         return connected_backpack(self.store, OWNER, provider_id, self.client)
 

@@ -1,6 +1,7 @@
 """Moving a learner's badges from one backpack to another, each verified, none lost.
 
-A move reads a :class:`Source` (a Badgr v2 backpack, a Badge Connect 2.1 account, files),
+A move reads a :class:`Source` (a Badgr v2 backpack, a Badge Connect 2.1 account, an Open
+Badges 3.0 account, files),
 verifies and classifies every badge, plans what a :class:`Target` can take, sends each
 badge once under a claim in the store, and proves the result by reading the target back.
 See ``docs/move.md``.
@@ -27,6 +28,7 @@ from openbackpack.services.move._model import (
     SourceDeletionUnsupportedError,
     Verdict,
 )
+from openbackpack.services.move._ob3 import Ob3Backpack
 from openbackpack.services.move._run import DEFAULT_MOVE_CONCURRENCY, move_badges, prove
 from openbackpack.store import Store
 
@@ -40,6 +42,7 @@ __all__ = [
     "HeldBadge",
     "MoveItem",
     "MoveReport",
+    "Ob3Backpack",
     "Proof",
     "Source",
     "SourceBadge",
@@ -55,7 +58,7 @@ __all__ = [
 
 def connected_backpack(
     store: Store, owner: str, provider_id: int | None, client: BackpackClient
-) -> BadgrBackpack | BadgeConnectBackpack:
+) -> BadgrBackpack | BadgeConnectBackpack | Ob3Backpack:
     """The user's account on ``provider_id`` (or their only one) as a source or target.
 
     Raises:
@@ -67,7 +70,9 @@ def connected_backpack(
         return BadgrBackpack(store, provider, account, client)
     if provider.api_version is ApiVersion.V2P1:
         return BadgeConnectBackpack(store, provider, account, client)
+    if provider.api_version is ApiVersion.V3P0:
+        return Ob3Backpack(store, provider, account, client)
     raise NotConnectedError(
         f"backpack {provider.id} speaks API {provider.api_version.value}; moving badges needs "
-        "a Badgr (v2) or Badge Connect (2.1) backpack"
+        "a Badgr (v2), Badge Connect (2.1) or Open Badges 3.0 backpack"
     )

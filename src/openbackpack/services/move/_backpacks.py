@@ -19,7 +19,7 @@ from openbackpack.services.move._model import HeldBadge, MoveItem, SourceBadge
 from openbackpack.services.move._verdict import held_matches
 from openbackpack.store import BackpackAccount, Provider, Store
 
-__all__ = ["BadgeConnectBackpack", "BadgrBackpack", "hosted_refusal"]
+__all__ = ["AccountSide", "BadgeConnectBackpack", "BadgrBackpack", "hosted_refusal"]
 
 _LIST_QUERY: Final = (
     ("include_expired", "1"),
@@ -56,7 +56,9 @@ def _short(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:40]
 
 
-class _Account:
+class AccountSide:
+    """What every account kind shares: its store, provider, account and client."""
+
     def __init__(
         self,
         store: Store,
@@ -90,7 +92,7 @@ class _Account:
         raise NotImplementedError
 
 
-class BadgrBackpack(_Account):
+class BadgrBackpack(AccountSide):
     """A learner's Badgr (v2) backpack: every assertion, imports by URL or baked image."""
 
     @property
@@ -161,7 +163,7 @@ class BadgrBackpack(_Account):
             return api.import_badge_assertion(item.facts.id).id
 
 
-class BadgeConnectBackpack(_Account):
+class BadgeConnectBackpack(AccountSide):
     """A learner's Badge Connect (2.1) account: reads every page, POSTs assertions."""
 
     @property
