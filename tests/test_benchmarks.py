@@ -168,14 +168,3 @@ def test_move_benchmark_moves_a_few_badges_and_proves_them() -> None:
     assert (
         measured["floor_s"] == max(measured["source_requests"], measured["target_requests"]) / 200
     )
-
-
-@pytest.mark.usefixtures("loopback_allowed")
-def test_move_ob3_benchmark_moves_a_few_credentials_and_proves_them() -> None:
-    """The 3.0 move benchmark, small: every credential moved once between 3.0 hosts, proved."""
-    from benchmarks.move import measure_ob3
-
-    measured = measure_ob3(4, 200.0, 0.0)
-    assert measured["read"] == measured["proved"] == 4
-    assert measured["lost"] == measured["duplicated"] == 0
-    assert measured["errors"] == []
