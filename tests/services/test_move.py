@@ -282,3 +282,13 @@ def test_erasing_the_learner_forgets_what_was_moved(world: World) -> None:
     assert _move(world).complete
     report = erase_user_data(world.store, OWNER, client=world.client)
     assert report.import_records == 1
+
+
+def test_many_credentials_verified_at_once_all_verify(world: World, tmp_path: Path) -> None:
+    """Twelve 3.0 credentials verified eight at a time each get their own, valid, verdict."""
+    for index in range(12):
+        write_json(tmp_path / f"c{index:02}.json", world.credential(world.award()))
+    report = _move(world, FileSource(tmp_path), dry_run=True, concurrency=8)
+    assert [item.verdict for item in report.items] == [Verdict.VALID] * 12, [
+        item.reason for item in report.items
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
@@ -23,6 +24,12 @@ __all__ = ["classify", "facts_of", "held_matches", "recipient_of", "verify_badge
 
 _FETCHED: Final = ("hosted assertion", "badge class", "issuer")
 """The checks of a hosted 2.0 badge that read its issuer's documents."""
+
+_JSONLD = threading.Lock()
+"""pyld's resolved-context cache is shared and not thread-safe: two canonicalisations at once
+can fail with a KeyError inside it, which the verifier reports as an unreadable credential.
+JSON-LD credentials are therefore verified one at a time (they are CPU-bound anyway); hosted
+2.0 badges, which spend their time fetching, are verified in parallel."""
 
 
 def classify(report: VerificationReport) -> tuple[Verdict, str]:
@@ -115,6 +122,24 @@ def facts_of(badge: SourceBadge, report: VerificationReport, loader: DocumentLoa
     )
 
 
+def _needs_jsonld(payload: Mapping[str, Any] | str | bytes) -> bool:
+    if isinstance(payload, Mapping):
+        return not _is_ob2(payload)
+    return not (isinstance(payload, str) and payload.startswith(("http://", "https://")))
+
+
+def _verify(
+    payload: Mapping[str, Any] | str | bytes,
+    loader: DocumentLoader,
+    recipient: str | None,
+    now: datetime | None,
+) -> VerificationReport:
+    if not _needs_jsonld(payload):
+        return verify_credential(payload, loader=loader, recipient=recipient, now=now)
+    with _JSONLD:
+        return verify_credential(payload, loader=loader, recipient=recipient, now=now)
+
+
 def verify_badge(
     badge: SourceBadge,
     loader: DocumentLoader,
@@ -122,15 +147,13 @@ def verify_badge(
     now: datetime | None = None,
 ) -> MoveItem:
     """Verify a badge against the learner's emails (the first that matches) and classify it."""
-    report = verify_credential(
-        badge.payload, loader=loader, recipient=emails[0] if emails else None, now=now
-    )
+    report = _verify(badge.payload, loader, emails[0] if emails else None, now)
     matched = emails[0] if emails else None
     for email in emails[1:]:
         check = report.check("recipient")
         if check is None or check.outcome is not CheckOutcome.FAILED:
             break
-        report = verify_credential(badge.payload, loader=loader, recipient=email, now=now)
+        report = _verify(badge.payload, loader, email, now)
         matched = email
     check = report.check("recipient")
     if check is not None and check.outcome is CheckOutcome.FAILED:
