@@ -24,6 +24,7 @@ BENCHMARKS: Final = {
     "resume_cost": "benchmarks.resume_cost",
     "push_cpu": "benchmarks.push_cpu",
     "web_badges": "benchmarks.web_badges",
+    "move": "benchmarks.move",
 }
 
 

@@ -171,3 +171,18 @@ def test_web_badges_runs_at_a_small_size() -> None:
         assert len(line["page_rounds_s"]) == len(line["alone_rounds_s"]) == line["rounds"]
         assert result.ratio == result.openbackpack / result.baseline
         assert len(line["load_average"]) == 3
+
+
+@pytest.mark.usefixtures("loopback_allowed")
+def test_move_benchmark_moves_a_few_badges_and_proves_them() -> None:
+    """The move benchmark, small: every badge is moved once, proved, and requests counted."""
+    from benchmarks.move import measure
+
+    measured = measure(6, 200.0, 0.0)
+    assert measured["read"] == measured["proved"] == 6
+    assert measured["lost"] == measured["duplicated"] == 0
+    assert measured["errors"] == []
+    assert measured["target_requests"] >= 6
+    assert (
+        measured["floor_s"] == max(measured["source_requests"], measured["target_requests"]) / 200
+    )

@@ -13,6 +13,7 @@ which these classes refuse rather than fall into the v1 rows as Moodle 4.1 did (
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Literal, overload
@@ -53,7 +54,7 @@ from openbackpack.models import (
     RemoteIssuer,
     TokenGrant,
 )
-from openbackpack.protocols import Action, Endpoint, Mode
+from openbackpack.protocols import Action, Endpoint, Mode, badgr
 from openbackpack.protocols import Mapping as ActionMapping
 from openbackpack.store import (
     BackpackAccount,
@@ -338,6 +339,42 @@ class BackpackApi:
             RemoteValidationError: Badgr could not verify it (see ``validation_errors``).
         """
         return only(self._curl_request(Action.IMPORT_BADGE, data=url), RemoteAssertion)
+
+    def import_badge_image(self, image: bytes, media_type: str) -> RemoteAssertion:
+        """Import a baked PNG or SVG badge into the backpack (v2, user mode).
+
+        The backpack reads the badge baked in the image and verifies it as for a URL.
+
+        Raises:
+            DuplicateBadgeError: it is already in the backpack.
+            RemoteValidationError: Badgr could not verify it.
+        """
+        data_uri = f"data:{media_type};base64,{base64.b64encode(image).decode('ascii')}"
+        mapping = self._core.find(Action.IMPORT_BADGE)
+        token, _ = self._access_token()
+        outgoing = self._client.outgoing(
+            mapping.endpoint,
+            self._core.api_url,
+            data={"image": data_uri},
+            token=token.access_token.reveal(),
+        )
+        # Interpreted by the import row, so that DUPLICATE_BADGE is its typed error.
+        answer = self._client.send(outgoing)
+        return only(self._client.interpret(mapping, answer), RemoteAssertion)
+
+    def remove_backpack_assertion(self, entity_id: str) -> None:
+        """Remove an assertion from the backpack (v2, user mode): Badgr's ``DELETE``.
+
+        Raises:
+            NotFoundError: no such assertion in this backpack.
+        """
+        token, _ = self._access_token()
+        self._client.fetch(
+            badgr.route("backpack.assertions.delete"),
+            self._core.api_url,
+            params={"assertion": entity_id},
+            token=token.access_token.reveal(),
+        )
 
     def list_items(
         self,

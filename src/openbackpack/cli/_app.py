@@ -19,8 +19,10 @@ from openbackpack.cli._context import Context, context_of
 from openbackpack.cli._credentials import credential_app
 from openbackpack.cli._help import install as _install_help
 from openbackpack.cli._host import host_app
+from openbackpack.cli._move import move_command
 from openbackpack.cli._output import err, out
 from openbackpack.cli._privacy import privacy_app
+from openbackpack.cli._reissue import reissue
 from openbackpack.cli._settings import settings_app
 from openbackpack.cli._web import web_app
 from openbackpack.store import SecretBox, Store
@@ -239,6 +241,8 @@ def _web_demo() -> None:
 
 _issuer.register(app)
 _flows.register(app)
+app.command("move")(move_command)
+app.command("reissue")(reissue)
 
 
 def main() -> None:

@@ -144,6 +144,23 @@ def serve(
     seed: Annotated[
         int | None, typer.Option(help="Seed of the random draws.", rich_help_panel=_FAULTS)
     ] = None,
+    black_hole_first: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Answer the first N imports and creates with success, storing nothing.",
+            rich_help_panel=_FAULTS,
+        ),
+    ] = 0,
+    black_hole_rate: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Share of imports and creates answered with success, storing nothing.",
+            rich_help_panel=_FAULTS,
+        ),
+    ] = 0.0,
     static_path: Annotated[
         str | None,
         typer.Option(
@@ -167,6 +184,8 @@ def serve(
         burst=burst,
         retry_after=retry_after,
         seed=seed,
+        black_hole_first=black_hole_first,
+        black_hole_rate=black_hole_rate,
     )
     settings = HostSettings(
         db_url=db,

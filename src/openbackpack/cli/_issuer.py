@@ -25,7 +25,7 @@ from openbackpack.issuer import CredentialIssuer, IssuerUrls, create_issuer_app
 from openbackpack.serve import base_url_of, bind_socket, serve_forever
 from openbackpack.store import Alignment, Award, BadgeClass, Evidence, Issuer, Store
 
-__all__ = ["AwardFormat", "register"]
+__all__ = ["AwardFormat", "BaseUrlOption", "register"]
 
 BASE_URL_ENV = "OPENBACKPACK_ISSUER_URL"
 

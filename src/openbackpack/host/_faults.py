@@ -1,4 +1,7 @@
-"""Fault injection: latency, failures, cut-off answers and a token-bucket rate limit.
+"""Fault injection: latency, failures, cut-off answers, a token-bucket rate limit, black holes.
+
+A black hole answers a create or an import with success and stores nothing: the silent loss
+a client can only catch by reading the host back.
 
 Off unless :class:`~openbackpack.host.FaultSettings` asks for it. Draws come from one seeded
 random generator and the counters (``fail_first``, :meth:`FaultInjector.fail_next`) are exact,
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import math
 import random
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -20,11 +24,18 @@ import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openbackpack.host._settings import FaultSettings
-from openbackpack.host._wire import dumps, protocol_of
+from openbackpack.host._wire import badgeconnect_body, dumps, protocol_of
 
 __all__ = ["Decision", "FaultInjector", "FaultMiddleware", "error_payload"]
 
 _EXEMPT: Final = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
+_CREATES: Final = (
+    "/backpack/import",
+    "/ims/ob/v2p1/assertions",
+    "/bcv1/assertions",
+    "/ims/ob/v3p0/credentials",
+)
+"""The paths (by their end) whose POSTs a black hole swallows."""
 _DESCRIPTIONS: Final = {
     429: "Request was throttled.",
     500: "Internal server error.",
@@ -57,6 +68,23 @@ class FaultInjector:
         self._drop_path: str | None = None
         self._tokens = float(settings.burst)
         self._refilled = clock()
+        self._black_hole_count = settings.black_hole_first
+
+    def black_hole_next(self, count: int) -> None:
+        """Answer the next ``count`` creates and imports with success, storing nothing."""
+        with self._lock:
+            self._black_hole_count = count
+
+    def swallows(self, method: str, path: str) -> bool:
+        """Whether this request is a create the black hole answers (and drops)."""
+        if method != "POST" or not path.rstrip("/").endswith(_CREATES):
+            return False
+        with self._lock:
+            if self._black_hole_count > 0:
+                self._black_hole_count -= 1
+                return True
+            rate = self.settings.black_hole_rate
+            return bool(rate) and self._random.random() < rate
 
     def fail_next(self, count: int, status: int | None = None) -> None:
         """Fail the next ``count`` requests, with ``status`` or the configured statuses."""
@@ -157,6 +185,8 @@ class FaultMiddleware:
             await _send_error(scope["path"], decision, send)
         elif decision.action == "drop":
             await self.app(scope, receive, _cut_off(send))
+        elif self.injector.swallows(scope["method"], scope["path"]):
+            await _swallow(scope, receive, send)
         else:
             await self.app(scope, receive, send)
 
@@ -168,6 +198,38 @@ async def _send_error(path: str, decision: Decision, send: Send) -> None:
         headers.append((b"retry-after", str(max(decision.retry_after, 1)).encode()))
     await send({"type": "http.response.start", "status": decision.status, "headers": headers})
     await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+async def _swallow(scope: Scope, receive: Receive, send: Send) -> None:
+    """Read the request, answer as if it was stored, store nothing."""
+    path: str = scope["path"]
+    chunks = []
+    more = True
+    while more:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        more = message.get("more_body", False) and message["type"] == "http.request"
+    media = b"application/json"
+    if path.rstrip("/").endswith("/ims/ob/v3p0/credentials"):
+        # upsertCredential echoes the credential it took (JSON, or a JWS as text).
+        status, data = 201, b"".join(chunks)
+        media = dict(scope.get("headers", [])).get(b"content-type", media)
+    elif protocol_of(path) == "badgeconnect":
+        badgr = path.startswith("/bcv1/")
+        status = 201 if badgr else 200
+        data = dumps(badgeconnect_body(200, "OK", badgr=badgr))
+    else:
+        item = {
+            "entityType": "Assertion",
+            "entityId": secrets.token_urlsafe(16)[:22],
+            "acceptance": "Accepted",
+            "revoked": False,
+        }
+        status = 201
+        data = dumps({"status": {"success": True, "description": "ok"}, "result": [item]})
+    headers = [(b"content-type", media), (b"content-length", str(len(data)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": data, "more_body": False})
 
 
 def _cut_off(send: Send) -> Send:

@@ -42,6 +42,9 @@ class FaultSettings:
         burst: the bucket's size (requests accepted at once).
         retry_after: the ``Retry-After`` seconds sent with injected 429 answers.
         seed: seeds the random draws, so a run can be repeated exactly.
+        black_hole_first: answer the first N creates and imports (a Badgr import, a Badge
+            Connect ``POST /assertions``) with success, and store nothing.
+        black_hole_rate: the share of creates and imports answered so.
     """
 
     latency: float = 0.0
@@ -54,12 +57,16 @@ class FaultSettings:
     burst: int = 1
     retry_after: int = 1
     seed: int | None = None
+    black_hole_first: int = 0
+    black_hole_rate: float = 0.0
 
     def __post_init__(self) -> None:
         _check(self.latency >= 0, "latency must be >= 0")
         _check(0 <= self.failure_rate <= 1, "failure_rate must be between 0 and 1")
         _check(0 <= self.drop_rate <= 1, "drop_rate must be between 0 and 1")
         _check(self.fail_first >= 0 and self.drop_first >= 0, "counts must be >= 0")
+        _check(self.black_hole_first >= 0, "counts must be >= 0")
+        _check(0 <= self.black_hole_rate <= 1, "black_hole_rate must be between 0 and 1")
         _check(bool(self.failure_statuses), "failure_statuses must not be empty")
         unknown = set(self.failure_statuses) - FAULT_STATUSES
         _check(not unknown, f"failure statuses must be among {sorted(FAULT_STATUSES)}")
@@ -77,6 +84,8 @@ class FaultSettings:
             or self.drop_rate
             or self.drop_first
             or self.rate_limit
+            or self.black_hole_first
+            or self.black_hole_rate
         )
 
 

@@ -8,10 +8,11 @@ new one.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC
 from typing import Any, Literal
 
-from openbackpack._exceptions import InvalidCredentialError
+from openbackpack._exceptions import InvalidCredentialError, InvalidInputError
 from openbackpack.credentials import (
     DocumentLoader,
     KeyPair,
@@ -21,6 +22,7 @@ from openbackpack.credentials import (
     sign_vc_jwt,
 )
 from openbackpack.credentials._did import did_document, did_web_for
+from openbackpack.issuer._documents import IssuerDocuments
 from openbackpack.issuer._ob3_build import build_ob3_credential, build_ob3_endorsement
 from openbackpack.issuer._urls import IssuerUrls
 from openbackpack.models.ob3 import VC2_CONTEXT
@@ -110,6 +112,12 @@ class CredentialIssuer:
         Raises:
             RecordNotFoundError: no award has that hash.
         """
+        issuer_id, document = self._unsigned(award_hash, recipient_email)
+        return self.sign(issuer_id, document, fmt=fmt, algorithm=algorithm)
+
+    def _unsigned(
+        self, award_hash: str, recipient_email: str | None = None
+    ) -> tuple[int, dict[str, Any]]:
         award = self._tx.awards.get(award_hash)
         badge = self._tx.badge_classes.get(award.badge_class_id)
         issuer = self._tx.issuers.get(badge.issuer_id)
@@ -121,7 +129,7 @@ class CredentialIssuer:
         # The status list is signed with the Ed25519 key: make it now, so that the DID
         # document a verifier reads for this credential already lists it.
         self.signing_key(issuer.id)
-        document = build_ob3_credential(
+        return issuer.id, build_ob3_credential(
             award,
             badge,
             issuer,
@@ -131,7 +139,41 @@ class CredentialIssuer:
             status=(self.urls.status_list(issuer.id), index),
             recipient_email=recipient_email,
         )
-        return self.sign(issuer.id, document, fmt=fmt, algorithm=algorithm)
+
+    def reissue(
+        self,
+        award_hash: str,
+        *,
+        fmt: CredentialFormat = "json",
+        algorithm: KeyAlgorithmName = "Ed25519",
+    ) -> dict[str, Any] | str:
+        """The award re-issued as a signed 3.0 credential, its 2.0 assertion as evidence.
+
+        Like :meth:`credential`, with one more ``evidence`` entry: the original hosted
+        assertion, by its URL and copied whole into the narrative, so that the credential
+        still says what was first awarded once this site's hosted URLs are gone.
+
+        Raises:
+            RecordNotFoundError: no award has that hash.
+            InvalidInputError: the award is revoked (it is not re-issued).
+        """
+        award = self._tx.awards.get(award_hash)
+        if award.revoked:
+            raise InvalidInputError(f"award {award_hash!r} is revoked; it is not re-issued")
+        issuer_id, document = self._unsigned(award_hash)
+        original = IssuerDocuments(self._tx, self.urls).assertion(award_hash).to_json()
+        copied = json.dumps(original, indent=2, sort_keys=True, ensure_ascii=False)
+        document.setdefault("evidence", []).append(
+            {
+                "id": self.urls.assertion(award_hash),
+                "type": ["Evidence"],
+                "name": "Original Open Badges 2.0 assertion",
+                "genre": "Open Badges 2.0 assertion",
+                "description": "The award as this site first issued it, as a hosted assertion.",
+                "narrative": f"```json\n{copied}\n```",
+            }
+        )
+        return self.sign(issuer_id, document, fmt=fmt, algorithm=algorithm)
 
     def sign(
         self,

@@ -1,0 +1,217 @@
+"""``move_badges``: read, verify, plan, move (once each, resumably), prove, then delete."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from openbackpack._exceptions import BackpackError, DuplicateBadgeError, InvalidInputError
+from openbackpack.credentials import DocumentLoader, Fetch
+from openbackpack.services._claiming import claimed_create, new_worker
+from openbackpack.services._errors import NotOwnerError
+from openbackpack.services.move._interfaces import Source, Target
+from openbackpack.services.move._model import (
+    Action,
+    HeldBadge,
+    MoveItem,
+    MoveReport,
+    Proof,
+    SourceBadge,
+    SourceDeletionUnsupportedError,
+    Verdict,
+)
+from openbackpack.services.move._plan import match_held, plan_item
+from openbackpack.services.move._verdict import recipient_of, verify_badge
+from openbackpack.store import IdentifierKind, Store
+
+__all__ = ["DEFAULT_MOVE_CONCURRENCY", "move_badges"]
+
+DEFAULT_MOVE_CONCURRENCY = 8
+
+Progress = Callable[[MoveItem], None]
+_DONE = {"created": "moved", "adopted": "moved (found at the target, sent by an earlier run)"}
+
+
+def _check_owner(owner: str, *sides: Source | Target) -> None:
+    for side in sides:
+        account = getattr(side, "account", None)
+        if account is not None and account.owner != owner:
+            raise NotOwnerError(f"{side.label} is not an account of user {owner!r}")
+
+
+def _emails(extra: Sequence[str], source: Source, target: Target) -> list[str]:
+    found: dict[str, None] = {}
+    for email in (*extra, *target.emails, *source.emails):
+        found.setdefault(email.strip().lower(), None)
+    return [email for email in found if email]
+
+
+def _send(store: Store, target: Target, item: MoveItem, holder: str) -> None:
+    provider_id, prefix = target.claim_scope
+    subject = item.facts.id or item.source.key
+    key = prefix + hashlib.sha256(subject.encode()).hexdigest()[:40]
+
+    def create() -> str:
+        try:
+            return target.put(item)
+        except DuplicateBadgeError:
+            # A lost answer, or a move racing this one: it is there, adopt what holds it.
+            found = list(target.find(item))
+            if not found:
+                raise
+            return found[0]
+
+    try:
+        remote, how = claimed_create(
+            store,
+            provider_id,
+            IdentifierKind.ASSERTION,
+            key,
+            holder,
+            create,
+            lambda: target.find(item),
+        )
+    except BackpackError as exc:
+        item.done, item.error = "failed", str(exc)
+        return
+    item.remote_id = remote
+    item.done = _DONE.get(how, "sent by an earlier run")
+
+
+def move_badges(
+    store: Store,
+    owner: str,
+    source: Source,
+    target: Target,
+    *,
+    dry_run: bool = False,
+    delete_source: bool = False,
+    emails: Sequence[str] = (),
+    fetch: Fetch | None = None,
+    document_map: Mapping[str, str | Path] | None = None,
+    concurrency: int = DEFAULT_MOVE_CONCURRENCY,
+    now: datetime | None = None,
+    on_progress: Progress | None = None,
+) -> MoveReport:
+    """Move every badge of ``source`` that ``target`` can take, verified, once, and prove it.
+
+    Each badge is verified (documents read through ``document_map`` and ``fetch``, see
+    :class:`~openbackpack.credentials.DocumentLoader`; :func:`client_fetch` fetches through
+    a client, paced as it is) against the learner's verified emails (``emails`` and those of
+    the two accounts), classified, and planned. Unless ``dry_run``, each badge to move is
+    sent under a claim in the store, so that a run killed at any point and run again sends
+    none twice; then the target is read back and every badge that should be there is
+    compared with the plan and verified again (with a fresh loader, so that nothing
+    verified before is trusted from a cache). With
+    ``delete_source``, badges proved at the target are deleted at the source.
+
+    Raises:
+        NotOwnerError: an account of ``source`` or ``target`` is not ``owner``'s.
+        SourceDeletionUnsupportedError: ``delete_source`` and the source cannot delete.
+        BackpackError: reading the source or the target failed (nothing was sent).
+    """
+    if concurrency < 1:
+        raise InvalidInputError("concurrency must be at least 1")
+    _check_owner(owner, source, target)
+    if delete_source and source.deletion is not None:
+        raise SourceDeletionUnsupportedError(f"cannot delete at {source.label}: {source.deletion}")
+    verify_loader = DocumentLoader(document_map, fetch=fetch)
+    learner = _emails(emails, source, target)
+    report = MoveReport(source.label, target.label, dry_run)
+    if fetch is None:
+        report.notes.append(
+            "no fetch was given: hosted badges, status lists and DID documents outside the "
+            "document map could not be read"
+        )
+    if not dry_run and delete_source:
+        report.notes.append("badges proved at the target are deleted at the source")
+    badges = source.read()
+    holdings = target.holdings()
+    holder = new_worker()
+
+    def one(badge: Any) -> MoveItem:
+        item = verify_badge(badge, verify_loader, learner, now)
+        plan_item(item, target, holdings)
+        if item.action is Action.MOVE and not dry_run:
+            _send(store, target, item, holder)
+        elif item.action is Action.ALREADY:
+            item.done = "already there"
+        if on_progress is not None:
+            on_progress(item)
+        return item
+
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        report.items = list(pool.map(one, badges))
+    if dry_run:
+        return report
+    prove(report, target, DocumentLoader(document_map, fetch=fetch), now, concurrency)
+    if delete_source:
+        _delete(report, source)
+    return report
+
+
+def prove(
+    report: MoveReport,
+    target: Target,
+    loader: DocumentLoader,
+    now: datetime | None = None,
+    concurrency: int = DEFAULT_MOVE_CONCURRENCY,
+) -> None:
+    """Read the target back: each badge present, same issuer, achievement, recipient, verifying."""
+    holdings = target.holdings()
+    taken: set[str] = set()
+    found: list[tuple[MoveItem, HeldBadge]] = []
+    for item in report.items:
+        if item.action not in (Action.MOVE, Action.ALREADY) or item.error is not None:
+            continue
+        held = match_held(item, holdings, taken)
+        item.target_shows = held
+        if held is None:
+            item.proof, item.proof_reason = Proof.MISSING, "the target does not show it"
+            continue
+        taken.add(held.remote_id)
+        found.append((item, held))
+
+    def check(pair: tuple[MoveItem, HeldBadge]) -> None:
+        item, held = pair
+        item.proof, item.proof_reason = _compare(item, held, loader, now)
+
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        list(pool.map(check, found))
+
+
+def _compare(
+    item: MoveItem, held: HeldBadge, loader: DocumentLoader, now: datetime | None
+) -> tuple[Proof, str]:
+    facts = item.facts
+    for name, ours, theirs in (
+        ("issuer", facts.issuer, held.issuer),
+        ("achievement", facts.achievement, held.achievement),
+    ):
+        if ours is not None and theirs is not None and ours != theirs:
+            return Proof.DIFFERS, f"the target shows {name} {theirs}, not {ours}"
+    if held.recipient is not None and not recipient_of(held.recipient, item.recipient):
+        return Proof.DIFFERS, f"the target's copy is not awarded to {item.recipient}"
+    if held.payload is None:
+        return Proof.PROVED, "present, same issuer, achievement and recipient"
+    emails = [item.recipient] if item.recipient else []
+    again = verify_badge(SourceBadge(held.remote_id, "target", held.payload), loader, emails, now)
+    if again.verdict not in (Verdict.VALID, item.verdict):
+        return Proof.NO_LONGER_VERIFIES, f"{again.verdict.value}: {again.reason}"
+    return Proof.PROVED, f"present, same issuer, achievement and recipient; {again.verdict.value}"
+
+
+def _delete(report: MoveReport, source: Source) -> None:
+    for item in report.items:
+        if item.proof is not Proof.PROVED:
+            continue
+        try:
+            source.delete(item.source)
+        except BackpackError as exc:
+            item.error = f"proved at the target, but not deleted at the source: {exc}"
+            continue
+        item.deleted = True
