@@ -234,3 +234,18 @@ def test_a_relative_iri_as_a_context_is_a_failed_proof_not_an_exception() -> Non
     assert proof is not None
     assert proof.outcome is CheckOutcome.FAILED
     assert "relative IRI" in proof.reason
+
+
+def test_credentials_verify_from_many_threads_at_once() -> None:
+    """Many threads verifying at once (pyld's caches take turns on one lock) all get valid."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    names = ["simple.json", "simple-eddsa-2022.json", "endorsement-valid.json", "simple_v1.json"]
+    loader = _loader()
+
+    def verify(index: int) -> Outcome:
+        return verify_credential(OB30 / names[index % len(names)], loader=loader, now=NOW).outcome
+
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = list(pool.map(verify, range(64)))
+    assert outcomes == [Outcome.VALID] * 64

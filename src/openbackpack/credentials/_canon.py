@@ -15,6 +15,7 @@ from typing import Any
 from pyld import jsonld
 
 from openbackpack._exceptions import DocumentUnavailableError, InvalidCredentialError
+from openbackpack._jsonld_lock import JSONLD_LOCK
 from openbackpack.credentials._loader import DocumentLoader, refuse_inline_contexts
 
 __all__ = ["Canonical", "canonicalize", "proof_canonical_forms"]
@@ -29,16 +30,17 @@ def canonicalize(document: Mapping[str, Any], loader: DocumentLoader) -> str:
     """
     refuse_inline_contexts(document)
     try:
-        nquads: str = jsonld.normalize(
-            dict(document),
-            {
-                "algorithm": "URDNA2015",
-                "format": "application/n-quads",
-                "documentLoader": loader,
-                # Strict: a term the contexts do not define would be signed as nothing at all.
-                "safe": True,
-            },
-        )
+        with JSONLD_LOCK:
+            nquads: str = jsonld.normalize(
+                dict(document),
+                {
+                    "algorithm": "URDNA2015",
+                    "format": "application/n-quads",
+                    "documentLoader": loader,
+                    # Strict: a term the contexts do not define would be signed as nothing at all.
+                    "safe": True,
+                },
+            )
     except jsonld.JsonLdError as exc:
         unavailable = _unavailable(exc)
         if unavailable is not None:

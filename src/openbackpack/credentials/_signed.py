@@ -12,6 +12,8 @@ from typing import Any, Final
 
 from pyld import jsonld
 
+from openbackpack._jsonld_lock import JSONLD_LOCK
+
 __all__ = ["CRED", "OB", "STATUS", "SignedGraph"]
 
 CRED: Final = "https://www.w3.org/2018/credentials#"
@@ -24,7 +26,8 @@ class SignedGraph:
     """The nodes of a canonical N-Quads dataset, with the credential at its root."""
 
     def __init__(self, nquads: str, root_id: str | None = None) -> None:
-        expanded = jsonld.from_rdf(nquads, {"format": "application/n-quads"})
+        with JSONLD_LOCK:
+            expanded = jsonld.from_rdf(nquads, {"format": "application/n-quads"})
         self._nodes: dict[str, dict[str, Any]] = {
             node["@id"]: node for node in expanded if isinstance(node, dict) and "@id" in node
         }

@@ -14,6 +14,7 @@ from typing import Any
 from pyld import jsonld
 
 from openbackpack._exceptions import DocumentUnavailableError, InvalidCredentialError
+from openbackpack._jsonld_lock import JSONLD_LOCK
 from openbackpack.credentials._checks import (
     check_context,
     check_credential_schemas,
@@ -172,11 +173,12 @@ class Verifier:
         options = {**proof, "@context": document.get("@context")}
         dropped: list[str] = []
         try:
-            jsonld.expand(
-                options,
-                {"documentLoader": self.loader},
-                on_property_dropped=lambda name: dropped.append(str(name)),
-            )
+            with JSONLD_LOCK:
+                jsonld.expand(
+                    options,
+                    {"documentLoader": self.loader},
+                    on_property_dropped=lambda name: dropped.append(str(name)),
+                )
         except (jsonld.JsonLdError, ValueError) as exc:
             report.not_checked("proof", f"the proof {suite} cannot be read: {exc}")
             return

@@ -19,6 +19,7 @@ from typing import Any, Final
 from pyld import jsonld
 
 from openbackpack._exceptions import InvalidInputError
+from openbackpack._jsonld_lock import JSONLD_LOCK
 from openbackpack.models import ob2
 
 __all__ = ["OB2_CONTEXT_URLS", "Expansion", "expand_offline", "offline_document_loader"]
@@ -92,9 +93,10 @@ def expand_offline(document: ob2.Ob2Model | Mapping[str, Any]) -> Expansion:
         dropped_names.add("@null" if name is None else name)
 
     try:
-        expanded = jsonld.expand(
-            data, {"documentLoader": offline_document_loader}, on_property_dropped=on_dropped
-        )
+        with JSONLD_LOCK:
+            expanded = jsonld.expand(
+                data, {"documentLoader": offline_document_loader}, on_property_dropped=on_dropped
+            )
     except jsonld.JsonLdError as exc:
         raise InvalidInputError(f"the document cannot be expanded offline: {exc}") from None
     paths = tuple(_dropped_paths(data, "", dropped_names))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
@@ -24,12 +23,6 @@ __all__ = ["classify", "facts_of", "held_matches", "recipient_of", "verify_badge
 
 _FETCHED: Final = ("hosted assertion", "badge class", "issuer")
 """The checks of a hosted 2.0 badge that read its issuer's documents."""
-
-_JSONLD = threading.Lock()
-"""pyld's resolved-context cache is shared and not thread-safe: two canonicalisations at once
-can fail with a KeyError inside it, which the verifier reports as an unreadable credential.
-JSON-LD credentials are therefore verified one at a time (they are CPU-bound anyway); hosted
-2.0 badges, which spend their time fetching, are verified in parallel."""
 
 
 def classify(report: VerificationReport) -> tuple[Verdict, str]:
@@ -122,22 +115,15 @@ def facts_of(badge: SourceBadge, report: VerificationReport, loader: DocumentLoa
     )
 
 
-def _needs_jsonld(payload: Mapping[str, Any] | str | bytes) -> bool:
-    if isinstance(payload, Mapping):
-        return not _is_ob2(payload)
-    return not (isinstance(payload, str) and payload.startswith(("http://", "https://")))
-
-
 def _verify(
     payload: Mapping[str, Any] | str | bytes,
     loader: DocumentLoader,
     recipient: str | None,
     now: datetime | None,
 ) -> VerificationReport:
-    if not _needs_jsonld(payload):
-        return verify_credential(payload, loader=loader, recipient=recipient, now=now)
-    with _JSONLD:
-        return verify_credential(payload, loader=loader, recipient=recipient, now=now)
+    # Safe from many threads at once: the verifier's calls into pyld take turns on one lock
+    # (openbackpack._jsonld_lock), and fetching runs outside it.
+    return verify_credential(payload, loader=loader, recipient=recipient, now=now)
 
 
 def verify_badge(
