@@ -1,10 +1,12 @@
 """The pushing process that push_crash kills: it pushes the awards listed in a file.
 
-``python -m benchmarks._crash_child STORE_URL ISSUER_BASE HASHES_FILE RATE CONCURRENCY``
-opens the store (its key file lies beside it), prints ``pushing`` once it is about to
-push, then pushes every listed award to the store's primary backpack and prints the
-report's counts as one JSON object. Killed at any moment, it leaves what the store and
-the host hold; the next process resumes from there.
+``python -m benchmarks._crash_child STORE_URL ISSUER_BASE HASHES_FILE RATE CONCURRENCY
+[--standby]`` opens the store (its key file lies beside it), prints ``pushing`` once it is
+about to push, then pushes every listed award to the store's primary backpack and prints
+the report's counts as one JSON object. With ``--standby`` it first prints ``ready`` once
+its imports are done and waits for a line on stdin before it opens the store (a process
+started ahead, as a supervisor keeps a warm spare). Killed at any moment, it leaves what
+the store and the host hold; the next process resumes from there.
 """
 
 from __future__ import annotations
@@ -23,7 +25,12 @@ __all__ = ["main"]
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Push the listed awards; print ``pushing``, then the counts."""
-    url, base, listing, rate, concurrency = list(argv if argv is not None else sys.argv[1:])
+    args = list(argv if argv is not None else sys.argv[1:])
+    if "--standby" in args:
+        args.remove("--standby")
+        print("ready", flush=True)
+        sys.stdin.readline()
+    url, base, listing, rate, concurrency = args
     hashes = Path(listing).read_text(encoding="ascii").split()
     with (
         Store.open(url) as store,

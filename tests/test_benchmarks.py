@@ -157,10 +157,11 @@ def test_an_unknown_benchmark_is_a_usage_error(capsys: pytest.CaptureFixture[str
 
 
 def test_push_crash_leaves_one_assertion_per_award_after_kills() -> None:
-    """push_crash at a small size: killed and restarted, every award has one host assertion."""
-    crash = measure_push_crash(awards=60, kills=2, kill_after=(0.05, 0.2))
-    assert crash.kills == 2
-    assert crash.processes == 3
-    assert (crash.duplicates, crash.lost, crash.unmapped) == (0, 0, 0)
-    assert crash.last["failed"] == 0
-    assert crash.seconds > crash.startup_s > 0
+    """push_crash at a small size, cold and warm restarts: one host assertion per award."""
+    for standby in (False, True):
+        crash = measure_push_crash(awards=60, kills=2, kill_after=(0.05, 0.2), standby=standby)
+        assert crash.kills == 2
+        assert crash.processes == 3
+        assert (crash.duplicates, crash.lost, crash.unmapped) == (0, 0, 0)
+        assert crash.last["failed"] == 0
+        assert crash.seconds > crash.startup_s > 0
