@@ -174,7 +174,9 @@ class PushClaims:
         lease: timedelta,
     ) -> dict[str, Claim]:
         """:meth:`acquire` for many keys at once: one insert for the new, one read for the rest."""
-        wanted = list(dict.fromkeys(keys))
+        # In key order, so that two transactions claiming overlapping keys on PostgreSQL
+        # wait for each other instead of deadlocking.
+        wanted = sorted(set(keys))
         now = utcnow()
         claims: dict[str, Claim] = {}
         for start in range(0, len(wanted), _CHUNK):
@@ -213,7 +215,7 @@ class PushClaims:
             sqlalchemy.exc.IntegrityError: another key already owns one of the remote ids;
                 the caller must record them one by one to learn which.
         """
-        items = list(records)
+        items = sorted(records, key=lambda item: item[0])  # key order, as in acquire_many
         if not items:
             return
         now = utcnow()
