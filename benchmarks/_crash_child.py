@@ -1,8 +1,8 @@
 """The pushing process that push_crash kills: it pushes the awards listed in a file.
 
 ``python -m benchmarks._crash_child STORE_URL ISSUER_BASE HASHES_FILE RATE CONCURRENCY
-[--standby]`` opens the store (its key file lies beside it), prints ``pushing`` once it is
-about to push, then pushes every listed award to the store's primary backpack and prints
+[--standby]`` opens the store (its key file lies beside it), prints ``pushing`` once its
+first award is done, pushes every listed award to the store's primary backpack and prints
 the report's counts as one JSON object. With ``--standby`` it first prints ``ready`` once
 its imports are done and waits for a line on stdin before it opens the store (a process
 started ahead, as a supervisor keeps a warm spare). Killed at any moment, it leaves what
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -36,10 +37,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         Store.open(url) as store,
         BackpackClient(rate_limit=RateLimiter(float(rate))) as client,
     ):
-        print("pushing", flush=True)
+        first = threading.Event()
+
+        def done(_: object) -> None:
+            # Once the first award is done, the process is pushing: a kill from now on
+            # lands among creates, not in reading the awards.
+            if not first.is_set():
+                first.set()
+                print("pushing", flush=True)
+
         report = push_awards(
-            store, None, hashes, issuer_base_url=base, client=client, concurrency=int(concurrency)
+            store,
+            None,
+            hashes,
+            issuer_base_url=base,
+            client=client,
+            concurrency=int(concurrency),
+            on_done=done,
         )
+        if not first.is_set():
+            print("pushing", flush=True)
     counts = {
         "created": report.created,
         "adopted": report.adopted,

@@ -3,7 +3,7 @@
 2,000 awards go to the site backpack through a 50 ms round trip, to a host that allows 200
 requests per second (as ``bulk_push``), pushed by a real subprocess
 (``benchmarks._crash_child``: 16 at a time, paced at the host's rate). At random moments
-after it starts pushing, the process is killed with SIGKILL; a new one is started each time
+after its first award is done, the process is killed with SIGKILL; a new one is started each time
 and the last one runs to the end. Then the host's own database is read: how many
 assertions each award has there. Targets: no duplicate (an award with two assertions), none
 lost (an award with none, or without a mapping in the store), and the whole wall time,
@@ -57,7 +57,7 @@ class CrashRun:
     processes: int = 0
     seconds: float = 0.0
     startup_s: float = 0.0
-    """Wall time between asking for a process and its starting to push (all of them)."""
+    """Wall time between asking for a process and its first award done (all of them)."""
     duplicates: int = 0
     lost: int = 0
     unmapped: int = 0
