@@ -25,6 +25,7 @@ BENCHMARKS: Final = {
     "push_cpu": "benchmarks.push_cpu",
     "web_badges": "benchmarks.web_badges",
     "move": "benchmarks.move",
+    "push_crash": "benchmarks.push_crash",
 }
 
 

@@ -19,6 +19,7 @@ from benchmarks._seed import (
     create_issuer_and_badge,
     insert_awards,
 )
+from benchmarks.push_crash import measure as measure_push_crash
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
@@ -186,3 +187,14 @@ def test_move_benchmark_moves_a_few_badges_and_proves_them() -> None:
     assert (
         measured["floor_s"] == max(measured["source_requests"], measured["target_requests"]) / 200
     )
+
+
+def test_push_crash_leaves_one_assertion_per_award_after_kills() -> None:
+    """push_crash at a small size, cold and warm restarts: one host assertion per award."""
+    for standby in (False, True):
+        crash = measure_push_crash(awards=60, kills=2, kill_after=(0.05, 0.2), standby=standby)
+        assert crash.kills == 2
+        assert crash.processes == 3
+        assert (crash.duplicates, crash.lost, crash.unmapped) == (0, 0, 0)
+        assert crash.last["failed"] == 0
+        assert crash.seconds > crash.startup_s > 0

@@ -104,12 +104,17 @@ def test_an_answer_cut_off_after_the_create_is_adopted(
     push_awards(site.store, None, [_award(site, badge)], issuer_base_url=ISSUER_BASE, client=client)
     before = _remote_count(site, client, badge)
     lost = _award(site, badge)
-    hosts.primary.faults.drop_next(1)
+    with site.store.transaction() as tx:
+        badge_id = tx.identifiers.get(
+            site.primary_id, IdentifierKind.BADGE_CLASS, f"badgeclass:{badge}"
+        )
+    # Only the create's answer is cut: the host commits the assertion before it answers.
+    hosts.primary.faults.drop_next(1, path=f"/v2/badgeclasses/{badge_id}/assertions")
     report = push_awards(site.store, None, [lost], issuer_base_url=ISSUER_BASE, client=client)
     assert report.complete, report.failures
-    # Adopted when the host had committed the create before the cut; either way, one.
-    assert report.adopted + report.created == 1
+    assert (report.adopted, report.created) == (1, 0)
     assert _remote_count(site, client, badge) == before + 1
+    assert lost in _mapped(site)  # the adopted assertion is the award's from now on
 
 
 def _child(

@@ -75,15 +75,17 @@ from openbackpack.services._privacy import (
     export_user_data,
 )
 from openbackpack.services._push import (
-    DEFAULT_PUSH_CONCURRENCY,
-    BulkPushReport,
-    PushFailure,
     PushResult,
     PushStatus,
     PushVia,
     SiteOutcome,
     StoreBusyError,
     push_award,
+)
+from openbackpack.services._push_bulk import (
+    DEFAULT_PUSH_CONCURRENCY,
+    BulkPushReport,
+    PushFailure,
     push_awards,
 )
 from openbackpack.services._site import (

@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import timedelta
-from typing import Final, Literal, TypeVar
+from typing import Final, Literal, Protocol, TypeVar
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
@@ -23,7 +23,14 @@ from openbackpack._exceptions import StoreError, TransportError
 from openbackpack.store import IdentifierKind, Store, Transaction
 from openbackpack.store._claims import Claim, new_holder
 
-__all__ = ["Creation", "StoreBusyError", "claimed_create", "in_transaction", "new_worker"]
+__all__ = [
+    "ClaimWrites",
+    "Creation",
+    "StoreBusyError",
+    "claimed_create",
+    "in_transaction",
+    "new_worker",
+]
 
 DEFAULT_LEASE: Final = timedelta(seconds=120)
 _ATTEMPTS: Final = 12
@@ -64,50 +71,62 @@ def _reason(exc: DBAPIError) -> str:
     return str(exc.orig).splitlines()[0] if exc.orig is not None else type(exc).__name__
 
 
-def _mapped(tx: Transaction, provider_id: int, kind: IdentifierKind, key: str) -> str | None:
-    return tx.identifiers.get(provider_id, kind, key)
+class ClaimWrites(Protocol):
+    """The three store writes of a claimed create, each committed before it returns."""
+
+    def claim(self, provider_id: int, kind: IdentifierKind, key: str) -> tuple[Claim, str | None]:
+        """Take the claim and look at the mapping (an acquired claim of a mapped key is freed)."""
+
+    def record(
+        self,
+        provider_id: int,
+        kind: IdentifierKind,
+        key: str,
+        remote: str,
+        content_hash: str | None,
+    ) -> None:
+        """Record the remote id (and content hash) and free the claim."""
+
+    def release(self, provider_id: int, kind: IdentifierKind, key: str) -> None:
+        """Free the claim after a failed create."""
 
 
-def _record(
-    tx: Transaction,
-    provider_id: int,
-    kind: IdentifierKind,
-    key: str,
-    remote: str,
-    content_hash: str | None,
-) -> None:
-    # The claim first: its unique remote id refuses a remote object another key owns.
-    tx.push_claims.finish(provider_id, kind, key, remote, content_hash)
-    if tx.identifiers.get(provider_id, kind, key) is None:
-        tx.identifiers.create(provider_id, kind, key, remote)
+class _OwnTransactions:
+    """Each write in a transaction of its own (one create at a time)."""
 
+    def __init__(self, store: Store, holder: str, lease: timedelta) -> None:
+        self.store, self.holder, self.lease = store, holder, lease
 
-def _claim_unless_mapped(
-    tx: Transaction,
-    provider_id: int,
-    kind: IdentifierKind,
-    key: str,
-    holder: str,
-    lease: timedelta,
-) -> tuple[Claim, str | None]:
-    # One transaction for both: the claim, then a look at the mapping, which may have been
-    # written by a worker that finished between a caller's first look and this claim.
-    claim = tx.push_claims.acquire(provider_id, kind, key, holder, lease)
-    existing = _mapped(tx, provider_id, kind, key)
-    if existing is not None and claim.acquired:
-        tx.push_claims.release(provider_id, kind, key, holder)
-    return claim, existing
+    def claim(self, provider_id: int, kind: IdentifierKind, key: str) -> tuple[Claim, str | None]:
+        def work(tx: Transaction) -> tuple[Claim, str | None]:
+            # One transaction for both: the claim, then a look at the mapping, which may have
+            # been written by a worker that finished between a caller's first look and this.
+            claim = tx.push_claims.acquire(provider_id, kind, key, self.holder, self.lease)
+            existing = tx.identifiers.get(provider_id, kind, key)
+            if existing is not None and claim.acquired:
+                tx.push_claims.release(provider_id, kind, key, self.holder)
+            return claim, existing
 
+        return in_transaction(self.store, work)
 
-def _record_in(
-    store: Store,
-    provider_id: int,
-    kind: IdentifierKind,
-    key: str,
-    remote: str,
-    content_hash: str | None,
-) -> None:
-    in_transaction(store, lambda tx: _record(tx, provider_id, kind, key, remote, content_hash))
+    def record(
+        self,
+        provider_id: int,
+        kind: IdentifierKind,
+        key: str,
+        remote: str,
+        content_hash: str | None,
+    ) -> None:
+        # The claim's unique remote id refuses a remote object another key owns.
+        in_transaction(
+            self.store,
+            lambda tx: tx.push_claims.record_many(provider_id, kind, [(key, remote, content_hash)]),
+        )
+
+    def release(self, provider_id: int, kind: IdentifierKind, key: str) -> None:
+        in_transaction(
+            self.store, lambda tx: tx.push_claims.release(provider_id, kind, key, self.holder)
+        )
 
 
 def claimed_create(
@@ -121,22 +140,24 @@ def claimed_create(
     *,
     content_hash: str | None = None,
     lease: timedelta = DEFAULT_LEASE,
+    writes: ClaimWrites | None = None,
 ) -> tuple[str, Creation]:
     """The remote id of our object ``key``, created at most once on the provider.
 
     ``create`` makes it and returns its id; ``find`` yields the ids of remote objects that
-    match it (it runs only when the create may have happened already).
+    match it (it runs only when the create may have happened already). ``writes`` shares
+    the claim and record transactions with other creates running at the same time (a
+    :class:`~._claim_batch.ClaimBatch` of the same holder); by default each has its own.
 
     Raises:
         BackpackError: what ``create`` or ``find`` raised (the claim is freed first), or
             StoreBusyError.
     """
+    book = writes if writes is not None else _OwnTransactions(store, holder, lease)
     look_first = False
     delay = 0.01
     while True:
-        claim, existing = in_transaction(
-            store, lambda tx: _claim_unless_mapped(tx, provider_id, kind, key, holder, lease)
-        )
+        claim, existing = book.claim(provider_id, kind, key)
         if existing is not None:
             return existing, "existing"
         if not claim.acquired:
@@ -149,13 +170,13 @@ def claimed_create(
         try:
             remote, how = _create_or_adopt(store, provider_id, kind, key, create, find, look_first)
         except BaseException:
-            in_transaction(store, lambda tx: tx.push_claims.release(provider_id, kind, key, holder))
+            book.release(provider_id, kind, key)
             raise
         try:
-            _record_in(store, provider_id, kind, key, remote, content_hash)
+            book.record(provider_id, kind, key, remote, content_hash)
         except StoreBusyError:
             # Most likely another key adopted the same remote object first: look again.
-            in_transaction(store, lambda tx: tx.push_claims.release(provider_id, kind, key, holder))
+            book.release(provider_id, kind, key)
             look_first = True
             continue
         return remote, how

@@ -16,12 +16,8 @@ without stopping the rest.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import Final, Literal
-
-from sqlalchemy.exc import SQLAlchemyError
+from dataclasses import dataclass
+from typing import Literal
 
 from openbackpack._exceptions import (
     BackpackError,
@@ -51,19 +47,13 @@ from openbackpack.store import (
 )
 
 __all__ = [
-    "DEFAULT_PUSH_CONCURRENCY",
-    "BulkPushReport",
-    "PushFailure",
     "PushResult",
     "PushStatus",
     "PushVia",
     "SiteOutcome",
     "StoreBusyError",
     "push_award",
-    "push_awards",
 ]
-
-DEFAULT_PUSH_CONCURRENCY: Final = 8
 
 PushStatus = Literal["added", "already in backpack", "pushed"]
 """``added``: it went into the user's backpack now; ``already in backpack``: it was there;
@@ -93,57 +83,8 @@ class PushResult:
     Open Badges 3.0 backpack, what the upsert did to the credential there."""
 
 
-@dataclass(frozen=True, slots=True)
-class PushFailure:
-    """An award that could not be pushed, and why."""
-
-    award_hash: str
-    error: BackpackError
-
-
-@dataclass(frozen=True, slots=True)
-class BulkPushReport:
-    """The outcome of pushing many awards: one result or one failure per award, in order."""
-
-    results: list[PushResult] = field(default_factory=list)
-    failures: list[PushFailure] = field(default_factory=list)
-
-    @property
-    def complete(self) -> bool:
-        """Whether every award was pushed."""
-        return not self.failures
-
-    def _count(self, outcome: SiteOutcome) -> int:
-        return sum(1 for result in self.results if result.site == outcome)
-
-    @property
-    def created(self) -> int:
-        """Assertions created on the site backpack by this call."""
-        return self._count("created")
-
-    @property
-    def adopted(self) -> int:
-        """Assertions found on the site backpack (a lost answer, a crash) and adopted."""
-        return self._count("adopted")
-
-    @property
-    def updated(self) -> int:
-        """Assertions sent again with PUT (changed, or ``refresh``)."""
-        return self._count("updated")
-
-    @property
-    def skipped(self) -> int:
-        """Assertions pushed before and unchanged: no request was sent for them."""
-        return self._count("skipped")
-
-    @property
-    def failed(self) -> int:
-        """Awards that failed."""
-        return len(self.failures)
-
-
-def _award(store: Store, award_hash: str) -> Award:
-    award = in_transaction(store, lambda tx: tx.awards.get(award_hash))
+def _award(session: Session, award_hash: str) -> Award:
+    award = session.award(award_hash)
     if award.revoked:
         raise InvalidInputError(f"award {award_hash!r} is revoked; it cannot be pushed")
     return award
@@ -151,11 +92,11 @@ def _award(store: Store, award_hash: str) -> Award:
 
 def _documents(session: Session, award: Award, email: str) -> SiteDocuments:
     """The documents of ``award`` made out to ``email`` (the award's, or the owner's backpack)."""
-    issuer_id, badge = in_transaction(
-        session.store, lambda tx: session.badge(tx, award.badge_class_id)
-    )
-    document = build_assertion(award, badge, session.urls, hashed=False, recipient_email=email)
+    issuer_id, badge, embedded = session.badge(award.badge_class_id)
+    # The badge class is serialised once per call, not once per award.
+    document = build_assertion(award, badge.id, session.urls, hashed=False, recipient_email=email)
     assertion_json = document.to_json()
+    assertion_json["badge"] = embedded
     # Badgr validates the plain address and hashes it itself when publishing.
     assertion_json["recipient"] = {"identity": email, "type": "email", "hashed": True}
     return SiteDocuments(
@@ -251,7 +192,7 @@ def _push_one(
     session: Session, owner: str | None, award_hash: str, provider_id: int | None
 ) -> PushResult:
     store, primary, client = session.store, session.primary, session.client
-    award = _award(store, award_hash)
+    award = _award(session, award_hash)
     target = _target(store, owner, provider_id, award) if owner is not None else None
     # Moodle issues the copy to the backpack's verified email, which may differ from the
     # award's when the award has an owner.
@@ -361,7 +302,14 @@ def _push_badge_connect(
 
     # The claim makes one worker in any process POST it; a host cannot be searched here.
     _, how = claimed_create(
-        store, provider.id, IdentifierKind.ASSERTION, key, session.holder, post, lambda: ()
+        store,
+        provider.id,
+        IdentifierKind.ASSERTION,
+        key,
+        session.holder,
+        post,
+        lambda: (),
+        writes=session.writes,
     )
     status: PushStatus = "added" if how == "created" and not duplicate else "already in backpack"
     with store.transaction() as tx:
@@ -395,65 +343,3 @@ def _import_url(primary: Provider | None, site_id: str | None, docs: SiteDocumen
     if primary is not None and site_id is not None:
         return badgr.public_url(primary.api_url, "assertions", site_id)
     return docs.hosted_url
-
-
-def push_awards(
-    store: Store,
-    owner: str | None,
-    award_hashes: Iterable[str],
-    *,
-    issuer_base_url: str,
-    provider_id: int | None = None,
-    client: BackpackClient | None = None,
-    concurrency: int = DEFAULT_PUSH_CONCURRENCY,
-    on_done: Callable[[PushResult | PushFailure], None] | None = None,
-    refresh: bool = False,
-) -> BulkPushReport:
-    """Push many awards, ``concurrency`` at a time; each failure is reported, the rest go on.
-
-    Safe to run in several processes at once and to kill at any point: every create is
-    claimed in the store first and, when it may have happened already, looked for on the
-    host before it is made again. Re-running resumes at the cost of what remains: an
-    assertion pushed before and unchanged is skipped without a request (``refresh=True``
-    sends it again with PUT). Nothing the store raises escapes: a store that stays busy is
-    a failure of that award (:class:`StoreBusyError`).
-
-    Raises:
-        ExternalBackpacksDisabledError: the site switched external backpacks off (before
-            any award is tried).
-    """
-    if concurrency < 1:
-        raise InvalidInputError("concurrency must be at least 1")
-    with store.transaction() as tx:
-        require_external_backpacks(tx)
-    hashes: Sequence[str] = list(dict.fromkeys(award_hashes))
-    own = client is None
-    shared = client if client is not None else BackpackClient()
-    session = Session(store, issuer_base_url, shared, refresh=refresh)
-    session.preload(list(hashes))
-
-    def one(award_hash: str) -> PushResult | PushFailure:
-        try:
-            outcome: PushResult | PushFailure = _push_one(session, owner, award_hash, provider_id)
-        except BackpackError as exc:
-            outcome = PushFailure(award_hash, exc)
-        except SQLAlchemyError as exc:  # defence in depth: in_transaction wraps these
-            outcome = PushFailure(award_hash, StoreBusyError(f"the store failed: {exc.code}"))
-        if on_done is not None:
-            on_done(outcome)
-        return outcome
-
-    try:
-        with ThreadPoolExecutor(max_workers=concurrency) as pool:
-            outcomes = list(pool.map(one, hashes))
-    finally:
-        session.close()
-        if own:
-            shared.close()
-    report = BulkPushReport()
-    for outcome in outcomes:
-        if isinstance(outcome, PushFailure):
-            report.failures.append(outcome)
-        else:
-            report.results.append(outcome)
-    return report

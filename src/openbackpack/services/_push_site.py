@@ -21,6 +21,7 @@ from openbackpack.client import BackpackClient
 from openbackpack.issuer import IssuerDocuments, IssuerUrls
 from openbackpack.models import ApiVersion, ob2
 from openbackpack.protocols import badgr
+from openbackpack.services._claim_batch import ClaimBatch
 from openbackpack.services._claiming import claimed_create, in_transaction, new_worker
 from openbackpack.store import Award, IdentifierKind, Provider, Store, Transaction
 
@@ -53,12 +54,17 @@ class SiteDocuments:
         return f"badgeclass:{self.award.badge_class_id}"
 
 
+_Badge = tuple[int, ob2.BadgeClass, dict[str, Any]]
+
+
 class Session:
     """What the pushes of one call share, so that each award costs only its own work.
 
     The primary site backpack and one site API over it (one token for every push), the
     remote ids of issuers and badge classes once known, each badge class's embedded
-    document built once, this call's claim holder name, and the content hashes read in bulk.
+    document built once, this call's claim holder name and its shared claim and record
+    transactions (:class:`ClaimBatch`), and the awards, mappings and content hashes read in
+    bulk.
     """
 
     def __init__(
@@ -68,6 +74,7 @@ class Session:
         client: BackpackClient | None,
         *,
         refresh: bool = False,
+        workers: int = 1,
     ) -> None:
         self.store = store
         self.urls = IssuerUrls(issuer_base_url)
@@ -80,36 +87,60 @@ class Session:
             if self.primary is not None
             else None
         )
-        self._badges: dict[int, tuple[int, ob2.BadgeClass]] = {}
+        self.writes = ClaimBatch(store, self.holder, workers=workers)
+        self._badges: dict[int, _Badge] = {}
         self._remote: dict[tuple[IdentifierKind, str], str] = {}
         self._locks: dict[tuple[IdentifierKind, str], threading.Lock] = {}
         self._lock = threading.Lock()
+        self.awards: dict[str, Award] = {}
         self.pushed: dict[str, str] = {}
         self.mapped: dict[str, str] = {}
 
     def preload(self, award_hashes: list[str]) -> None:
-        """Read what was pushed before for these awards, in one transaction."""
-        if self.primary is None:
-            return
-        provider_id = self.primary.id
+        """Read the awards, their badge classes and what was pushed before, in one transaction.
 
-        def read(tx: Transaction) -> tuple[dict[str, str], dict[str, str]]:
-            hashes = tx.push_claims.content_hashes(
-                provider_id, IdentifierKind.ASSERTION, award_hashes
-            )
-            mapped = tx.identifiers.get_many(provider_id, IdentifierKind.ASSERTION, award_hashes)
-            return hashes, mapped
+        Each badge class's embedded document is built here, once for the whole call.
+        """
+        primary = self.primary
 
-        self.pushed, self.mapped = in_transaction(self.store, read)
+        def read(tx: Transaction) -> None:
+            self.awards = tx.awards.find_many(award_hashes)
+            for award in self.awards.values():
+                self._badge(tx, award.badge_class_id)
+            if primary is not None:
+                self.pushed = tx.push_claims.content_hashes(
+                    primary.id, IdentifierKind.ASSERTION, award_hashes
+                )
+                self.mapped = tx.identifiers.get_many(
+                    primary.id, IdentifierKind.ASSERTION, award_hashes
+                )
 
-    def badge(self, tx: Transaction, badge_class_id: int) -> tuple[int, ob2.BadgeClass]:
-        """The badge class's issuer id and embedded document, built once per call."""
+        in_transaction(self.store, read)
+
+    def award(self, award_hash: str) -> Award:
+        """The award, as preloaded (or read now, for a single push)."""
+        known = self.awards.get(award_hash)
+        if known is not None:
+            return known
+        return in_transaction(self.store, lambda tx: tx.awards.get(award_hash))
+
+    def badge(self, badge_class_id: int) -> tuple[int, ob2.BadgeClass, dict[str, Any]]:
+        """The badge class's issuer id, embedded document and its JSON, built once per call."""
+        with self._lock:
+            known = self._badges.get(badge_class_id)
+        if known is None:
+            known = in_transaction(self.store, lambda tx: self._badge(tx, badge_class_id))
+        return known
+
+    def _badge(self, tx: Transaction, badge_class_id: int) -> _Badge:
         with self._lock:
             known = self._badges.get(badge_class_id)
         if known is None:
             issuer_id = tx.badge_classes.get(badge_class_id).issuer_id
             document = IssuerDocuments(tx, self.urls).badge_class(badge_class_id, embedded=True)
-            known = (issuer_id, document)
+            # As an assertion embeds it (build_assertion drops the embedded @context).
+            embedded = document.model_copy(update={"context": None}).to_json()
+            known = (issuer_id, document, embedded)
             with self._lock:
                 self._badges[badge_class_id] = known
         return known
@@ -133,7 +164,14 @@ class Session:
                 known = self._remote.get((kind, key))
             if known is None:
                 known, _ = claimed_create(
-                    self.store, self.primary.id, kind, key, self.holder, create, find
+                    self.store,
+                    self.primary.id,
+                    kind,
+                    key,
+                    self.holder,
+                    create,
+                    find,
+                    writes=self.writes,
                 )
                 with self._lock:
                     self._remote[(kind, key)] = known
@@ -244,22 +282,13 @@ def site_push(session: Session, docs: SiteDocuments) -> tuple[str, SiteOutcome]:
     )
     digest = content_hash(badge_id, docs.assertion)
     key = docs.award.hash
+    # Not mapped when the call began: the claim's transaction looks at the mapping again.
     existing = session.mapped.get(key)
-    if existing is None:
-        existing = in_transaction(
-            session.store,
-            lambda tx: tx.identifiers.get(primary.id, IdentifierKind.ASSERTION, key),
-        )
     if existing is not None:
         if not session.refresh and session.pushed.get(key) == digest:
             return existing, "skipped"
         site.update_assertion(existing, docs.assertion)
-        in_transaction(
-            session.store,
-            lambda tx: tx.push_claims.finish(
-                primary.id, IdentifierKind.ASSERTION, key, existing, digest
-            ),
-        )
+        session.writes.record(primary.id, IdentifierKind.ASSERTION, key, existing, digest)
         return existing, "updated"
     remote, how = claimed_create(
         session.store,
@@ -270,6 +299,7 @@ def site_push(session: Session, docs: SiteDocuments) -> tuple[str, SiteOutcome]:
         lambda: site.put_badgeclass_assertion(badge_id, docs.assertion).id,
         lambda: _assertions_of(site, badge_id, docs),
         content_hash=digest,
+        writes=session.writes,
     )
     if how == "existing":  # another worker pushed it meanwhile
         return remote, "skipped"

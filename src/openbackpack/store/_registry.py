@@ -344,6 +344,17 @@ class Awards(_Repository):
         row = self._conn.execute(select(t.awards).where(t.awards.c.hash == award_hash)).first()
         return None if row is None else _award(row)
 
+    def find_many(self, award_hashes: Iterable[str]) -> dict[str, Award]:
+        """Return the awards with these public hashes that exist (hash to award)."""
+        wanted = list(award_hashes)
+        found: dict[str, Award] = {}
+        for start in range(0, len(wanted), 500):
+            rows = self._conn.execute(
+                select(t.awards).where(t.awards.c.hash.in_(wanted[start : start + 500]))
+            )
+            found.update({row.hash: _award(row) for row in rows})
+        return found
+
     def list(
         self,
         *,

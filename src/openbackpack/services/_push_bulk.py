@@ -1,0 +1,171 @@
+"""Add to backpack for many awards at once: a bounded pool, claims taken ahead in bulk.
+
+Each award goes as :func:`~._push.push_award` sends one; what the pushes of one call share
+(one login, documents built once, claims and records written in shared transactions) lives
+in their :class:`~._push_site.Session`. For a site push, the claims of the next awards are
+taken in one transaction before their creates are sent, a bounded number ahead, so that a
+crash leaves few claims to reconcile.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Final
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from openbackpack._exceptions import BackpackError, InvalidInputError
+from openbackpack.client import BackpackClient
+from openbackpack.services._claiming import StoreBusyError
+from openbackpack.services._push import PushResult, _push_one
+from openbackpack.services._push_site import Session, SiteOutcome
+from openbackpack.services._site import require_external_backpacks
+from openbackpack.store import IdentifierKind, Store
+
+__all__ = ["DEFAULT_PUSH_CONCURRENCY", "BulkPushReport", "PushFailure", "push_awards"]
+
+DEFAULT_PUSH_CONCURRENCY: Final = 8
+
+
+@dataclass(frozen=True, slots=True)
+class PushFailure:
+    """An award that could not be pushed, and why."""
+
+    award_hash: str
+    error: BackpackError
+
+
+@dataclass(frozen=True, slots=True)
+class BulkPushReport:
+    """The outcome of pushing many awards: one result or one failure per award, in order."""
+
+    results: list[PushResult] = field(default_factory=list)
+    failures: list[PushFailure] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        """Whether every award was pushed."""
+        return not self.failures
+
+    def _count(self, outcome: SiteOutcome) -> int:
+        return sum(1 for result in self.results if result.site == outcome)
+
+    @property
+    def created(self) -> int:
+        """Assertions created on the site backpack by this call."""
+        return self._count("created")
+
+    @property
+    def adopted(self) -> int:
+        """Assertions found on the site backpack (a lost answer, a crash) and adopted."""
+        return self._count("adopted")
+
+    @property
+    def updated(self) -> int:
+        """Assertions sent again with PUT (changed, or ``refresh``)."""
+        return self._count("updated")
+
+    @property
+    def skipped(self) -> int:
+        """Assertions pushed before and unchanged: no request was sent for them."""
+        return self._count("skipped")
+
+    @property
+    def failed(self) -> int:
+        """Awards that failed."""
+        return len(self.failures)
+
+
+def push_awards(
+    store: Store,
+    owner: str | None,
+    award_hashes: Iterable[str],
+    *,
+    issuer_base_url: str,
+    provider_id: int | None = None,
+    client: BackpackClient | None = None,
+    concurrency: int = DEFAULT_PUSH_CONCURRENCY,
+    on_done: Callable[[PushResult | PushFailure], None] | None = None,
+    refresh: bool = False,
+) -> BulkPushReport:
+    """Push many awards, ``concurrency`` at a time; each failure is reported, the rest go on.
+
+    Safe to run in several processes at once and to kill at any point: every create is
+    claimed in the store first and, when it may have happened already, looked for on the
+    host before it is made again. Re-running resumes at the cost of what remains: an
+    assertion pushed before and unchanged is skipped without a request (``refresh=True``
+    sends it again with PUT). Nothing the store raises escapes: a store that stays busy is
+    a failure of that award (:class:`StoreBusyError`). The claims and records of awards
+    pushed at the same moment share transactions; ``on_done`` is called once an award's
+    outcome is recorded.
+
+    Raises:
+        ExternalBackpacksDisabledError: the site switched external backpacks off (before
+            any award is tried).
+    """
+    if concurrency < 1:
+        raise InvalidInputError("concurrency must be at least 1")
+    with store.transaction() as tx:
+        require_external_backpacks(tx)
+    hashes: Sequence[str] = list(dict.fromkeys(award_hashes))
+    own = client is None
+    shared = client if client is not None else BackpackClient()
+    session = Session(store, issuer_base_url, shared, refresh=refresh, workers=concurrency)
+    # Claims taken ahead wait for a free worker: allow two rounds of them, no more, so that
+    # a crash leaves few claims whose creates must be looked for on the host.
+    window = threading.BoundedSemaphore(2 * concurrency)
+
+    def one(award_hash: str) -> PushResult | PushFailure:
+        try:
+            outcome: PushResult | PushFailure = _push_one(session, owner, award_hash, provider_id)
+        except BackpackError as exc:
+            outcome = PushFailure(award_hash, exc)
+        except SQLAlchemyError as exc:  # defence in depth: in_transaction wraps these
+            outcome = PushFailure(award_hash, StoreBusyError(f"the store failed: {exc.code}"))
+        finally:
+            window.release()
+        if on_done is not None:
+            on_done(outcome)
+        return outcome
+
+    futures: list[Future[PushResult | PushFailure]] = []
+    try:
+        session.preload(list(hashes))
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            for start in range(0, len(hashes), concurrency):
+                chunk = hashes[start : start + concurrency]
+                for _ in chunk:
+                    window.acquire()
+                if owner is None:
+                    _claim_ahead(session, chunk)
+                futures.extend(pool.submit(one, award_hash) for award_hash in chunk)
+        outcomes = [future.result() for future in futures]
+    finally:
+        session.writes.release_ahead()
+        session.close()
+        if own:
+            shared.close()
+    report = BulkPushReport()
+    for outcome in outcomes:
+        if isinstance(outcome, PushFailure):
+            report.failures.append(outcome)
+        else:
+            report.results.append(outcome)
+    return report
+
+
+def _claim_ahead(session: Session, chunk: Sequence[str]) -> None:
+    """Claim the assertions these awards will create on the site backpack, in one transaction."""
+    if session.primary is None:
+        return
+    new = [
+        award_hash
+        for award_hash in chunk
+        if award_hash not in session.mapped
+        and (award := session.awards.get(award_hash)) is not None
+        and not award.revoked
+    ]
+    session.writes.claim_ahead(session.primary.id, IdentifierKind.ASSERTION, new)
