@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 from celery import Celery
@@ -53,7 +54,7 @@ def run_worker(
         "--without-mingle",
         "--without-gossip",
         "--without-heartbeat",
-        f"--hostname={settings.prefix}-%h-%p",
+        f"--hostname={settings.prefix}-{os.getpid()}@%h",
     ]
     if beat:
         # The beat's own record of when it last ran, kept with the user's data.
