@@ -35,8 +35,12 @@ def unique_prefix() -> str:
     return f"obtest-{uuid.uuid4().hex[:10]}"
 
 
-def site(store: Store, api_url: str, count: int) -> list[str]:
-    """Make ``api_url`` the store's primary backpack and issue ``count`` awards; their hashes."""
+def site(store: Store, api_url: str, count: int, tag: str) -> list[str]:
+    """Make ``api_url`` the store's primary backpack and issue ``count`` awards; their hashes.
+
+    The recipients are ``{tag}-learner{n}@example.org``, so that tests sharing a host tell
+    their assertions apart.
+    """
     add_backpack(store, api_url, api_url.rsplit("/", 1)[0], "2", email=ISSUER_EMAIL,
                  password=ISSUER_PASSWORD)  # fmt: skip
     with store.transaction() as tx:
@@ -44,11 +48,16 @@ def site(store: Store, api_url: str, count: int) -> list[str]:
         badge = tx.badge_classes.create(
             issuer.id, "Jobs", "Seeded.", PNG, criteria_narrative="Be queued."
         )
-        return [tx.awards.create(badge.id, f"learner{n}@example.org").hash for n in range(count)]
+        return [tx.awards.create(badge.id, recipient(tag, n)).hash for n in range(count)]
 
 
-def host_assertions(db_url: str) -> list[tuple[str, datetime]]:
-    """Every assertion the host holds: recipient and when the host created it."""
+def recipient(tag: str, n: int) -> str:
+    """The address of a test's ``n``-th learner."""
+    return f"{tag}-learner{n}@example.org"
+
+
+def host_assertions(db_url: str, tag: str) -> list[tuple[str, datetime]]:
+    """The assertions of a test's learners the host holds: recipient, when it was created."""
     database = HostDatabase.open(db_url)
     try:
         with database.begin() as connection:
@@ -60,12 +69,12 @@ def host_assertions(db_url: str) -> list[tuple[str, datetime]]:
             ).all()
     finally:
         database.close()
-    return [(row[0], row[1]) for row in rows]
+    return [(row[0], row[1]) for row in rows if str(row[0]).startswith(f"{tag}-")]
 
 
-def per_recipient(db_url: str) -> Counter[str]:
-    """How many assertions the host holds for each recipient."""
-    return Counter(recipient for recipient, _ in host_assertions(db_url))
+def per_recipient(db_url: str, tag: str) -> Counter[str]:
+    """How many assertions the host holds for each of a test's learners."""
+    return Counter(address for address, _ in host_assertions(db_url, tag))
 
 
 @dataclass
@@ -108,9 +117,12 @@ class Workers:
                        "--concurrency", str(concurrency), "--local"]  # fmt: skip
             self.processes.append(
                 subprocess.Popen(
-                    command, env=self.environment, stdout=log, stderr=subprocess.STDOUT,
+                    command,
+                    env=self.environment,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
                     start_new_session=True,
-                )  # fmt: skip
+                )
             )
 
     def kill(self, number: int) -> None:
@@ -148,9 +160,7 @@ class Workers:
 
 
 @contextlib.contextmanager
-def workers(
-    db_url: str, secret_key: str, logs: Path, *, broker: str = REDIS
-) -> Iterator[Workers]:
+def workers(db_url: str, secret_key: str, logs: Path, *, broker: str = REDIS) -> Iterator[Workers]:
     """A deployment's workers, all stopped when the block ends."""
     deployment = Workers(db_url, secret_key, broker, unique_prefix(), logs)
     try:
