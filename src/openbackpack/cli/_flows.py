@@ -305,7 +305,7 @@ def push_command(
 
     Safe to interrupt and to run in several processes at once: a rerun creates nothing twice
     and sends nothing for awards pushed before and unchanged. With --queue, workers do it
-    (follow it with `openbackpack jobs show ID --wait`).
+    (follow it with: openbackpack jobs show ID --wait).
     """
     if queue is not None:
         from openbackpack.cli._jobs import enqueue_command_push
