@@ -23,6 +23,7 @@ BENCHMARKS: Final = {
     "credentials": "benchmarks.credentials",
     "resume_cost": "benchmarks.resume_cost",
     "push_cpu": "benchmarks.push_cpu",
+    "distributed_push": "benchmarks.distributed_push",
 }
 
 

@@ -19,6 +19,7 @@ from benchmarks._seed import (
     create_issuer_and_badge,
     insert_awards,
 )
+from benchmarks.distributed_push import Config, measure
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
@@ -153,3 +154,15 @@ def test_an_unknown_benchmark_is_a_usage_error(capsys: pytest.CaptureFixture[str
         main(["nope"])
     assert exited.value.code == 2
     assert "bulk_push" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("loopback_allowed")
+def test_distributed_push_at_a_small_size_loses_and_duplicates_nothing() -> None:
+    """80 awards to 2 hosts by 2 workers, one killed midway: all pushed, none twice."""
+    config = Config(awards=80, hosts=2, rate=50, burst=5, round_trip=0.01, workers=2,
+                    processes=1, compare=False)  # fmt: skip
+    result = measure(config).as_dict()
+    assert result["name"] == "distributed_push"
+    assert (result["duplicates"], result["lost"]) == (0, 0)
+    assert result["worker_killed"] is True
+    assert result["openbackpack"] > 0

@@ -62,7 +62,6 @@ def create_celery_app(settings: JobSettings) -> Celery:
         worker_prefetch_multiplier=1,
         worker_enable_remote_control=False,
         worker_send_task_events=False,
-        worker_hijack_root_logger=False,
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=5,
         broker_transport_options=_transport_options(settings),
