@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Sequence
 
@@ -56,6 +57,10 @@ def run_worker(
         "--without-heartbeat",
         f"--hostname={settings.prefix}-{os.getpid()}@%h",
     ]
+    # The client's own lines (retries, 429s) are worth a worker's log; one line per request
+    # from the HTTP library is not.
+    for name in ("httpx2", "httpcore2", "httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     if beat:
         # The beat's own record of when it last ran, kept with the user's data.
         schedule = data_dir() / f"celerybeat-{settings.prefix}"
