@@ -88,23 +88,34 @@ class Site:
     tag: str
 
 
-def _store_urls(directory: Path, count: int) -> Iterator[str]:
+@contextlib.contextmanager
+def _store_urls(directory: Path, count: int) -> Iterator[list[str]]:
+    """``count`` empty stores: PostgreSQL schemas (dropped afterwards), or SQLite files."""
     base = os.environ.get(POSTGRES_ENV)
     if not base:
-        for n in range(count):
-            yield f"sqlite:///{directory / f'store{n}.sqlite3'}"
+        yield [f"sqlite:///{directory / f'store{n}.sqlite3'}" for n in range(count)]
         return
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    schemas = [f"bench_{uuid.uuid4().hex[:12]}" for _ in range(count)]
     with admin.connect() as conn:
-        for _ in range(count):
-            schema = f"bench_{uuid.uuid4().hex[:12]}"
+        for schema in schemas:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-            url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-            yield url.render_as_string(hide_password=False)
-    admin.dispose()
+    urls = [
+        make_url(base)
+        .update_query_dict({"options": f"-csearch_path={schema}"})
+        .render_as_string(hide_password=False)
+        for schema in schemas
+    ]
+    try:
+        yield urls
+    finally:
+        with admin.connect() as conn:
+            for schema in schemas:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 def _awards(store: Store, tag: str, first: int, count: int) -> list[str]:
@@ -304,8 +315,11 @@ def measure(config: Config) -> Result:
     key = SecretBox.generate_key()
     os.environ.setdefault("OPENBACKPACK_ALLOWED_HOSTS", "127.0.0.0/8")
     os.environ.setdefault("OPENBACKPACK_ALLOWED_PORTS", "*")
-    with workdir() as directory, _hosts(directory, config) as hosts:
-        urls = list(_store_urls(directory, config.hosts))
+    with (
+        workdir() as directory,
+        _hosts(directory, config) as hosts,
+        _store_urls(directory, config.hosts) as urls,
+    ):
         sites = [_new_site(h, db, api, url, key) for (h, db, api), url in zip(hosts, urls,
                  strict=True)]  # fmt: skip
         for site in sites:
