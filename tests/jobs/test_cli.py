@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from openbackpack.cli import app
 
+# A migrated store at store_url (PostgreSQL stores are not migrated on open).
+pytestmark = pytest.mark.usefixtures("store")
+
 runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _store_key(secret_key: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The commands open the fixture's store with its key."""
+    monkeypatch.setenv("OPENBACKPACK_SECRET_KEY", secret_key)
 
 
 def _cli(store_url: str, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
