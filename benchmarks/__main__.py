@@ -26,6 +26,7 @@ BENCHMARKS: Final = {
     "web_badges": "benchmarks.web_badges",
     "move": "benchmarks.move",
     "push_crash": "benchmarks.push_crash",
+    "distributed_push": "benchmarks.distributed_push",
 }
 
 

@@ -19,6 +19,7 @@ from benchmarks._seed import (
     create_issuer_and_badge,
     insert_awards,
 )
+from benchmarks.distributed_push import Config, measure
 from benchmarks.push_crash import measure as measure_push_crash
 from fastapi import FastAPI
 from sqlalchemy import func, select
@@ -198,3 +199,15 @@ def test_push_crash_leaves_one_assertion_per_award_after_kills() -> None:
         assert (crash.duplicates, crash.lost, crash.unmapped) == (0, 0, 0)
         assert crash.last["failed"] == 0
         assert crash.seconds > crash.startup_s > 0
+
+
+@pytest.mark.usefixtures("loopback_allowed")
+def test_distributed_push_at_a_small_size_loses_and_duplicates_nothing() -> None:
+    """80 awards to 2 hosts by 2 workers, one killed midway: all pushed, none twice."""
+    config = Config(awards=80, hosts=2, rate=50, burst=5, round_trip=0.01, workers=2,
+                    processes=1, compare=False)  # fmt: skip
+    result = measure(config).as_dict()
+    assert result["name"] == "distributed_push"
+    assert (result["duplicates"], result["lost"]) == (0, 0)
+    assert result["worker_killed"] is True
+    assert result["openbackpack"] > 0

@@ -67,6 +67,9 @@ USER_TABLES: dict[str, Belongs] = {
     "pending_verifications": _by_owner,
     "oauth_states": _by_owner,
     "external_identifiers": _by_import_key,
+    # The pushes queued for a learner, and their awards' outcomes.
+    "jobs": _by_owner,
+    "job_items": _by_owner,
 }
 SITE_TABLES = {
     "providers",
@@ -139,6 +142,11 @@ def _fill(store: Store, owner: str, email: str, v2_id: int, bc_id: int, bc_accou
         tx.oauth_states.create(
             bc_id, owner, f"state-of-{owner}", "verifier", REDIRECT, "scope", email=email
         )
+        tx.jobs.create(
+            f"job-of-{owner}"[-32:], owner=owner, provider_id=v2_id,
+            issuer_base_url="https://lms.example.org/issuer", refresh=False,
+            chunks=[[f"award-of-{owner}"]],
+        )  # fmt: skip
 
 
 def _rows(store: Store, table: Table) -> list[Row]:
@@ -186,6 +194,9 @@ def test_export_holds_every_kind_of_row_and_no_secret(people: People) -> None:
     assert bc["email"] == people.emails[USER]
     assert [p["stored_password"] for p in exported.pending_verifications] == ["present"]
     assert [p["state"] for p in exported.pending_authorizations] == ["present"]
+    assert [(j["id"], j["awards"]) for j in exported.jobs] == [
+        (f"job-of-{USER}", {f"award-of-{USER}": "pending"})
+    ]
     for secret in (
         f"password-of-{USER}", f"token-of-{USER}", f"pending-password-of-{USER}",
         f"state-of-{USER}", people.bc_tokens[USER], OTHER, people.emails[OTHER],

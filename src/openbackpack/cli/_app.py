@@ -19,6 +19,7 @@ from openbackpack.cli._context import Context, context_of
 from openbackpack.cli._credentials import credential_app
 from openbackpack.cli._help import install as _install_help
 from openbackpack.cli._host import host_app
+from openbackpack.cli._jobs import jobs_app, worker_command
 from openbackpack.cli._move import move_command
 from openbackpack.cli._output import err, out
 from openbackpack.cli._privacy import privacy_app
@@ -243,6 +244,8 @@ _issuer.register(app)
 _flows.register(app)
 app.command("move")(move_command)
 app.command("reissue")(reissue)
+app.command("worker")(worker_command)
+app.add_typer(jobs_app, name="jobs")
 
 
 def main() -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated
 
 import typer
 
+from openbackpack._exceptions import InvalidInputError
 from openbackpack.cli._context import open_store
 from openbackpack.cli._output import out, print_json, print_table
 from openbackpack.services import (
@@ -17,12 +19,25 @@ from openbackpack.services import (
     move_backpack,
     remove_backpack,
 )
+from openbackpack.store import Store
 
 __all__ = ["backpacks_app"]
 
 backpacks_app = typer.Typer(help="Manage the site's backpacks (providers).", no_args_is_help=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+RateOption = Annotated[
+    float | None,
+    typer.Option(
+        "--rate-limit",
+        min=0.001,
+        help="Requests per second the backpack allows, shared by every worker.",
+    ),
+]
+BurstOption = Annotated[
+    int | None,
+    typer.Option("--burst", min=1, help="Requests that may go at once within the rate limit."),
+]
 EmailOption = Annotated[
     str | None, typer.Option("--email", help="Email of the site (issuer) account on the backpack.")
 ]
@@ -47,6 +62,8 @@ def _summary(backpack: SiteBackpack) -> dict[str, object]:
         "sort_order": provider.sort_order,
         "primary": backpack.is_primary,
         "site_account": backpack.site_account.email if backpack.site_account else None,
+        "rate_limit": provider.rate_limit,
+        "burst": provider.burst,
     }
 
 
@@ -87,11 +104,15 @@ def add_command(
     api_version: Annotated[str, typer.Option("--api-version", help="1, 2, 2.1 or 3.0.")] = "2",
     email: EmailOption = None,
     password: PasswordOption = None,
+    rate_limit: RateOption = None,
+    burst: BurstOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Add a site backpack (the first one added is the primary)."""
     with open_store(ctx) as store:
         added = add_backpack(store, api_url, web_url, api_version, email=email, password=password)
+        if rate_limit is not None or burst is not None:
+            added = _limited(store, added, rate_limit, burst)
     _done(f"added site backpack {added.id}", added, as_json)
 
 
@@ -104,6 +125,11 @@ def edit_command(
     api_version: Annotated[str | None, typer.Option("--api-version")] = None,
     email: EmailOption = None,
     password: PasswordOption = None,
+    rate_limit: RateOption = None,
+    burst: BurstOption = None,
+    no_rate_limit: Annotated[
+        bool, typer.Option("--no-rate-limit", help="Remove the shared rate limit.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Change a site backpack; remote ids are kept unless the API URL or account changes."""
@@ -117,7 +143,31 @@ def edit_command(
             email=email,
             password=password,
         )
+        if no_rate_limit:
+            edited = _limited(store, edited, None, None, replace=True)
+        elif rate_limit is not None or burst is not None:
+            edited = _limited(store, edited, rate_limit, burst)
     _done(f"updated site backpack {edited.id}", edited, as_json)
+
+
+def _limited(
+    store: Store,
+    backpack: SiteBackpack,
+    rate_limit: float | None,
+    burst: int | None,
+    *,
+    replace: bool = False,
+) -> SiteBackpack:
+    """Set the provider's shared limit; an option left out keeps its value (unless replace)."""
+    current = backpack.provider
+    if not replace:
+        rate_limit = rate_limit if rate_limit is not None else current.rate_limit
+        burst = burst if burst is not None else current.burst
+    if rate_limit is None and burst is not None:
+        raise InvalidInputError("--burst needs a --rate-limit")
+    with store.transaction() as tx:
+        provider = tx.providers.set_rate_limit(current.id, rate_limit, burst)
+    return dataclasses.replace(backpack, provider=provider)
 
 
 @backpacks_app.command("remove")

@@ -298,12 +298,29 @@ def push_command(
         typer.Option("--refresh", help="Send again assertions pushed before, even when unchanged."),
     ] = False,
     as_json: JsonOption = False,
+    queue: Annotated[
+        str | None,
+        typer.Option(
+            "--queue",
+            help="Queue the push as a job on this queue for the workers (needs "
+            "OPENBACKPACK_BROKER) and print the job's id, instead of pushing here.",
+        ),
+    ] = None,
 ) -> None:
     """Add awards to a user's backpack (site push, then import), many at once.
 
     Safe to interrupt and to run in several processes at once: a rerun creates nothing twice
-    and sends nothing for awards pushed before and unchanged.
+    and sends nothing for awards pushed before and unchanged. With --queue, workers do it
+    (follow it with: openbackpack jobs show ID --wait).
     """
+    if queue is not None:
+        from openbackpack.cli._jobs import enqueue_command_push
+
+        enqueue_command_push(
+            ctx, award_hashes, queue=queue, user=user, backpack=backpack, base_url=base_url,
+            refresh=refresh,
+        )  # fmt: skip
+        return
     with open_store(ctx) as store, Progress(transient=True, disable=as_json) as progress:
         task = progress.add_task("pushing", total=len(award_hashes))
 

@@ -16,7 +16,7 @@ from openbackpack.client._core import (
     Answer,
     Outgoing,
 )
-from openbackpack.client._pacing import RateLimiter
+from openbackpack.client._pacing import Pacing, RateLimiter
 from openbackpack.client._retry import RetryPolicy, is_testing, set_testing
 from openbackpack.client._sync import BackpackClient
 
@@ -30,6 +30,7 @@ __all__ = [
     "AsyncBackpackClient",
     "BackpackClient",
     "Outgoing",
+    "Pacing",
     "RateLimiter",
     "RetryPolicy",
     "amap_bounded",

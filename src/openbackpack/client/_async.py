@@ -26,7 +26,7 @@ from openbackpack.client._core import (
     _BaseClient,
 )
 from openbackpack.client._exchange import MAX_REDIRECTS, BodyReader, Deadline, redirect_to, refused
-from openbackpack.client._pacing import RateLimiter
+from openbackpack.client._pacing import Pacing
 from openbackpack.client._retry import RetryPolicy
 from openbackpack.models import TokenGrant
 from openbackpack.protocols import Endpoint
@@ -53,7 +53,7 @@ class AsyncBackpackClient(_BaseClient):
         timeout: float | httpx2.Timeout = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
         headers: Mapping[str, str] | None = None,
-        rate_limit: RateLimiter | None = None,
+        rate_limit: Pacing | None = None,
         deadline: float | None = None,
         max_answer_bytes: int | None = DEFAULT_MAX_ANSWER_BYTES,
         redirect_origins: Iterable[str] = (),
@@ -86,7 +86,7 @@ class AsyncBackpackClient(_BaseClient):
         deadline = Deadline(self.call_deadline())
         retry = 0
         while True:
-            pause = self.pacing_wait()
+            pause = self.pacing_wait(outgoing)
             if not deadline.allows(pause):
                 raise deadline.error(outgoing)
             if pause > 0:

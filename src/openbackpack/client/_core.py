@@ -20,7 +20,7 @@ import httpx2
 from openbackpack._exceptions import InvalidResponseError, RequestTimeoutError, TransportError
 from openbackpack.client._addresses import AddressPolicy
 from openbackpack.client._messages import Answer, Outgoing
-from openbackpack.client._pacing import RateLimiter
+from openbackpack.client._pacing import Pacing
 from openbackpack.client._retry import RetryPolicy, is_testing
 from openbackpack.models import TokenGrant
 from openbackpack.protocols import (
@@ -103,7 +103,7 @@ class _BaseClient:
         timeout: float | httpx2.Timeout = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
         headers: Mapping[str, str] | None = None,
-        rate_limit: RateLimiter | None = None,
+        rate_limit: Pacing | None = None,
         deadline: float | None = None,
         max_answer_bytes: int | None = DEFAULT_MAX_ANSWER_BYTES,
         redirect_origins: Iterable[str] = (),
@@ -139,12 +139,12 @@ class _BaseClient:
         values = [t for t in (self.timeout.connect, self.timeout.read, self.timeout.write) if t]
         return max(values) * self.retry.attempts if values else None
 
-    def pacing_wait(self) -> float:
+    def pacing_wait(self, outgoing: Outgoing) -> float:
         """The seconds to wait before the next attempt, as the rate limiter says (0 without)."""
         if self.rate_limit is None:
             return 0.0
         # The send time is taken even in testing mode, so the limiter's state stays real.
-        wait = self.rate_limit.reserve()
+        wait = self.rate_limit.reserve_for(outgoing.url)
         return 0.0 if is_testing() else wait
 
     def outgoing(
@@ -361,7 +361,9 @@ class _BaseClient:
         if answer.status_code == _RATE_LIMITED and self.rate_limit is not None:
             # Hold back the client's other requests too: they would only be refused as well.
             asked = retry_after_from(answer.headers, answer.content) or 0.0
-            self.rate_limit.pause(wait if wait is not None else asked * self.retry.wait_scale)
+            self.rate_limit.pause_for(
+                outgoing.url, wait if wait is not None else asked * self.retry.wait_scale
+            )
         if wait is not None:
             logger.info(
                 "%s %s: HTTP %s, retrying in %.2fs",

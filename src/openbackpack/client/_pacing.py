@@ -9,6 +9,10 @@ returns how long to wait, and the client does the sleeping.
 When a backpack still answers 429, :meth:`RateLimiter.pause` holds back every request that
 has not yet been given a time, so that one ``Retry-After`` slows the whole client down
 rather than each request discovering it on its own.
+
+Anything with ``reserve_for(url)`` and ``pause_for(url, seconds)`` (the :class:`Pacing`
+protocol) can pace a client instead, for instance a limit per host kept in Redis and shared
+by every worker (``openbackpack.jobs``): the client asks it before every attempt.
 """
 
 from __future__ import annotations
@@ -16,8 +20,25 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import Protocol, runtime_checkable
 
-__all__ = ["RateLimiter"]
+__all__ = ["Pacing", "RateLimiter"]
+
+
+@runtime_checkable
+class Pacing(Protocol):
+    """What paces a client: a send time per request, and a pause after a 429.
+
+    .. versionadded:: 0.1
+    """
+
+    def reserve_for(self, url: str) -> float:
+        """Take a send time for a request to ``url``; return the seconds to wait first."""
+        ...
+
+    def pause_for(self, url: str, seconds: float) -> None:
+        """Hold back requests to ``url``'s host for ``seconds`` (it answered 429)."""
+        ...
 
 
 class RateLimiter:
@@ -76,6 +97,14 @@ class RateLimiter:
             resume = self._clock() + seconds
             # Past the pause the burst starts empty: the backpack just said it was full.
             self._next = max(self._next, resume + self._tolerance)
+
+    def reserve_for(self, url: str) -> float:
+        """:meth:`reserve`, whatever the URL: one limiter paces every request of a client."""
+        return self.reserve()
+
+    def pause_for(self, url: str, seconds: float) -> None:
+        """:meth:`pause`, whatever the URL."""
+        self.pause(seconds)
 
     def __repr__(self) -> str:
         return f"RateLimiter({self.requests_per_second!r}, burst={self.burst!r})"

@@ -23,7 +23,7 @@ from openbackpack.client._core import (
     _BaseClient,
 )
 from openbackpack.client._exchange import MAX_REDIRECTS, BodyReader, Deadline, redirect_to, refused
-from openbackpack.client._pacing import RateLimiter
+from openbackpack.client._pacing import Pacing
 from openbackpack.client._retry import RetryPolicy
 from openbackpack.models import TokenGrant
 from openbackpack.protocols import Endpoint
@@ -43,7 +43,8 @@ class BackpackClient(_BaseClient):
             wait for a pooled connection.
         retry: the :class:`RetryPolicy`; default 3 attempts.
         headers: extra headers sent with every request.
-        rate_limit: a :class:`RateLimiter` that paces every attempt (retries included); off
+        rate_limit: a :class:`RateLimiter` (or any :class:`Pacing`, such as a limit per host
+            shared by workers) that paces every attempt (retries included); off
             by default. A 429 pauses it for the ``Retry-After`` asked, for all requests.
         deadline: the seconds one call may take in all, its attempts, redirects and waits
             included; by default the largest timeout times the retry policy's attempts (30 s).
@@ -70,7 +71,7 @@ class BackpackClient(_BaseClient):
         timeout: float | httpx2.Timeout = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
         headers: Mapping[str, str] | None = None,
-        rate_limit: RateLimiter | None = None,
+        rate_limit: Pacing | None = None,
         deadline: float | None = None,
         max_answer_bytes: int | None = DEFAULT_MAX_ANSWER_BYTES,
         redirect_origins: Iterable[str] = (),
@@ -103,7 +104,7 @@ class BackpackClient(_BaseClient):
         deadline = Deadline(self.call_deadline())
         retry = 0
         while True:
-            pause = self.pacing_wait()
+            pause = self.pacing_wait(outgoing)
             if not deadline.allows(pause):
                 raise deadline.error(outgoing)
             if pause > 0:

@@ -62,6 +62,8 @@ class UserDataExport:
     accounts: list[dict[str, Any]]
     pending_verifications: list[dict[str, Any]]
     pending_authorizations: list[dict[str, Any]]
+    jobs: list[dict[str, Any]] = field(default_factory=list)
+    """The pushes queued for the user (docs/jobs.md), each with its awards' outcomes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +89,7 @@ class ErasureReport:
     pending_verifications: int = 0
     pending_authorizations: int = 0
     revocations: list[RevocationOutcome] = field(default_factory=list)
+    jobs: int = 0
 
 
 def _user(owner: str) -> str:
@@ -188,7 +191,16 @@ def export_user_data(store: Store, owner: str) -> UserDataExport:
             }
             for pending in tx.oauth_states.find(owner)
         ]
-    return UserDataExport(owner, utcnow(), accounts, verifications, authorizations)
+        jobs = [
+            {
+                "id": job.id, "state": job.state, "total": job.total, "done": job.done,
+                "failed": job.failed, "created_at": job.created_at,
+                "finished_at": job.finished_at,
+                "awards": {i.award_hash: i.result or i.status for i in tx.jobs.items(job.id)},
+            }
+            for job in tx.jobs.recent(owner=owner, limit=1_000_000)
+        ]  # fmt: skip
+    return UserDataExport(owner, utcnow(), accounts, verifications, authorizations, jobs)
 
 
 def _revoke(
@@ -245,11 +257,13 @@ def erase_user_data(
         authorizations = tx.oauth_states.find(owner)
         for state in authorizations:
             tx.oauth_states.delete(state.id)
+        jobs = tx.jobs.delete_of(owner)
     return ErasureReport(
         owner=owner,
         accounts=len(accounts),
         pending_verifications=len(verifications),
         pending_authorizations=len(authorizations),
         revocations=revocations,
+        jobs=jobs,
         **counts,
     )

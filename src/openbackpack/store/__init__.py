@@ -7,6 +7,7 @@ comes back wrapped in :class:`Secret`.
 """
 
 from openbackpack.store._crypto import Secret, SecretBox
+from openbackpack.store._jobs import Job, JobItem, Jobs, JobState
 from openbackpack.store._keys import (
     STATUS_LIST_SIZE,
     IssuerKey,
@@ -80,6 +81,10 @@ __all__ = [
     "IssuerKey",
     "IssuerKeys",
     "Issuers",
+    "Job",
+    "JobItem",
+    "JobState",
+    "Jobs",
     "KeyAlgorithmName",
     "Manifests",
     "OAuthClient",

@@ -53,6 +53,10 @@ class Provider:
     sort_order: int
     created_at: datetime
     modified_at: datetime
+    rate_limit: float | None = None
+    """Requests per second the host allows, shared by every worker (None: no limit)."""
+    burst: int | None = None
+    """How many requests may go at once within ``rate_limit`` (None: 1)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -141,6 +141,27 @@ class Providers(_Repository):
         )
         return self.get(provider_id)
 
+    def set_rate_limit(
+        self, provider_id: int, rate_limit: float | None, burst: int | None
+    ) -> Provider:
+        """Set (or with None, clear) the host's shared limit: requests per second and burst.
+
+        Raises:
+            InvalidInputError: the rate is not above 0, or the burst is below 1.
+            RecordNotFoundError: there is no such provider.
+        """
+        if rate_limit is not None and not rate_limit > 0:
+            raise InvalidInputError("the rate limit must be greater than 0 requests per second")
+        if burst is not None and burst < 1:
+            raise InvalidInputError("the burst must be at least 1 request")
+        self.get(provider_id)
+        self._conn.execute(
+            update(t.providers)
+            .where(t.providers.c.id == provider_id)
+            .values(rate_limit=rate_limit, burst=burst, modified_at=utcnow())
+        )
+        return self.get(provider_id)
+
     def delete(self, provider_id: int) -> None:
         """Delete a provider and everything that belongs to it.
 
@@ -1138,6 +1159,8 @@ def _provider(row: Row[Any]) -> Provider:
         sort_order=row.sort_order,
         created_at=row.created_at,
         modified_at=row.modified_at,
+        rate_limit=row.rate_limit,
+        burst=row.burst,
     )
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Float,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -41,6 +42,8 @@ __all__ = [
     "external_identifiers",
     "issuer_keys",
     "issuers",
+    "job_items",
+    "jobs",
     "metadata",
     "oauth_clients",
     "oauth_states",
@@ -100,6 +103,10 @@ providers = Table(
     Column("sort_order", Integer, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("modified_at", UTCDateTime, nullable=False),
+    # The host's published limit, shared by every worker that talks to it (see jobs/):
+    # requests per second and how many may go at once; NULL means no limit is applied.
+    Column("rate_limit", Float, nullable=True),
+    Column("burst", Integer, nullable=True),
     CheckConstraint("api_version IN ('1', '2', '2.1', '3.0')", name="api_version"),
 )
 
@@ -462,4 +469,42 @@ status_entries = Table(
     ),
     Column("status_index", Integer, nullable=False),
     UniqueConstraint("issuer_id", "status_index"),
+)
+
+# Background jobs (a bulk push run by workers): the state lives here, not in a result
+# backend, so that it survives any worker, broker or restart. ``owner`` is the learner whose
+# backpack receives the awards (NULL for a site-only push).
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("owner", String(255), nullable=True, index=True),
+    Column("provider_id", Integer, nullable=True),
+    Column("issuer_base_url", String(2048), nullable=False),
+    Column("refresh", Boolean, nullable=False),
+    Column("total", Integer, nullable=False),
+    Column("done", Integer, nullable=False),
+    Column("failed", Integer, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("error", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("started_at", UTCDateTime, nullable=True),
+    Column("finished_at", UTCDateTime, nullable=True),
+    CheckConstraint("state IN ('queued', 'running', 'done', 'failed', 'cancelled')", name="state"),
+)
+
+# One row per award of a job: which chunk (task) pushes it and what became of it. An item
+# moves from ``pending`` to ``done`` or ``failed`` once, so a task run twice counts once.
+job_items = Table(
+    "job_items",
+    metadata,
+    Column("job_id", String(32), ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True),
+    Column("award_hash", String(64), primary_key=True),
+    Column("owner", String(255), nullable=True, index=True),
+    Column("chunk", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("result", Text, nullable=True),
+    Column("finished_at", UTCDateTime, nullable=True),
+    CheckConstraint("status IN ('pending', 'done', 'failed')", name="status"),
 )

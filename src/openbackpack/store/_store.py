@@ -27,6 +27,7 @@ from openbackpack._settings import (
 from openbackpack.store import _keys, _registry, _repos, _schema
 from openbackpack.store._claims import PushClaims
 from openbackpack.store._crypto import SecretBox, load_or_create_key_file
+from openbackpack.store._jobs import Jobs
 
 __all__ = ["Store", "Transaction"]
 
@@ -70,6 +71,11 @@ class Transaction:
     def push_claims(self) -> PushClaims:
         """Claims on creates at hosts, and what was last pushed (see ``_claims``)."""
         return PushClaims(self.connection)
+
+    @cached_property
+    def jobs(self) -> Jobs:
+        """Background jobs and their items (see ``_jobs``)."""
+        return Jobs(self.connection)
 
     @cached_property
     def oauth_clients(self) -> _repos.OAuthClients:

@@ -1,12 +1,16 @@
 """The "Add all" button: a learner's awards pushed in the background, with a progress page.
 
-The work runs in a thread of this process (no worker queue exists yet), so a restart forgets
-the progress; what was pushed stays pushed, and a new "Add all" resumes (the services skip
-what the mappings record as done). A job is seen only by the learner who started it.
+With a broker configured (``OPENBACKPACK_BROKER``), the push is a job for the workers
+(:mod:`openbackpack.jobs`) and its progress is read from the store, so it survives a
+restart of the pages. Without one, the work runs in a thread of this process, so a restart
+forgets the progress; what was pushed stays pushed, and a new "Add all" resumes (the
+services skip what the mappings record as done). A job is seen only by the learner who
+started it.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
 import threading
 from dataclasses import dataclass, field
@@ -17,8 +21,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from openbackpack._exceptions import BackpackError
+from openbackpack._exceptions import BackpackError, RecordNotFoundError
 from openbackpack.services import PushFailure, PushResult, push_awards
+from openbackpack.store import Store
 from openbackpack.web._context import Web, web_of
 from openbackpack.web._learner import own_awards
 from openbackpack.web._render import redirect, render
@@ -45,9 +50,12 @@ class BulkJobs:
     def __init__(self) -> None:
         self._jobs: dict[str, BulkJob] = {}
         self._lock = threading.Lock()
+        self._store: Store | None = None
 
     def start(self, web: Web, owner: str, hashes: list[str]) -> str:
-        """Start pushing ``hashes`` for ``owner`` in a thread; return the job's id."""
+        """Start pushing ``hashes`` for ``owner`` (a worker job, or a thread); the job's id."""
+        if broker_configured() and hashes:
+            return _queued(web, owner, hashes)
         job_id = secrets.token_urlsafe(16)
         job = BulkJob(owner, len(hashes))
         with self._lock:
@@ -80,6 +88,8 @@ class BulkJobs:
         """Return a copy of the job if ``owner`` started it; 404 otherwise."""
         with self._lock:
             job = self._jobs.get(job_id)
+            if job is None and broker_configured():
+                job = _from_store(self._store, job_id)
             if job is None or job.owner != owner:
                 raise HTTPException(404)
             return BulkJob(
@@ -90,7 +100,42 @@ class BulkJobs:
 def _jobs(request: Request) -> BulkJobs:
     jobs = request.app.state.bulk_jobs
     assert isinstance(jobs, BulkJobs)
+    jobs._store = web_of(request).store  # where queued jobs are read from
     return jobs
+
+
+def broker_configured() -> bool:
+    """Whether a broker is configured (the jobs package is imported only then)."""
+    return bool(os.environ.get("OPENBACKPACK_BROKER", "").strip())
+
+
+def _queued(web: Web, owner: str, hashes: list[str]) -> str:
+    """Hand the push to the workers; the job's id (in the store)."""
+    from openbackpack.jobs import JobSettings, create_celery_app, enqueue_push
+
+    url = web.store.engine.url.render_as_string(hide_password=False)
+    settings = JobSettings.from_environment(db_urls=(url,))
+    job = enqueue_push(
+        create_celery_app(settings), settings, web.store, owner, hashes,
+        issuer_base_url=web.settings.issuer_base_url,
+    )  # fmt: skip
+    return job.id
+
+
+def _from_store(store: Store | None, job_id: str) -> BulkJob | None:
+    if store is None:
+        return None
+    with store.transaction() as tx:
+        try:
+            job = tx.jobs.get(job_id)
+        except RecordNotFoundError:
+            return None
+        items = tx.jobs.items(job_id)
+    finished = [i for i in items if i.status != "pending"]
+    return BulkJob(
+        job.owner or "", job.total, {i.award_hash: i.result or i.status for i in finished},
+        {i.award_hash for i in finished if i.status == "failed"}, job.finished, job.error,
+    )  # fmt: skip
 
 
 async def add_all(request: Request) -> Response:

@@ -5,7 +5,7 @@ table with a ``Last-Modified`` validator beside the ETag (for ``If-Modified-Sinc
 host's privacy policy URL.
 
 Revision ID: 0014
-Revises: 0010
+Revises: 0012
 Create Date: 2026-12-02
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0010"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,231 @@
+"""Jobs: bulk pushes run by workers, their progress and each award's outcome.
+
+A job row says who asked for what (``owner``, provider, awards), how far it got (``done``,
+``failed`` of ``total``) and its state. Its items say, award by award, which chunk pushes it
+and what became of it. An item leaves ``pending`` once: the counters move in the same
+transaction as the item, so a chunk that runs twice (a worker lost mid-task, a broker that
+delivers again) never counts an award twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final, Literal
+
+from sqlalchemy import Connection, Row, delete, func, insert, select, update
+
+from openbackpack._exceptions import InvalidInputError, RecordNotFoundError
+from openbackpack.store import _schema as t
+from openbackpack.store._types import utcnow
+
+__all__ = ["FINISHED_STATES", "ItemStatus", "Job", "JobItem", "JobKind", "JobState", "Jobs"]
+
+JobState = Literal["queued", "running", "done", "failed", "cancelled"]
+"""``queued`` (no worker started it yet), ``running``, ``done`` (every award pushed),
+``failed`` (every award tried, some failed; or the job could not be run at all),
+``cancelled`` (stopped on request; awards in flight then still finished)."""
+
+JobKind = Literal["push"]
+ItemStatus = Literal["pending", "done", "failed"]
+
+FINISHED_STATES: Final[frozenset[str]] = frozenset({"done", "failed", "cancelled"})
+_INSERT_BATCH: Final = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One job and its progress."""
+
+    id: str
+    kind: JobKind
+    owner: str | None
+    provider_id: int | None
+    issuer_base_url: str
+    refresh: bool
+    total: int
+    done: int
+    failed: int
+    state: JobState
+    error: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @property
+    def finished(self) -> bool:
+        """Whether the job has reached a final state."""
+        return self.state in FINISHED_STATES
+
+
+@dataclass(frozen=True, slots=True)
+class JobItem:
+    """One award of a job and what became of it (``result``: the push's status, or why not)."""
+
+    award_hash: str
+    chunk: int
+    status: ItemStatus
+    result: str | None
+    finished_at: datetime | None
+
+
+class Jobs:
+    """The jobs table and its items; see the module docstring."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def create(
+        self,
+        job_id: str,
+        *,
+        owner: str | None,
+        provider_id: int | None,
+        issuer_base_url: str,
+        refresh: bool,
+        chunks: Sequence[Sequence[str]],
+    ) -> Job:
+        """Record a queued push job whose awards are split into ``chunks`` (one task each).
+
+        Raises:
+            InvalidInputError: no awards, or an award listed twice.
+        """
+        hashes = [award for chunk in chunks for award in chunk]
+        if not hashes:
+            raise InvalidInputError("a job needs at least one award")
+        if len(set(hashes)) != len(hashes):
+            raise InvalidInputError("an award is listed twice in the job")
+        self._conn.execute(
+            insert(t.jobs).values(
+                id=job_id, kind="push", owner=owner, provider_id=provider_id,
+                issuer_base_url=issuer_base_url, refresh=refresh, total=len(hashes), done=0,
+                failed=0, state="queued", error=None, created_at=utcnow(),
+            )
+        )  # fmt: skip
+        rows = [
+            {"job_id": job_id, "award_hash": award, "owner": owner, "chunk": number,
+             "status": "pending", "result": None, "finished_at": None}
+            for number, chunk in enumerate(chunks)
+            for award in chunk
+        ]  # fmt: skip
+        for start in range(0, len(rows), _INSERT_BATCH):
+            self._conn.execute(insert(t.job_items), rows[start : start + _INSERT_BATCH])
+        return self.get(job_id)
+
+    def get(self, job_id: str) -> Job:
+        """Return one job. Raises :class:`RecordNotFoundError` if there is none."""
+        row = self._conn.execute(select(t.jobs).where(t.jobs.c.id == job_id)).first()
+        if row is None:
+            raise RecordNotFoundError("job", job_id)
+        return _job(row)
+
+    def recent(self, *, owner: str | None = None, limit: int = 50) -> list[Job]:
+        """The newest jobs first (only ``owner``'s when given)."""
+        query = select(t.jobs).order_by(t.jobs.c.created_at.desc(), t.jobs.c.id).limit(limit)
+        if owner is not None:
+            query = query.where(t.jobs.c.owner == owner)
+        return [_job(row) for row in self._conn.execute(query)]
+
+    def items(self, job_id: str) -> list[JobItem]:
+        """Every award of the job with its outcome so far, chunk by chunk."""
+        rows = self._conn.execute(
+            select(t.job_items)
+            .where(t.job_items.c.job_id == job_id)
+            .order_by(t.job_items.c.chunk, t.job_items.c.award_hash)
+        )
+        return [_item(row) for row in rows]
+
+    def chunk_count(self, job_id: str) -> int:
+        """How many chunks the job was split into."""
+        highest = self._conn.scalar(
+            select(func.max(t.job_items.c.chunk)).where(t.job_items.c.job_id == job_id)
+        )
+        return 0 if highest is None else int(highest) + 1
+
+    def pending(self, job_id: str, chunk: int) -> list[str]:
+        """The awards of one chunk not pushed (nor failed for good) yet."""
+        rows = self._conn.execute(
+            select(t.job_items.c.award_hash).where(
+                t.job_items.c.job_id == job_id,
+                t.job_items.c.chunk == chunk,
+                t.job_items.c.status == "pending",
+            )
+        )
+        return sorted(row.award_hash for row in rows)
+
+    def start(self, job_id: str) -> Job:
+        """Mark a queued job running (a job in any other state is left as it is)."""
+        self._conn.execute(
+            update(t.jobs)
+            .where(t.jobs.c.id == job_id, t.jobs.c.state == "queued")
+            .values(state="running", started_at=utcnow())
+        )
+        return self.get(job_id)
+
+    def record(self, job_id: str, outcomes: Iterable[tuple[str, ItemStatus, str]]) -> Job:
+        """Record awards as done or failed; each counts once; finish the job after the last."""
+        now = utcnow()
+        done = failed = 0
+        for award, status, result in outcomes:
+            moved = self._conn.execute(
+                update(t.job_items)
+                .where(
+                    t.job_items.c.job_id == job_id,
+                    t.job_items.c.award_hash == award,
+                    t.job_items.c.status == "pending",
+                )
+                .values(status=status, result=result[:2000], finished_at=now)
+            ).rowcount
+            if moved == 1:
+                done += status == "done"
+                failed += status == "failed"
+        if done or failed:
+            self._conn.execute(
+                update(t.jobs)
+                .where(t.jobs.c.id == job_id)
+                .values(done=t.jobs.c.done + done, failed=t.jobs.c.failed + failed)
+            )
+        job = self.get(job_id)
+        if job.done + job.failed >= job.total and job.state in ("queued", "running"):
+            self._finish(job_id, "failed" if job.failed else "done", None)
+            job = self.get(job_id)
+        return job
+
+    def cancel(self, job_id: str) -> Job:
+        """Cancel a job that has not finished; a finished one is returned as it is."""
+        job = self.get(job_id)
+        if not job.finished:
+            self._finish(job_id, "cancelled", None)
+            job = self.get(job_id)
+        return job
+
+    def fail(self, job_id: str, error: str) -> Job:
+        """Mark a job that cannot run (or go on) failed, with the reason."""
+        self._finish(job_id, "failed", error[:2000])
+        return self.get(job_id)
+
+    def delete_of(self, owner: str) -> int:
+        """Delete every job of ``owner`` with its items; return how many jobs."""
+        self._conn.execute(delete(t.job_items).where(t.job_items.c.owner == owner))
+        return self._conn.execute(delete(t.jobs).where(t.jobs.c.owner == owner)).rowcount
+
+    def _finish(self, job_id: str, state: JobState, error: str | None) -> None:
+        self._conn.execute(
+            update(t.jobs)
+            .where(t.jobs.c.id == job_id, t.jobs.c.state.in_(("queued", "running")))
+            .values(state=state, error=error, finished_at=utcnow())
+        )
+
+
+def _job(row: Row[Any]) -> Job:
+    return Job(
+        id=row.id, kind=row.kind, owner=row.owner, provider_id=row.provider_id,
+        issuer_base_url=row.issuer_base_url, refresh=bool(row.refresh), total=row.total,
+        done=row.done, failed=row.failed, state=row.state, error=row.error,
+        created_at=row.created_at, started_at=row.started_at, finished_at=row.finished_at,
+    )  # fmt: skip
+
+
+def _item(row: Row[Any]) -> JobItem:
+    return JobItem(row.award_hash, row.chunk, row.status, row.result, row.finished_at)
