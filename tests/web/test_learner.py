@@ -80,6 +80,11 @@ def test_a_learner_connects_adds_an_award_chooses_a_collection_and_disconnects(
     assert "<img src=x" not in badges.text
     assert "Example University" in badges.text
     assert "checked: it is you" in badges.text
+    # Shown again from the kept rendering of the list: the same, still escaped, HTML.
+    again = learner.get("/badges")
+    listed = re.search(r'<ul class="badges">.*?</ul>', badges.text, re.S)
+    assert listed is not None
+    assert listed.group(0) in again.text
     gone = learner.post(f"/backpacks/{web.site.primary_id}/disconnect")
     assert gone.status_code == 303
     assert "You have not connected a backpack yet." in learner.get("/").text

@@ -24,7 +24,7 @@ from openbackpack.host._body import loads
 from openbackpack.host._db import insert_id
 from openbackpack.host._fetch import Fetched, FetchError
 from openbackpack.host._images import ImageError, parse_image_input, sniff, unbake
-from openbackpack.host._queries import assertion_query, imported_items
+from openbackpack.host._queries import assertion_query
 from openbackpack.host._state import Ctx
 from openbackpack.host._validate import parse_datetime
 from openbackpack.host._wire import BadgrError, bad_request, new_entity_id
@@ -199,6 +199,17 @@ def _accept_local(ctx: Ctx, connection: Connection, eid: str) -> Row[Any]:
     return connection.execute(assertion_query().where(t.assertions.c.id == row.id)).one()
 
 
+def _already_imported(connection: Connection, user_id: int, source: str) -> bool:
+    # One indexed lookup (the unique (user_id, source_url) constraint), not a read of every
+    # badge the user holds: that made each import slower as the backpack filled.
+    found = connection.execute(
+        select(t.imports.c.id)
+        .where(t.imports.c.user_id == user_id, t.imports.c.source_url == source)
+        .limit(1)
+    ).first()
+    return found is not None
+
+
 def _resolve(ctx: Ctx, document: dict[str, Any], key: str, what: str) -> dict[str, Any]:
     value = document.get(key)
     if isinstance(value, dict):
@@ -240,7 +251,7 @@ def _import_remote(
     source = str(assertion.get("id") or url)
     if len(source) > _MAX_URL:
         raise _failure("INVALID_BADGE", f"the assertion id is longer than {_MAX_URL} characters")
-    if any(item.source_url == source for item in imported_items(connection, ctx.me.id)):
+    if _already_imported(connection, ctx.me.id, source):
         raise bad_request(validation_errors=[DUPLICATE])
     item_id = insert_id(
         connection,

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from openbackpack.client import BackpackClient
 from openbackpack.services import Mailer
 from openbackpack.store import Store
+from openbackpack.web._fragments import RenderedFragments
 
 __all__ = ["Identify", "WebSettings", "WebUser"]
 
@@ -72,6 +73,7 @@ class Web:
     identify: Identify
     templates: jinja2.Environment
     translations: gettext.NullTranslations
+    fragments: RenderedFragments = field(default_factory=RenderedFragments)
 
     def gettext(self, message: str, **values: Any) -> str:
         """Translate ``message`` and fill in its ``%(name)s`` placeholders."""

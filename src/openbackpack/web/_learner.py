@@ -7,6 +7,7 @@ URL, so ids edited by hand can only ever name the learner's own accounts (the se
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -197,7 +198,18 @@ async def badges(request: Request) -> Response:
     # Each image's link made here, once, rather than by a call per badge in the template.
     link = image_links(request)
     images = {badge.image: link(badge.image) for badge in found.badges}
-    return render(request, "badges.html", found=found, images=images)
+    # The same badges with the same links are the same HTML: render the list once and keep
+    # it under a digest of all it shows (the badges as stored, and every link).
+    key = web.fragments.digest(
+        "_badge_list.html",
+        found.model_dump_json(include={"badges"}),
+        json.dumps(images, sort_keys=True),
+    )
+    badge_list = web.fragments.get_or_render(
+        key,
+        lambda: web.templates.get_template("_badge_list.html").render(found=found, images=images),
+    )
+    return render(request, "badges.html", found=found, images=images, badge_list=badge_list)
 
 
 @dataclass(frozen=True)
