@@ -93,8 +93,9 @@ def verify_pushed(
     try:
         report = verify_credential(source, loader=loader)
     except Exception as exc:
-        # The verifier promises a report for any credential, yet pyld can still raise on
-        # some malformed JSON-LD (a relative IRI as a context): refuse it as unreadable.
+        # The verifier promises a report for any credential (a relative IRI as a context is
+        # now a failed proof); should a JSON-LD case it does not foresee still raise, the
+        # host answers that the credential is unreadable rather than a 500.
         _log.warning("the verifier failed on a pushed credential: %s", type(exc).__name__)
         raise Ob3Error(
             400, CodeMinor.INVALID_DATA, "The credential cannot be read as JSON-LD."
