@@ -3,8 +3,9 @@
 The public names are re-exported here; submodules whose names start with ``_`` are private.
 """
 
-import importlib.metadata as _metadata
+import typing
 
+from openbackpack import _lazy
 from openbackpack._exceptions import (
     AlreadyRevokedError,
     AnswerTooLargeError,
@@ -44,24 +45,24 @@ from openbackpack._exceptions import (
     TransportError,
     UnsupportedActionError,
 )
-from openbackpack.api import (
-    AsyncBackpackApi,
-    AsyncOb3Api,
-    Authentication,
-    BackpackApi,
-    BadgeConnectApi,
-    BadgeFailure,
-    CollectionBadges,
-    ExternalBadge,
-    Ob3Api,
-)
-from openbackpack.models import ApiVersion
-from openbackpack.store import SITE_OWNER, Store
 
-try:
-    __version__ = _metadata.version("openbackpack")
-except _metadata.PackageNotFoundError:  # pragma: no cover - a source tree never installed
-    __version__ = "0.0.0"
+if typing.TYPE_CHECKING:
+    __version__: str
+
+    from openbackpack.api import (
+        AsyncBackpackApi,
+        AsyncOb3Api,
+        Authentication,
+        BackpackApi,
+        BadgeConnectApi,
+        BadgeFailure,
+        CollectionBadges,
+        ExternalBadge,
+        Ob3Api,
+    )
+    from openbackpack.models import ApiVersion
+    from openbackpack.store import SITE_OWNER, Store
+
 
 __all__ = [
     "SITE_OWNER",
@@ -115,3 +116,21 @@ __all__ = [
     "UnsupportedActionError",
     "__version__",
 ]
+
+_exported, _exported_names = _lazy.lazy_exports(__name__, __file__)
+
+
+def __dir__() -> list[str]:
+    return sorted({*_exported_names(), "__version__"})
+
+
+def __getattr__(name: str) -> object:
+    if name == "__version__":
+        # Read on demand: importlib.metadata alone takes a fifth of a second to load.
+        import importlib.metadata
+
+        try:
+            return importlib.metadata.version("openbackpack")
+        except importlib.metadata.PackageNotFoundError:  # pragma: no cover - never installed
+            return "0.0.0"
+    return _exported(name)

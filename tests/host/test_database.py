@@ -137,3 +137,12 @@ def test_migration_0003_marks_existing_clients_badge_connect_and_goes_back(
         assert api == "v2p1"
     finally:
         database.close()
+
+
+def test_the_declared_host_head_is_the_newest_migration() -> None:
+    """The host's SCHEMA_HEAD, compared on open without loading Alembic, is the scripts' head."""
+    from alembic.script import ScriptDirectory
+
+    from openbackpack.host._db import SCHEMA_HEAD, _alembic_config
+
+    assert ScriptDirectory.from_config(_alembic_config(None)).get_current_head() == SCHEMA_HEAD

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from openbackpack import SchemaVersionError
 from openbackpack.store import Store
 from openbackpack.store._schema import metadata
-from openbackpack.store._store import _alembic_config
+from openbackpack.store._store import SCHEMA_HEAD, _alembic_config
 
 
 def test_migrated_schema_matches_the_declared_tables(store: Store) -> None:
@@ -67,3 +71,29 @@ def test_api_version_3_migrates_without_touching_what_refers_to_providers(store:
             "https://ob3.example.org/ims/ob/v3p0", "https://ob3.example.org", "v3p0"
         )
     assert ob3.api_version.value == "3.0"
+
+
+def test_the_declared_head_is_the_newest_migration() -> None:
+    """SCHEMA_HEAD, which open() compares without loading Alembic, names the scripts' head."""
+    from alembic.script import ScriptDirectory
+
+    assert ScriptDirectory.from_config(_alembic_config(None)).get_current_head() == SCHEMA_HEAD
+
+
+def test_a_store_behind_the_head_is_upgraded_when_opened(tmp_path: Path) -> None:
+    """Opening an SQLite store left at an older revision migrates it to the head."""
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    Store.open(url).close()
+    old = Store.open(url)
+    with old.engine.begin() as connection:
+        command.downgrade(_alembic_config(connection), "0012")
+    assert old.revision() == "0012"
+    old.close()
+    with Store.open(url) as store:
+        assert store.revision() == SCHEMA_HEAD
+
+
+def test_a_never_migrated_database_has_no_revision(tmp_path: Path) -> None:
+    """The revision of an empty database is None, and check_schema refuses it by name."""
+    with pytest.raises(SchemaVersionError, match="revision none"):
+        Store.open(f"sqlite:///{tmp_path / 'empty.sqlite3'}", migrate=False)

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from openbackpack import __version__
+import openbackpack
 from openbackpack._exceptions import BackpackError, ConfigurationError
 from openbackpack._settings import DB_ENV, default_database_url, parse_database_url
 from openbackpack.cli import _flows, _issuer
@@ -73,7 +73,7 @@ app.add_typer(web_app, name="web")
 
 def _version(value: bool) -> None:
     if value:
-        out.print(f"openbackpack {__version__}")
+        out.print(f"openbackpack {openbackpack.__version__}")
         raise typer.Exit
 
 

@@ -5,22 +5,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from alembic import command
-from alembic.config import Config
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, Insert
 
-from openbackpack._database import connect_engine
+from openbackpack._database import connect_engine, schema_revision
 from openbackpack._exceptions import SchemaVersionError
 from openbackpack._settings import parse_database_url
 from openbackpack.host._schema import VERSION_TABLE
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 __all__ = ["HostDatabase", "insert_id"]
 
 _MIGRATIONS: Final = Path(__file__).parent / "migrations"
+SCHEMA_HEAD: Final = "0003"
+"""The newest host migration; a test checks it against the migration scripts' head."""
 # Request handlers run in anyio's worker threads (40 by default), each holding at most one
 # connection at a time. A pool that keeps that many open saves reconnecting (and, on SQLite,
 # re-running the pragmas) under load: SQLAlchemy's default keeps 5 and closes the rest.
@@ -51,7 +52,7 @@ class HostDatabase:
             )
         )
         try:
-            if migrate:
+            if migrate and database.revision() != SCHEMA_HEAD:
                 database.upgrade()
             database.check_schema()
         except BaseException:
@@ -63,7 +64,7 @@ class HostDatabase:
     def from_engine(cls, engine: Engine, *, migrate: bool = True) -> HostDatabase:
         """Use an existing engine (e.g. a store's); upgrade the host tables when asked."""
         database = cls(engine)
-        if migrate:
+        if migrate and database.revision() != SCHEMA_HEAD:
             database.upgrade()
         database.check_schema()
         return database
@@ -74,17 +75,23 @@ class HostDatabase:
         with self.engine.begin() as connection:
             yield connection
 
+    def revision(self) -> str | None:
+        """The revision the host tables are at (``None`` before the first migration)."""
+        with self.engine.connect() as connection:
+            return schema_revision(connection, VERSION_TABLE)
+
     def upgrade(self) -> None:
         """Apply every pending host migration."""
+        # Alembic is loaded only when a migration may run, not on every open.
+        from alembic import command
+
         with self.engine.begin() as connection:
             command.upgrade(_alembic_config(connection), "head")
 
     def check_schema(self) -> None:
         """Raise :class:`SchemaVersionError` unless the host tables are at the newest revision."""
-        head = ScriptDirectory.from_config(_alembic_config(None)).get_current_head()
-        with self.engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
-            current = context.get_current_revision()
+        head = SCHEMA_HEAD
+        current = self.revision()
         if current != head:
             raise SchemaVersionError(
                 f"the host tables are at revision {current or 'none'}, this release needs {head}"
@@ -96,6 +103,8 @@ class HostDatabase:
 
 
 def _alembic_config(connection: Connection | None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
     config.attributes["connection"] = connection

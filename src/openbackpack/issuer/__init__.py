@@ -14,31 +14,37 @@ The registry itself (issuers, badge classes, awards) lives in the store: ``tx.is
 ``tx.badge_classes``, ``tx.awards``.
 """
 
-from openbackpack.issuer._app import JSON_LD, create_issuer_app
-from openbackpack.issuer._build import (
-    build_assertion,
-    build_badge_class,
-    build_endorsement,
-    build_issuer,
-    build_revocation_list,
-    build_revoked_assertion,
-)
-from openbackpack.issuer._documents import IssuerDocuments
-from openbackpack.issuer._jsonld import (
-    OB2_CONTEXT_URLS,
-    Expansion,
-    expand_offline,
-    offline_document_loader,
-)
-from openbackpack.issuer._ob3 import CredentialFormat, CredentialIssuer, DidMethod
-from openbackpack.issuer._ob3_build import (
-    StatusEntry,
-    build_ob3_credential,
-    build_ob3_endorsement,
-    build_ob3_profile,
-    ob3_credential_id,
-)
-from openbackpack.issuer._urls import IssuerUrls
+import typing
+
+from openbackpack import _lazy
+
+if typing.TYPE_CHECKING:
+    from openbackpack.issuer._app import JSON_LD, create_issuer_app
+    from openbackpack.issuer._build import (
+        build_assertion,
+        build_badge_class,
+        build_endorsement,
+        build_issuer,
+        build_revocation_list,
+        build_revoked_assertion,
+    )
+    from openbackpack.issuer._documents import IssuerDocuments
+    from openbackpack.issuer._jsonld import (
+        OB2_CONTEXT_URLS,
+        Expansion,
+        expand_offline,
+        offline_document_loader,
+    )
+    from openbackpack.issuer._ob3 import CredentialFormat, CredentialIssuer, DidMethod
+    from openbackpack.issuer._ob3_build import (
+        StatusEntry,
+        build_ob3_credential,
+        build_ob3_endorsement,
+        build_ob3_profile,
+        ob3_credential_id,
+    )
+    from openbackpack.issuer._urls import IssuerUrls
+
 
 __all__ = [
     "JSON_LD",
@@ -64,3 +70,5 @@ __all__ = [
     "ob3_credential_id",
     "offline_document_loader",
 ]
+
+__getattr__, __dir__ = _lazy.lazy_exports(__name__, __file__)

@@ -9,97 +9,103 @@ a backpack, an optional shared :class:`~openbackpack.client.BackpackClient`); th
 is a thin shell over them.
 """
 
-from openbackpack.services._backpacks import (
-    ConnectionTest,
-    SiteBackpack,
-    add_backpack,
-    check_backpack_connection,
-    edit_backpack,
-    list_backpacks,
-    move_backpack,
-    remove_backpack,
-)
-from openbackpack.services._badges import (
-    DEFAULT_BADGE_TTL,
-    ExternalBadges,
-    ExternalBadgeView,
-    external_badges,
-)
-from openbackpack.services._collections import (
-    CollectionChoice,
-    account_of,
-    list_collections,
-    select_collections,
-)
-from openbackpack.services._connect import (
-    PendingConnection,
-    cancel_connection,
-    check_login,
-    disconnect,
-    resend_verification,
-    start_connection,
-    verify_connection,
-)
-from openbackpack.services._errors import (
-    AuthorizationDeniedError,
-    ExternalBackpacksDisabledError,
-    NotConnectedError,
-    NotOwnerError,
-    NotYourAwardError,
-    OAuthStateError,
-    VerificationError,
-)
-from openbackpack.services._mail import (
-    MailDeliveryError,
-    MaildirMailer,
-    Mailer,
-    SmtpMailer,
-    compose,
-)
-from openbackpack.services._oauth import (
-    DEFAULT_STATE_TTL,
-    begin_oauth_connection,
-    cancel_oauth_connection,
-    complete_oauth_connection,
-    default_client_metadata,
-    discover_badge_connect,
-    register_oauth_client,
-    site_client_metadata,
-)
-from openbackpack.services._ob3 import DOCUMENT_MAP_ENV, offline_loader
-from openbackpack.services._privacy import (
-    ErasureReport,
-    RevocationOutcome,
-    UserDataExport,
-    erase_user_data,
-    export_user_data,
-)
-from openbackpack.services._push import (
-    PushResult,
-    PushStatus,
-    PushVia,
-    SiteOutcome,
-    StoreBusyError,
-    push_award,
-)
-from openbackpack.services._push_bulk import (
-    DEFAULT_PUSH_CONCURRENCY,
-    BulkPushReport,
-    PushFailure,
-    push_awards,
-)
-from openbackpack.services._site import (
-    SETTING_KEYS,
-    require_external_backpacks,
-    set_site_setting,
-    settings_as_dict,
-    site_settings,
-)
-from openbackpack.services._verification_mail import (
-    DEFAULT_VERIFICATION_TEMPLATE,
-    VERIFICATION_PLACEHOLDERS,
-    EmailTemplate,
-)
+import typing
+
+from openbackpack import _lazy
+
+if typing.TYPE_CHECKING:
+    from openbackpack.services._backpacks import (
+        ConnectionTest,
+        SiteBackpack,
+        add_backpack,
+        check_backpack_connection,
+        edit_backpack,
+        list_backpacks,
+        move_backpack,
+        remove_backpack,
+    )
+    from openbackpack.services._badges import (
+        DEFAULT_BADGE_TTL,
+        ExternalBadges,
+        ExternalBadgeView,
+        external_badges,
+    )
+    from openbackpack.services._collections import (
+        CollectionChoice,
+        account_of,
+        list_collections,
+        select_collections,
+    )
+    from openbackpack.services._connect import (
+        PendingConnection,
+        cancel_connection,
+        check_login,
+        disconnect,
+        resend_verification,
+        start_connection,
+        verify_connection,
+    )
+    from openbackpack.services._errors import (
+        AuthorizationDeniedError,
+        ExternalBackpacksDisabledError,
+        NotConnectedError,
+        NotOwnerError,
+        NotYourAwardError,
+        OAuthStateError,
+        VerificationError,
+    )
+    from openbackpack.services._mail import (
+        MailDeliveryError,
+        MaildirMailer,
+        Mailer,
+        SmtpMailer,
+        compose,
+    )
+    from openbackpack.services._oauth import (
+        DEFAULT_STATE_TTL,
+        begin_oauth_connection,
+        cancel_oauth_connection,
+        complete_oauth_connection,
+        default_client_metadata,
+        discover_badge_connect,
+        register_oauth_client,
+        site_client_metadata,
+    )
+    from openbackpack.services._ob3 import DOCUMENT_MAP_ENV, offline_loader
+    from openbackpack.services._privacy import (
+        ErasureReport,
+        RevocationOutcome,
+        UserDataExport,
+        erase_user_data,
+        export_user_data,
+    )
+    from openbackpack.services._push import (
+        PushResult,
+        PushStatus,
+        PushVia,
+        SiteOutcome,
+        StoreBusyError,
+        push_award,
+    )
+    from openbackpack.services._push_bulk import (
+        DEFAULT_PUSH_CONCURRENCY,
+        BulkPushReport,
+        PushFailure,
+        push_awards,
+    )
+    from openbackpack.services._site import (
+        SETTING_KEYS,
+        require_external_backpacks,
+        set_site_setting,
+        settings_as_dict,
+        site_settings,
+    )
+    from openbackpack.services._verification_mail import (
+        DEFAULT_VERIFICATION_TEMPLATE,
+        VERIFICATION_PLACEHOLDERS,
+        EmailTemplate,
+    )
+
 
 __all__ = [
     "DEFAULT_BADGE_TTL",
@@ -171,3 +177,5 @@ __all__ = [
     "start_connection",
     "verify_connection",
 ]
+
+__getattr__, __dir__ = _lazy.lazy_exports(__name__, __file__)

@@ -34,7 +34,6 @@ from openbackpack.services._claiming import StoreBusyError, claimed_create, in_t
 from openbackpack.services._collections import account_of
 from openbackpack.services._connect import import_key_prefix
 from openbackpack.services._errors import NotConnectedError, NotYourAwardError
-from openbackpack.services._ob3 import push_credential
 from openbackpack.services._push_site import Session, SiteDocuments, SiteOutcome, site_push
 from openbackpack.services._site import require_external_backpacks
 from openbackpack.store import (
@@ -322,6 +321,10 @@ def _push_ob3(
     session: Session, provider: Provider, account: BackpackAccount, award: Award, email: str
 ) -> PushResult:
     """Upsert the award as a signed OB 3.0 credential; created, updated or adopted."""
+    # Imported here: signing loads the credential stack (JSON-LD, JOSE, schemas), which a
+    # process pushing only to Badgr or Badge Connect hosts never needs at start-up.
+    from openbackpack.services._ob3 import push_credential
+
     pushed = push_credential(
         session.store, provider, account, award.hash, recipient_email=email,
         key=import_key_prefix(account.id) + award.hash, holder=session.holder,

@@ -7,16 +7,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from alembic import command
-from alembic.config import Config
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.engine import URL
 
-from openbackpack._database import connect_engine
+from openbackpack._database import connect_engine, schema_revision
 from openbackpack._exceptions import ConfigurationError, SchemaVersionError, SecretKeyError
 from openbackpack._settings import (
     SECRET_KEY_ENV,
@@ -29,9 +25,14 @@ from openbackpack.store._claims import PushClaims
 from openbackpack.store._crypto import SecretBox, load_or_create_key_file
 from openbackpack.store._jobs import Jobs
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 __all__ = ["Store", "Transaction"]
 
 _MIGRATIONS: Final = Path(__file__).parent / "migrations"
+SCHEMA_HEAD: Final = "0014"
+"""The newest store migration; a test checks it against the migration scripts' head."""
 _CANARY_KEY: Final = "secret_key_check"
 _CANARY_TEXT: Final = "openbackpack"
 
@@ -185,7 +186,8 @@ class Store:
         # WAL: readers never wait for a writer, and several push processes can share a file.
         store = cls(connect_engine(parsed, wal=True, busy_timeout_ms=15000), box)
         try:
-            if migrate if migrate is not None else parsed.drivername == "sqlite":
+            wanted = migrate if migrate is not None else parsed.drivername == "sqlite"
+            if wanted and store.revision() != SCHEMA_HEAD:
                 store.upgrade()
             store.check_schema()
             store._check_key()
@@ -201,17 +203,24 @@ class Store:
         with self.engine.begin() as connection:
             yield Transaction(connection, self._box)
 
+    def revision(self) -> str | None:
+        """The schema revision the database is at (``None`` before the first migration)."""
+        with self.engine.connect() as connection:
+            return schema_revision(connection, "alembic_version")
+
     def upgrade(self) -> None:
         """Apply every pending migration."""
+        # Alembic is loaded only when a migration may run, not on every open.
+        from alembic import command
+
         with self.engine.begin() as connection:
             config = _alembic_config(connection)
             command.upgrade(config, "head")
 
     def check_schema(self) -> None:
         """Raise :class:`SchemaVersionError` unless the database is at the newest migration."""
-        head = ScriptDirectory.from_config(_alembic_config(None)).get_current_head()
-        with self.engine.connect() as connection:
-            current = MigrationContext.configure(connection).get_current_revision()
+        head = SCHEMA_HEAD
+        current = self.revision()
         if current != head:
             raise SchemaVersionError(
                 f"the database is at schema revision {current or 'none'} but this release "
@@ -262,6 +271,8 @@ def _resolve_key(url: URL, explicit: str | None) -> str:
 
 
 def _alembic_config(connection: Connection | None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
     config.attributes["connection"] = connection
