@@ -50,3 +50,9 @@ def test_an_unknown_name_is_an_attribute_error() -> None:
     """A name the package does not export raises AttributeError naming it."""
     with pytest.raises(AttributeError, match="no_such_name"):
         openbackpack.no_such_name  # noqa: B018
+
+
+def test_the_command_line_loads_no_web_stack_or_migrations_to_start() -> None:
+    """Starting the CLI loads neither FastAPI, Starlette, Alembic, Celery nor the page templates."""
+    loaded = _loaded_after("import openbackpack.cli._app")
+    assert not loaded & {"fastapi", "starlette", "alembic", "celery", "jinja2"}

@@ -17,11 +17,8 @@ import webbrowser
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 from urllib.parse import parse_qs, urlsplit
-
-from fastapi import FastAPI, Request
-from starlette.responses import HTMLResponse
 
 from openbackpack.api.discovery import registered_redirects
 from openbackpack.serve import bind_socket, serve_in_thread
@@ -34,6 +31,10 @@ from openbackpack.services import (
     site_client_metadata,
 )
 from openbackpack.store import BackpackAccount, Store
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+    from starlette.responses import HTMLResponse
 
 __all__ = [
     "CALLBACK_PATH",
@@ -94,10 +95,16 @@ class _Listener:
     def __init__(self) -> None:
         self.received: _Callback | None = None
         self.done = threading.Event()
-        self.app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-        self.app.add_api_route(CALLBACK_PATH, self._callback, methods=["GET"])
+        # A bare Starlette app: one route needs no FastAPI, and every command would pay
+        # for loading it.
+        from starlette.applications import Starlette
+        from starlette.routing import Route
+
+        self.app = Starlette(routes=[Route(CALLBACK_PATH, self._callback, methods=["GET"])])
 
     def _callback(self, request: Request) -> HTMLResponse:
+        from starlette.responses import HTMLResponse
+
         query = request.query_params
         if not self.done.is_set():
             self.received = _Callback(

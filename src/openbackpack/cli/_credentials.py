@@ -14,17 +14,8 @@ import httpx2
 import typer
 from rich.console import Console
 
+from openbackpack import credentials
 from openbackpack._exceptions import DocumentUnavailableError, InvalidCredentialError
-from openbackpack.credentials import (
-    CheckOutcome,
-    DocumentLoader,
-    VerificationReport,
-    bake_png,
-    bake_svg,
-    load_document_map,
-    unbake,
-    verify_credential,
-)
 
 __all__ = ["credential_app", "http_fetch"]
 
@@ -35,9 +26,9 @@ out = Console(highlight=False, soft_wrap=True)
 
 _MAX_DOCUMENT: Final = 2 * 1024 * 1024
 _MARKS: Final = {
-    CheckOutcome.PASSED: "ok",
-    CheckOutcome.FAILED: "FAIL",
-    CheckOutcome.NOT_CHECKED: "??",
+    credentials.CheckOutcome.PASSED: "ok",
+    credentials.CheckOutcome.FAILED: "FAIL",
+    credentials.CheckOutcome.NOT_CHECKED: "??",
 }
 
 
@@ -64,7 +55,7 @@ def http_fetch(url: str) -> Any:
         return text  # a VC-JWT served as text
 
 
-def _print_report(report: VerificationReport, as_json: bool) -> None:
+def _print_report(report: credentials.VerificationReport, as_json: bool) -> None:
     if as_json:
         print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
         return
@@ -97,10 +88,10 @@ def credential_verify(
 ) -> None:
     """Verify an Open Badges 3.0 credential: exit 0 valid, 1 invalid, 3 not fully checked."""
     if document_map is not None:
-        loader = DocumentLoader(load_document_map(document_map))
+        loader = credentials.DocumentLoader(credentials.load_document_map(document_map))
     else:
-        loader = DocumentLoader(fetch=http_fetch)
-    report = verify_credential(_source(source), loader=loader, recipient=recipient)
+        loader = credentials.DocumentLoader(fetch=http_fetch)
+    report = credentials.verify_credential(_source(source), loader=loader, recipient=recipient)
     _print_report(report, as_json)
     raise typer.Exit(report.outcome.exit_code)
 
@@ -120,9 +111,9 @@ def credential_bake(
     payload: dict[str, Any] | str = json.loads(text) if text.startswith("{") else text
     version: Literal["3.0", "2.0"] = "2.0" if ob2 else "3.0"
     if data.startswith(b"\x89PNG"):
-        baked = bake_png(data, payload, version=version)
+        baked = credentials.bake_png(data, payload, version=version)
     elif b"<svg" in data[:4096].lower():
-        baked = bake_svg(data, payload, version=version)
+        baked = credentials.bake_svg(data, payload, version=version)
     else:
         raise InvalidCredentialError(f"{image} is neither a PNG nor an SVG")
     output.write_bytes(baked)
@@ -134,4 +125,4 @@ def credential_unbake(
     image: Annotated[Path, typer.Argument(help="A baked PNG or SVG.")],
 ) -> None:
     """Print the credential baked into a PNG or SVG (JSON or a compact JWT)."""
-    print(unbake(image.read_bytes()).payload)
+    print(credentials.unbake(image.read_bytes()).payload)

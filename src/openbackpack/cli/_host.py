@@ -2,34 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
 from rich.console import Console
-from starlette.types import ASGIApp
 
+from openbackpack import host as reference_host
 from openbackpack.cli._context import open_store
 from openbackpack.cli._output import print_json, print_table
-from openbackpack.host import (
-    HOST_DB_ENV,
-    FaultSettings,
-    HostDatabase,
-    HostSettings,
-    add_collection,
-    add_email,
-    add_user,
-    create_app,
-    default_host_database_url,
-    list_credentials,
-    list_users,
-    uvicorn_options,
-)
-from openbackpack.host._badgeconnect import api_prefix
-from openbackpack.issuer import create_issuer_app
 from openbackpack.protocols import ob3api
 from openbackpack.protocols.badgeconnect import WELL_KNOWN_PATH
 from openbackpack.serve import base_url_of, bind_socket
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp
 
 __all__ = ["ISSUER_MOUNT", "host_app"]
 
@@ -47,7 +33,7 @@ DbOption = Annotated[
     str | None,
     typer.Option(
         "--db",
-        envvar=HOST_DB_ENV,
+        envvar=reference_host.HOST_DB_ENV,
         help="Host database: sqlite:///PATH or postgresql+psycopg://USER@HOST/DB.",
         show_default="host.sqlite3 in the user data directory",
     ),
@@ -173,7 +159,7 @@ def serve(
     The store's hosted Open Badges documents (issuers, badge classes, assertions) are served
     under /issuer unless --no-issuer is given.
     """
-    faults = FaultSettings(
+    faults = reference_host.FaultSettings(
         latency=latency,
         failure_rate=failure_rate,
         failure_statuses=tuple(failure_status or (503,)),
@@ -187,7 +173,7 @@ def serve(
         black_hole_first=black_hole_first,
         black_hole_rate=black_hole_rate,
     )
-    settings = HostSettings(
+    settings = reference_host.HostSettings(
         db_url=db,
         public_url=public_url,
         token_lifetime=token_lifetime,
@@ -207,18 +193,27 @@ def serve(
     # hosted documents know their public base URL.
     sock = bind_socket(host, port)
     base_url = base_url_of(sock)
+    # The web stack is loaded when the host serves, not for every command.
+    import uvicorn
+
+    from openbackpack.host._badgeconnect import api_prefix
+
     mounts: dict[str, ASGIApp] = {}
     if issuer:
         store = open_store(ctx)
+        from openbackpack.issuer import create_issuer_app  # the web stack, when serving
+
         mounts[ISSUER_MOUNT] = create_issuer_app(store, base_url + ISSUER_MOUNT)
-    app = create_app(settings, mounts=mounts)
+    app = reference_host.create_app(settings, mounts=mounts)
     out.print(f"openbackpack host listening on {base_url} (Badgr API: {base_url}/v2)")
     api_base = base_url + api_prefix(badgr_quirks)
     out.print(f"Badge Connect: {base_url}{WELL_KNOWN_PATH} (apiBase {api_base})")
     out.print(f"Open Badges 3.0 API: {ob3api.discovery_url(base_url)}")
     if issuer:
         out.print(f"issuer documents of the store served under {base_url}{ISSUER_MOUNT}")
-    config = uvicorn.Config(app, log_level="warning", access_log=False, **uvicorn_options(settings))
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, **reference_host.uvicorn_options(settings)
+    )
     server = uvicorn.Server(config)
     try:
         server.run(sockets=[sock])
@@ -243,8 +238,8 @@ credential_app = typer.Typer(
 host_app.add_typer(credential_app, name="credential")
 
 
-def _open(db: str | None) -> HostDatabase:
-    return HostDatabase.open(db or default_host_database_url())
+def _open(db: str | None) -> reference_host.HostDatabase:
+    return reference_host.HostDatabase.open(db or reference_host.default_host_database_url())
 
 
 @user_app.command("list")
@@ -255,7 +250,7 @@ def user_list(
     """List the host's users with their e-mails (verified ones marked)."""
     database = _open(db)
     try:
-        users = list_users(database)
+        users = reference_host.list_users(database)
     finally:
         database.close()
     if as_json:
@@ -278,7 +273,7 @@ def credential_list(
     """List the OB 3.0 credentials a host user holds (pushed through the 3.0 API)."""
     database = _open(db)
     try:
-        held = list_credentials(database, user)
+        held = reference_host.list_credentials(database, user)
     finally:
         database.close()
     if as_json:
@@ -318,7 +313,7 @@ def email_add(
     """Give a host user another e-mail address (verified unless --no-verified)."""
     database = _open(db)
     try:
-        user = add_email(database, user_email, email, verified=verified)
+        user = reference_host.add_email(database, user_email, email, verified=verified)
     finally:
         database.close()
     state = "verified" if verified else "unverified"
@@ -342,7 +337,7 @@ def collection_add(
     """Create a collection for a host user, as the host's web pages would."""
     database = _open(db)
     try:
-        created = add_collection(
+        created = reference_host.add_collection(
             database, user, name, published=published, description=description,
             assertions=assertion or (),
         )  # fmt: skip
@@ -389,9 +384,9 @@ def add_user_command(
     verified: _Verified = True,
 ) -> None:
     """Create a host account that logs in with EMAIL and the password (also: host user add)."""
-    database = HostDatabase.open(db or default_host_database_url())
+    database = reference_host.HostDatabase.open(db or reference_host.default_host_database_url())
     try:
-        user = add_user(
+        user = reference_host.add_user(
             database,
             email,
             password,

@@ -21,7 +21,7 @@ from rich.table import Table
 
 from openbackpack.cli._context import open_store
 from openbackpack.cli._keys import keys_app
-from openbackpack.issuer import CredentialIssuer, IssuerUrls, create_issuer_app
+from openbackpack.issuer import IssuerUrls
 from openbackpack.serve import base_url_of, bind_socket, serve_forever
 from openbackpack.store import Alignment, Award, BadgeClass, Evidence, Issuer, Store
 
@@ -163,6 +163,8 @@ def issuer_serve(
     with _store(ctx) as store:
         sock = bind_socket(host, port)
         listening = base_url_of(sock)
+        from openbackpack.issuer import create_issuer_app  # the web stack, when serving
+
         app = create_issuer_app(store, base_url or listening)
         out.print(f"serving Open Badges documents at {base_url or listening}", markup=False)
         if base_url:
@@ -294,6 +296,8 @@ def award(
             badge, email, salt=salt, expires=_aware(expires), evidence=pieces, owner=owner
         )
         if urls is not None and fmt is not AwardFormat.TEXT:
+            from openbackpack.issuer import CredentialIssuer  # the signing stack, when signing
+
             signed = CredentialIssuer(tx, urls).credential(
                 awarded.hash, fmt="jwt" if fmt is AwardFormat.OB3_JWT else "json"
             )

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from openbackpack.cli._context import open_store
-from openbackpack.issuer import CredentialIssuer, IssuerUrls
+from openbackpack.issuer import IssuerUrls
 from openbackpack.store import KeyAlgorithmName
 
 __all__ = ["Algorithm", "keys_app"]
@@ -63,5 +63,7 @@ def keys_rotate(
     alg: KeyAlgorithmName = "P-256" if algorithm is Algorithm.P256 else "Ed25519"
     with open_store(ctx) as store, store.transaction() as tx:
         # The URL layout does not matter for making a key; only the store is written.
+        from openbackpack.issuer import CredentialIssuer  # the signing stack, when rotating
+
         record, _ = CredentialIssuer(tx, IssuerUrls("https://localhost")).rotate_key(issuer, alg)
     out.print(f"issuer {issuer}: new {alg} key key-{record.id} {record.public_multikey}")

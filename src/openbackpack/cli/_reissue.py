@@ -12,7 +12,7 @@ import typer
 from openbackpack.cli._context import open_store
 from openbackpack.cli._issuer import BaseUrlOption
 from openbackpack.cli._output import out
-from openbackpack.issuer import CredentialIssuer, IssuerUrls
+from openbackpack.issuer import IssuerUrls
 
 __all__ = ["ReissueFormat", "reissue"]
 
@@ -60,6 +60,8 @@ def reissue(
             chosen = [tx.awards.get(award_hash) for award_hash in award_hashes]
         else:
             chosen = tx.awards.list(badge_class_id=badge)
+        from openbackpack.issuer import CredentialIssuer  # the signing stack, when signing
+
         issuer = CredentialIssuer(tx, IssuerUrls(base_url))
         signed = {
             a.hash: issuer.reissue(a.hash, fmt="jwt" if jwt else "json")

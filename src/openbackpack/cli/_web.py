@@ -6,21 +6,17 @@ import contextlib
 import os
 import secrets
 import socket
-from typing import Annotated, Final
+from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
-import uvicorn
 from rich.console import Console
-from starlette.applications import Starlette
-from starlette.routing import Mount
-from starlette.types import ASGIApp
 
 from openbackpack.cli._context import open_store
 from openbackpack.cli._flows import mailer_from_environment
-from openbackpack.issuer import create_issuer_app
 from openbackpack.serve import base_url_of, bind_socket
-from openbackpack.web import WebSettings, create_web_app
-from openbackpack.web._demo import demo_identify, demo_routes, is_loopback
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp
 
 __all__ = ["WEB_SECRET_ENV", "serve_until_interrupted", "web_app"]
 
@@ -55,6 +51,14 @@ def serve(
     that says who is asking; see docs/web.md). Mail goes where openbackpack connect sends it.
     The session key is $OPENBACKPACK_WEB_SECRET, else a new one each run.
     """
+    # The web stack is loaded when the pages are served, not for every command.
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    from openbackpack.issuer import create_issuer_app
+    from openbackpack.web import WebSettings, create_web_app
+    from openbackpack.web._demo import demo_identify, demo_routes, is_loopback
+
     if demo_login and not is_loopback(host):
         raise typer.BadParameter(
             "--demo-login lets anyone log in as anyone: it is refused unless --host is a "
@@ -97,6 +101,8 @@ def serve(
 
 def serve_until_interrupted(app: ASGIApp, sock: socket.socket) -> None:
     """Serve ``app`` on ``sock`` in this thread until Ctrl-C (or SIGTERM), quietly."""
+    import uvicorn
+
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is the normal way to stop
         server.run(sockets=[sock])

@@ -10,61 +10,67 @@ package opens a network connection: fetching, where allowed, is a function the c
 .. versionadded:: 0.1
 """
 
-from openbackpack.credentials._bake import (
-    Baked,
-    bake_png,
-    bake_svg,
-    unbake,
-    unbake_png,
-    unbake_svg,
-)
-from openbackpack.credentials._did import (
-    DID_CONTEXTS,
-    VerificationKey,
-    did_document,
-    did_web_for,
-    did_web_url,
-)
-from openbackpack.credentials._integrity import (
-    CRYPTOSUITE,
-    PUBLISHED_CRYPTOSUITES,
-    VERIFIED_CRYPTOSUITES,
-    Canonical,
-    canonicalize,
-    is_supported_proof,
-    proof_canonical_forms,
-    sign_data_integrity,
-    verify_data_integrity_proof,
-)
-from openbackpack.credentials._jwt import (
-    VERIFY_ALGORITHMS,
-    JwtParts,
-    VerifyingKey,
-    jose_key,
-    read_jwt,
-    sign_vc_jwt,
-    verify_vc_jwt,
-)
-from openbackpack.credentials._keys import (
-    KeyAlgorithm,
-    KeyPair,
-    PublicKey,
-    UnsupportedKeyTypeError,
-    decode_multibase,
-    did_key,
-    encode_multibase,
-    public_key_from_multikey,
-)
-from openbackpack.credentials._loader import (
-    SHIPPED_CONTEXTS,
-    DocumentLoader,
-    Fetch,
-    load_document_map,
-    refuse_inline_contexts,
-)
-from openbackpack.credentials._report import Check, CheckOutcome, Outcome, VerificationReport
-from openbackpack.credentials._source import CredentialSource, verify_credential
-from openbackpack.credentials._status import decode_bitstring, encode_bitstring
+import typing
+
+from openbackpack import _lazy
+
+if typing.TYPE_CHECKING:
+    from openbackpack.credentials._bake import (
+        Baked,
+        bake_png,
+        bake_svg,
+        unbake,
+        unbake_png,
+        unbake_svg,
+    )
+    from openbackpack.credentials._did import (
+        DID_CONTEXTS,
+        VerificationKey,
+        did_document,
+        did_web_for,
+        did_web_url,
+    )
+    from openbackpack.credentials._integrity import (
+        CRYPTOSUITE,
+        PUBLISHED_CRYPTOSUITES,
+        VERIFIED_CRYPTOSUITES,
+        Canonical,
+        canonicalize,
+        is_supported_proof,
+        proof_canonical_forms,
+        sign_data_integrity,
+        verify_data_integrity_proof,
+    )
+    from openbackpack.credentials._jwt import (
+        VERIFY_ALGORITHMS,
+        JwtParts,
+        VerifyingKey,
+        jose_key,
+        read_jwt,
+        sign_vc_jwt,
+        verify_vc_jwt,
+    )
+    from openbackpack.credentials._keys import (
+        KeyAlgorithm,
+        KeyPair,
+        PublicKey,
+        UnsupportedKeyTypeError,
+        decode_multibase,
+        did_key,
+        encode_multibase,
+        public_key_from_multikey,
+    )
+    from openbackpack.credentials._loader import (
+        SHIPPED_CONTEXTS,
+        DocumentLoader,
+        Fetch,
+        load_document_map,
+        refuse_inline_contexts,
+    )
+    from openbackpack.credentials._report import Check, CheckOutcome, Outcome, VerificationReport
+    from openbackpack.credentials._source import CredentialSource, verify_credential
+    from openbackpack.credentials._status import decode_bitstring, encode_bitstring
+
 
 __all__ = [
     "CRYPTOSUITE",
@@ -116,3 +122,5 @@ __all__ = [
     "verify_data_integrity_proof",
     "verify_vc_jwt",
 ]
+
+__getattr__, __dir__ = _lazy.lazy_exports(__name__, __file__)

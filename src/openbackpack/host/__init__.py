@@ -12,27 +12,33 @@ Routes are mounted from :mod:`openbackpack.protocols` tables, so the host and th
 the same definitions. See ``docs/host.md``.
 """
 
-from openbackpack.host._accounts import HostUser
-from openbackpack.host._app import create_app, served_routes
-from openbackpack.host._connections import uvicorn_options
-from openbackpack.host._db import HostDatabase
-from openbackpack.host._faults import FaultInjector
-from openbackpack.host._ob3store import HostCredential
-from openbackpack.host._runner import RunningHost, run_host_in_thread
-from openbackpack.host._settings import (
-    HOST_DB_ENV,
-    FaultSettings,
-    HostSettings,
-    default_host_database_url,
-)
-from openbackpack.host._users import (
-    HostCollection,
-    add_collection,
-    add_email,
-    add_user,
-    list_credentials,
-    list_users,
-)
+import typing
+
+from openbackpack import _lazy
+
+if typing.TYPE_CHECKING:
+    from openbackpack.host._accounts import HostUser
+    from openbackpack.host._app import create_app, served_routes
+    from openbackpack.host._connections import uvicorn_options
+    from openbackpack.host._db import HostDatabase
+    from openbackpack.host._faults import FaultInjector
+    from openbackpack.host._ob3store import HostCredential
+    from openbackpack.host._runner import RunningHost, run_host_in_thread
+    from openbackpack.host._settings import (
+        HOST_DB_ENV,
+        FaultSettings,
+        HostSettings,
+        default_host_database_url,
+    )
+    from openbackpack.host._users import (
+        HostCollection,
+        add_collection,
+        add_email,
+        add_user,
+        list_credentials,
+        list_users,
+    )
+
 
 __all__ = [
     "HOST_DB_ENV",
@@ -55,3 +61,5 @@ __all__ = [
     "served_routes",
     "uvicorn_options",
 ]
+
+__getattr__, __dir__ = _lazy.lazy_exports(__name__, __file__)

@@ -26,7 +26,6 @@ from openbackpack.api import BackpackApi, BadgeConnectApi, CollectionBadges, Ext
 from openbackpack.client import BackpackClient
 from openbackpack.models import ApiVersion, DisplayerBadge, RemoteIssuer, match_recipient
 from openbackpack.services._bc_badges import badge_connect_views
-from openbackpack.services._ob3 import ob3_views
 from openbackpack.services._site import require_external_backpacks
 from openbackpack.store import BackpackAccount, Provider, SelectedCollection, Store
 from openbackpack.store._types import utcnow
@@ -265,6 +264,10 @@ def _read_badge_connect(
     views: list[dict[str, Any]]
     if provider.api_version is ApiVersion.V3P0:
         with Ob3Api(provider, account, store=store, client=client) as ob3:
+            # Imported here: verifying loads the credential stack, which listing Badgr or
+            # Badge Connect badges never needs.
+            from openbackpack.services._ob3 import ob3_views
+
             views, failures = ob3_views(ob3, account)
     else:
         with BadgeConnectApi(provider, account, store=store, client=client) as api:

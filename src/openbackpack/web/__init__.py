@@ -6,7 +6,15 @@ keeps no user accounts of its own. Templates (Jinja2) can be overridden by name 
 the platform puts in front of the built-in ones, and every message goes through gettext.
 """
 
-from openbackpack.web._app import MESSAGES_DOMAIN, create_web_app, english
-from openbackpack.web._context import Identify, WebSettings, WebUser
+import typing
+
+from openbackpack import _lazy
+
+if typing.TYPE_CHECKING:
+    from openbackpack.web._app import MESSAGES_DOMAIN, create_web_app, english
+    from openbackpack.web._context import Identify, WebSettings, WebUser
+
 
 __all__ = ["MESSAGES_DOMAIN", "Identify", "WebSettings", "WebUser", "create_web_app", "english"]
+
+__getattr__, __dir__ = _lazy.lazy_exports(__name__, __file__)
