@@ -68,3 +68,18 @@ def test_jobs_show_of_an_unknown_job_is_one_error_line(store_url: str) -> None:
         assert code == 1
         assert output.startswith("error: ")
         assert "nope" in output
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-5", "nan", "inf"])
+def test_a_worker_refuses_a_refresh_interval_that_is_not_a_positive_number(
+    store_url: str, value: str
+) -> None:
+    """OPENBACKPACK_REFRESH_EVERY that is no positive number of seconds: one error line, exit 1."""
+    env = {"OPENBACKPACK_BROKER": "redis://127.0.0.1:1/0", "OPENBACKPACK_REFRESH_EVERY": value}
+    code, output = _cli(store_url, "worker", "--local", "--beat", env=env)
+    assert code == 1
+    assert output.startswith(
+        f"error: OPENBACKPACK_REFRESH_EVERY must be a positive number of seconds (such as 3600), "
+        f"not {value!r}"
+    )
+    assert "Traceback" not in output
