@@ -160,10 +160,11 @@ def test_the_beat_refreshes_every_learners_cache_and_stops_cleanly_on_sigterm(
     tmp_path: Path,
 ) -> None:
     """worker --beat every 1 s: both caches read, then re-read with a badge added at the host."""
-    learners = Learners(store, host, client)
-    assert all(cached is None for cached in learners.caches().values())
     with workers(store_url, secret_key, tmp_path) as deployment:
         deployment.start(1, concurrency=1, beat=True, env={"OPENBACKPACK_REFRESH_EVERY": "1"})
+        # Made while the worker starts (3 s): only the beat's refreshes ever fill the caches,
+        # and it goes on refreshing until every badge is there.
+        learners = Learners(store, host, client)
         explain = deployment.log_tail
         first = _until(_all_holding(learners, None), 12, explain)
         added = {email: learners.add_badge(email) for email in learners.accounts}
