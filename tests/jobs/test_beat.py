@@ -113,7 +113,9 @@ def _until(check: Callable[[], T | None], timeout: float, explain: Callable[[], 
     return found
 
 
-def _all_holding(learners: Learners, after: dict[str, datetime] | None) -> Callable[[], dict[str, datetime] | None]:
+def _all_holding(
+    learners: Learners, after: dict[str, datetime] | None
+) -> Callable[[], dict[str, datetime] | None]:
     """Each learner's fetched-at once every cache holds all their badges (read after ``after``)."""
 
     def check() -> dict[str, datetime] | None:

@@ -43,9 +43,23 @@ def beat_schedule_path(settings: JobSettings) -> Path:
     The directory is created (mode 0700) if missing: a worker whose store is elsewhere
     may be the first to write there, and Celery's beat would otherwise die on start while
     the worker went on without it.
+
+    Raises:
+        ConfigurationError: the directory cannot be created or written.
     """
     directory = data_dir()
-    make_private_dir(directory)
+    try:
+        make_private_dir(directory)
+    except OSError as exc:
+        raise ConfigurationError(
+            f"the beat keeps its schedule in {directory}, which cannot be created "
+            f"({exc.strerror or exc}): set XDG_DATA_HOME to a writable directory"
+        ) from None
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise ConfigurationError(
+            f"the beat keeps its schedule in {directory}, which this user cannot write: "
+            "set XDG_DATA_HOME to a writable directory"
+        )
     # Celery's shelve adds its own suffixes (.db, or .dat/.dir/.bak) to this name.
     return directory / f"celerybeat-{settings.prefix}"
 
