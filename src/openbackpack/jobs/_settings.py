@@ -66,7 +66,7 @@ class JobSettings:
         visibility_timeout: seconds after which a Redis broker gives a task a lost worker
             had taken to another worker (RabbitMQ does so as soon as the connection drops).
         refresh_interval: seconds between two refreshes of every learner's badge cache
-            (the beat schedule).
+            (the beat schedule; ``OPENBACKPACK_REFRESH_EVERY``).
         limit_refresh: seconds a worker keeps the providers' limits before reading them again.
     """
 
