@@ -107,8 +107,21 @@ class Workers:
         """The settings an enqueuer of this deployment uses."""
         return JobSettings.from_environment(db_urls=(self.db_url,), environ=self.environment)
 
-    def start(self, count: int, *, concurrency: int = 2) -> None:
-        """Start ``count`` more workers, each its own process group."""
+    @property
+    def cwd(self) -> Path:
+        """The workers' working directory: nothing should be written there."""
+        return self.logs / "cwd"
+
+    def start(
+        self,
+        count: int,
+        *,
+        concurrency: int = 2,
+        beat: bool = False,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        """Start ``count`` more workers (with ``--beat``, and ``env`` added), each its own group."""
+        self.cwd.mkdir(exist_ok=True)
         for _ in range(count):
             number = len(self.processes)
             log = open(self.logs / f"worker{number}.log", "wb")  # noqa: SIM115
@@ -117,13 +130,18 @@ class Workers:
                        "--concurrency", str(concurrency), "--local"]  # fmt: skip
             self.processes.append(
                 subprocess.Popen(
-                    command,
-                    env=self.environment,
+                    [*command, "--beat"] if beat else command,
+                    env={**self.environment, **(env or {})},
+                    cwd=self.cwd,
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,
                 )
             )
+
+    def log_of(self, number: int) -> str:
+        """Everything worker ``number`` wrote so far (its stdout and stderr)."""
+        return (self.logs / f"worker{number}.log").read_text(errors="replace")
 
     def kill(self, number: int) -> None:
         """SIGKILL a worker and its pool processes at once, as when its machine is lost."""

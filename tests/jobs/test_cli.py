@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -68,3 +69,32 @@ def test_jobs_show_of_an_unknown_job_is_one_error_line(store_url: str) -> None:
         assert code == 1
         assert output.startswith("error: ")
         assert "nope" in output
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-5", "nan", "inf"])
+def test_a_worker_refuses_a_refresh_interval_that_is_not_a_positive_number(
+    store_url: str, value: str
+) -> None:
+    """OPENBACKPACK_REFRESH_EVERY that is no positive number of seconds: one error line, exit 1."""
+    env = {"OPENBACKPACK_BROKER": "redis://127.0.0.1:1/0", "OPENBACKPACK_REFRESH_EVERY": value}
+    code, output = _cli(store_url, "worker", "--local", "--beat", env=env)
+    assert code == 1
+    assert output.startswith(
+        f"error: OPENBACKPACK_REFRESH_EVERY must be a positive number of seconds (such as 3600), "
+        f"not {value!r}"
+    )
+    assert "Traceback" not in output
+
+
+def test_a_beat_whose_data_directory_cannot_be_made_is_one_error_line(
+    store_url: str, tmp_path: Path
+) -> None:
+    """worker --beat with the data directory's parent a file: an error naming it, before start."""
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("")
+    env = {"OPENBACKPACK_BROKER": "redis://127.0.0.1:1/0", "XDG_DATA_HOME": str(blocked)}
+    code, output = _cli(store_url, "worker", "--local", "--beat", env=env)
+    assert code == 1
+    assert output.startswith(f"error: the beat keeps its schedule in {blocked / 'openbackpack'}")
+    assert "set XDG_DATA_HOME to a writable directory" in output
+    assert "Traceback" not in output

@@ -26,6 +26,7 @@ from openbackpack.jobs._run import ChunkOutcome, run_chunk
 from openbackpack.jobs._settings import (
     BROKER_ENV,
     LIMIT_REDIS_ENV,
+    REFRESH_EVERY_ENV,
     JobSettings,
     broker_configured,
     store_key,
@@ -35,6 +36,7 @@ from openbackpack.jobs._workers import SQLiteWorkersError, check_store_for_worke
 __all__ = [
     "BROKER_ENV",
     "LIMIT_REDIS_ENV",
+    "REFRESH_EVERY_ENV",
     "BrokerUnavailableError",
     "ChunkOutcome",
     "JobSettings",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from openbackpack._settings import default_database_url, parse_database_url
 __all__ = [
     "BROKER_ENV",
     "LIMIT_REDIS_ENV",
+    "REFRESH_EVERY_ENV",
     "JobSettings",
     "broker_configured",
     "store_key",
@@ -27,6 +29,8 @@ LIMIT_REDIS_ENV: Final = "OPENBACKPACK_LIMIT_REDIS"
 _PREFIX_ENV: Final = "OPENBACKPACK_JOBS_PREFIX"
 _QUEUE_ENV: Final = "OPENBACKPACK_QUEUE"
 _VISIBILITY_ENV: Final = "OPENBACKPACK_VISIBILITY_TIMEOUT"
+REFRESH_EVERY_ENV: Final = "OPENBACKPACK_REFRESH_EVERY"
+"""Seconds between two refreshes of every learner's badge cache by the beat (default 3600)."""
 _SCHEMES: Final = ("redis", "rediss", "amqp", "amqps", "pyamqp")
 
 
@@ -62,7 +66,7 @@ class JobSettings:
         visibility_timeout: seconds after which a Redis broker gives a task a lost worker
             had taken to another worker (RabbitMQ does so as soon as the connection drops).
         refresh_interval: seconds between two refreshes of every learner's badge cache
-            (the beat schedule).
+            (the beat schedule; ``OPENBACKPACK_REFRESH_EVERY``).
         limit_refresh: seconds a worker keeps the providers' limits before reading them again.
     """
 
@@ -91,8 +95,9 @@ class JobSettings:
             raise ConfigurationError(f"{LIMIT_REDIS_ENV} must be a redis:// URL")
         if self.chunk_size < 1 or self.threads < 1 or self.max_retries < 0:
             raise ConfigurationError("chunk size and threads must be at least 1, retries >= 0")
-        if self.visibility_timeout <= 0 or self.refresh_interval <= 0:
-            raise ConfigurationError("timeouts and intervals must be positive")
+        waits = (self.visibility_timeout, self.refresh_interval)
+        if not all(math.isfinite(wait) and wait > 0 for wait in waits):
+            raise ConfigurationError("timeouts and intervals must be positive numbers of seconds")
 
     @property
     def broker_is_redis(self) -> bool:
@@ -114,9 +119,9 @@ class JobSettings:
     ) -> JobSettings:
         """Read the settings from the environment (``OPENBACKPACK_BROKER`` is required).
 
-        Also ``OPENBACKPACK_LIMIT_REDIS``, ``OPENBACKPACK_JOBS_PREFIX``, ``OPENBACKPACK_QUEUE``
-        and ``OPENBACKPACK_VISIBILITY_TIMEOUT``; the store is ``db_urls`` or
-        ``OPENBACKPACK_DB``.
+        Also ``OPENBACKPACK_LIMIT_REDIS``, ``OPENBACKPACK_JOBS_PREFIX``, ``OPENBACKPACK_QUEUE``,
+        ``OPENBACKPACK_VISIBILITY_TIMEOUT`` and ``OPENBACKPACK_REFRESH_EVERY`` (seconds between
+        the beat's refreshes); the store is ``db_urls`` or ``OPENBACKPACK_DB``.
 
         Raises:
             ConfigurationError: no broker is configured, or a value is unusable.
@@ -140,13 +145,23 @@ class JobSettings:
         }
         visibility = env.get(_VISIBILITY_ENV, "").strip()
         if visibility:
-            values["visibility_timeout"] = _number(_VISIBILITY_ENV, visibility)
+            values["visibility_timeout"] = _seconds(_VISIBILITY_ENV, visibility)
+        refresh_every = env.get(REFRESH_EVERY_ENV, "").strip()
+        if refresh_every:
+            values["refresh_interval"] = _seconds(REFRESH_EVERY_ENV, refresh_every)
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
 
 
-def _number(name: str, text: str) -> float:
+def _seconds(name: str, text: str) -> float:
+    """``text`` as a positive, finite number of seconds, or an error naming the variable."""
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
-        raise ConfigurationError(f"{name} must be a number of seconds, not {text!r}") from None
+        value = math.nan
+    # float() also takes "nan" and "inf": neither is a wait a scheduler can keep.
+    if not math.isfinite(value) or value <= 0:
+        raise ConfigurationError(
+            f"{name} must be a positive number of seconds (such as 3600), not {text!r}"
+        )
+    return value

@@ -5,14 +5,15 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
+from pathlib import Path
 
 from celery import Celery
 
 from openbackpack._exceptions import ConfigurationError
-from openbackpack._settings import data_dir, parse_database_url
+from openbackpack._settings import data_dir, make_private_dir, parse_database_url
 from openbackpack.jobs._settings import JobSettings
 
-__all__ = ["SQLiteWorkersError", "check_store_for_workers", "run_worker"]
+__all__ = ["SQLiteWorkersError", "beat_schedule_path", "check_store_for_workers", "run_worker"]
 
 
 class SQLiteWorkersError(ConfigurationError):
@@ -34,6 +35,33 @@ def check_store_for_workers(db_urls: Sequence[str], *, local: bool) -> None:
                 "the store is an SQLite file, which workers on other machines cannot share: "
                 "use PostgreSQL, or pass --local if every worker runs on this machine"
             )
+
+
+def beat_schedule_path(settings: JobSettings) -> Path:
+    """Where the beat keeps its record of when it last ran: the user's data directory.
+
+    The directory is created (mode 0700) if missing: a worker whose store is elsewhere
+    may be the first to write there, and Celery's beat would otherwise die on start while
+    the worker went on without it.
+
+    Raises:
+        ConfigurationError: the directory cannot be created or written.
+    """
+    directory = data_dir()
+    try:
+        make_private_dir(directory)
+    except OSError as exc:
+        raise ConfigurationError(
+            f"the beat keeps its schedule in {directory}, which cannot be created "
+            f"({exc.strerror or exc}): set XDG_DATA_HOME to a writable directory"
+        ) from None
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise ConfigurationError(
+            f"the beat keeps its schedule in {directory}, which this user cannot write: "
+            "set XDG_DATA_HOME to a writable directory"
+        )
+    # Celery's shelve adds its own suffixes (.db, or .dat/.dir/.bak) to this name.
+    return directory / f"celerybeat-{settings.prefix}"
 
 
 def run_worker(
@@ -62,7 +90,5 @@ def run_worker(
     for name in ("httpx2", "httpcore2", "httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING)
     if beat:
-        # The beat's own record of when it last ran, kept with the user's data.
-        schedule = data_dir() / f"celerybeat-{settings.prefix}"
-        argv += ["--beat", f"--schedule={schedule}"]
+        argv += ["--beat", f"--schedule={beat_schedule_path(settings)}"]
     app.worker_main(argv)
