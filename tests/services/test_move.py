@@ -155,7 +155,7 @@ def test_every_verdict_is_reached_from_files(world: World, tmp_path: Path) -> No
 def test_proof_catches_a_badge_the_target_silently_dropped(
     world: World, hosts: tuple[RunningHost, RunningHost]
 ) -> None:
-    """Without re-sends, a target that answers success and stores nothing is caught: missing."""
+    """Without re-sends a dropped badge is caught as missing; a later run re-sends it once."""
     hashes = [world.award() for _ in range(2)]
     world.import_into_source(*hashes)
     hosts[1].faults.black_hole_next(1)
@@ -169,6 +169,13 @@ def test_proof_catches_a_badge_the_target_silently_dropped(
     assert report.failed == [report.items[0]]
     assert [(i.sends, i.resent_present) for i in report.items] == [(1, None), (1, None)]
     assert world.held_ids(world.target_id) == [world.url(hashes[1])]
+    # A later run with re-sends on sends the dropped one again: its mapping is forgotten first.
+    later = _move(world, concurrency=1)
+    assert [(i.done, i.sends, i.resent_present) for i in later.items] == [
+        ("moved", 1, True),
+        ("already there", 0, None),
+    ]
+    assert sorted(world.held_ids(world.target_id)) == sorted(world.url(h) for h in hashes)  # type: ignore[type-var]
 
 
 def test_a_dropped_badge_is_sent_again_and_then_present_once(
