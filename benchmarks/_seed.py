@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import os
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ __all__ = [
     "create_collection",
     "create_issuer_and_badge",
     "insert_awards",
+    "loopback_allowed",
     "site_store",
     "user_store",
     "workdir",
@@ -60,6 +62,33 @@ def workdir() -> Iterator[Path]:
     """A temporary directory for one benchmark's databases and logs, removed afterwards."""
     with tempfile.TemporaryDirectory(prefix="openbackpack-bench-") as directory:
         yield Path(directory)
+
+
+LOOPBACK_POLICY: Final = {
+    "OPENBACKPACK_ALLOWED_HOSTS": "127.0.0.0/8,::1,localhost",
+    "OPENBACKPACK_ALLOWED_PORTS": "*",
+}
+"""The client address policy that lets a benchmark call its own hosts on loopback ports."""
+
+
+@contextlib.contextmanager
+def loopback_allowed() -> Iterator[None]:
+    """Let this process (and any child it starts) call loopback hosts on any port, then restore.
+
+    The hosts a benchmark starts announce themselves on ``127.0.0.1:<free port>``, which the
+    default policy refuses (only public hosts on 80 and 443); the policy is read from the
+    environment at each call, so setting it here also covers the children, which inherit it.
+    """
+    saved = {name: os.environ.get(name) for name in LOOPBACK_POLICY}
+    os.environ.update(LOOPBACK_POLICY)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def add_host_users(db_url: str, *accounts: tuple[str, str]) -> None:

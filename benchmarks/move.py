@@ -32,7 +32,14 @@ from sqlalchemy import insert, select
 
 from benchmarks._processes import host_process, process_cpu_seconds, proxy_process
 from benchmarks._report import Result, progress
-from benchmarks._seed import EARNER_EMAIL, EARNER_PASSWORD, PNG, add_host_users, workdir
+from benchmarks._seed import (
+    EARNER_EMAIL,
+    EARNER_PASSWORD,
+    PNG,
+    add_host_users,
+    loopback_allowed,
+    workdir,
+)
 from openbackpack.client import BackpackClient, RateLimiter
 from openbackpack.host import HostDatabase
 from openbackpack.host import _schema as host_tables
@@ -195,7 +202,8 @@ def measure(
     count: int = BADGES, rate: float = RATE, round_trip: float = ROUND_TRIP
 ) -> dict[str, Any]:
     """Seed, move and check; the measurements (also used by the smoke test, small)."""
-    with workdir() as directory:
+    # Every host here is on loopback, at a port the default client policy refuses.
+    with loopback_allowed(), workdir() as directory:
         source_db = f"sqlite:///{directory / 'source.sqlite3'}"
         target_db = f"sqlite:///{directory / 'target.sqlite3'}"
         for db in (source_db, target_db):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from openbackpack.client import BackpackClient, RetryPolicy
-from openbackpack.host import HostSettings, RunningHost, run_host_in_thread
+from openbackpack.host import FaultSettings, HostSettings, RunningHost, run_host_in_thread
 from openbackpack.services import NotOwnerError, erase_user_data
 from openbackpack.services.move import (
     Action,
@@ -154,7 +155,33 @@ def test_every_verdict_is_reached_from_files(world: World, tmp_path: Path) -> No
 def test_proof_catches_a_badge_the_target_silently_dropped(
     world: World, hosts: tuple[RunningHost, RunningHost]
 ) -> None:
-    """A target that answers success and stores nothing is caught: missing, not complete."""
+    """Without re-sends a dropped badge is caught as missing; a later run re-sends it once."""
+    hashes = [world.award() for _ in range(2)]
+    world.import_into_source(*hashes)
+    hosts[1].faults.black_hole_next(1)
+    try:
+        report = _move(world, concurrency=1, resend=0)
+    finally:
+        hosts[1].faults.black_hole_next(0)
+    assert [item.done for item in report.items] == ["moved", "moved"]
+    assert [item.proof for item in report.items] == [Proof.MISSING, Proof.PROVED]
+    assert not report.complete
+    assert report.failed == [report.items[0]]
+    assert [(i.sends, i.resent_present) for i in report.items] == [(1, None), (1, None)]
+    assert world.held_ids(world.target_id) == [world.url(hashes[1])]
+    # A later run with re-sends on sends the dropped one again: its mapping is forgotten first.
+    later = _move(world, concurrency=1)
+    assert [(i.done, i.sends, i.resent_present) for i in later.items] == [
+        ("moved", 1, True),
+        ("already there", 0, None),
+    ]
+    assert sorted(world.held_ids(world.target_id)) == sorted(world.url(h) for h in hashes)  # type: ignore[type-var]
+
+
+def test_a_dropped_badge_is_sent_again_and_then_present_once(
+    world: World, hosts: tuple[RunningHost, RunningHost]
+) -> None:
+    """A badge the target dropped on its first send is re-sent, proved, and held exactly once."""
     hashes = [world.award() for _ in range(2)]
     world.import_into_source(*hashes)
     hosts[1].faults.black_hole_next(1)
@@ -162,11 +189,47 @@ def test_proof_catches_a_badge_the_target_silently_dropped(
         report = _move(world, concurrency=1)
     finally:
         hosts[1].faults.black_hole_next(0)
-    assert [item.done for item in report.items] == ["moved", "moved"]
-    assert [item.proof for item in report.items] == [Proof.MISSING, Proof.PROVED]
-    assert not report.complete
-    assert report.failed == [report.items[0]]
-    assert world.held_ids(world.target_id) == [world.url(hashes[1])]
+    assert report.complete
+    assert [i.proof for i in report.items] == [Proof.PROVED, Proof.PROVED]
+    assert [(i.sends, i.resent_present) for i in report.items] == [(2, True), (1, None)]
+    assert report.to_json()["badges"][0]["sends"] == 2
+    assert sorted(world.held_ids(world.target_id)) == sorted(world.url(h) for h in hashes)  # type: ignore[type-var]
+    again = _move(world)
+    assert [i.action for i in again.items] == [Action.ALREADY] * 2
+    assert sum(i.sends for i in again.items) == 0
+    assert len(world.held_ids(world.target_id)) == 2
+
+
+@pytest.fixture
+def black_hole(tmp_path: Path) -> Iterator[RunningHost]:
+    """A target host that answers every create with success and stores nothing."""
+    settings = dataclasses.replace(
+        _host(tmp_path, "black-hole"), faults=FaultSettings(black_hole_rate=1.0)
+    )
+    with run_host_in_thread(settings) as host:
+        yield host
+
+
+def test_a_badge_dropped_at_every_send_stays_dropped_and_is_not_deleted(
+    store: Store, hosts: tuple[RunningHost, RunningHost], black_hole: RunningHost
+) -> None:
+    """A badge dropped at its send and at its re-send is reported missing and kept at the source."""
+    with issuer_site(store) as base, BackpackClient(retry=FAST) as client:
+        email, source_id, target_id = new_learner(
+            store, hosts[0].api_url, black_hole.api_url, hosts[0], black_hole
+        )
+        world = World(store, base, email, source_id, target_id, registry_badge(store), client)
+        award = world.award()
+        world.import_into_source(award)
+        report = _move(world, delete_source=True, resend=1)
+        assert [(i.proof, i.sends, i.resent_present) for i in report.items] == [
+            (Proof.MISSING, 2, False)
+        ]
+        assert "sent 2 times" in report.items[0].proof_reason
+        assert not report.complete
+        assert [i.deleted for i in report.items] == [False]
+        assert world.held_ids(world.source_id) == [world.url(award)]
+        assert world.held_ids(world.target_id) == []
 
 
 def test_delete_source_removes_only_proved_badges(
@@ -177,7 +240,7 @@ def test_delete_source_removes_only_proved_badges(
     world.import_into_source(*hashes)
     hosts[1].faults.black_hole_next(1)
     try:
-        report = _move(world, concurrency=1, delete_source=True)
+        report = _move(world, concurrency=1, delete_source=True, resend=0)
     finally:
         hosts[1].faults.black_hole_next(0)
     assert [item.deleted for item in report.items] == [False, True]
@@ -257,7 +320,12 @@ def test_proof_catches_a_badge_connect_target_that_drops_a_post(
     hosts[1].faults.black_hole_next(1)
     try:
         report = move_badges(
-            world.store, OWNER, world.backpack(world.source_id), target, fetch=world.fetch
+            world.store,
+            OWNER,
+            world.backpack(world.source_id),
+            target,
+            fetch=world.fetch,
+            resend=0,
         )
     finally:
         hosts[1].faults.black_hole_next(0)

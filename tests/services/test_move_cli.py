@@ -98,6 +98,29 @@ def test_move_by_url_names_prints_a_table_and_exits_zero(world: World, secret_ke
     assert len(world.held_ids(world.target_id)) == 1
 
 
+@pytest.mark.parametrize(("resend", "sends", "code"), [(1, 2, 0), (0, 1, 1)])
+def test_resend_flag_sends_a_dropped_badge_again_or_not(
+    world: World, hosts: tuple[RunningHost, RunningHost], secret_key: str,
+    resend: int, sends: int, code: int,
+) -> None:  # fmt: skip
+    """``--resend N`` re-sends a badge the target dropped (1: then proved), ``--resend 0`` not."""
+    world.import_into_source(world.award())
+    hosts[1].faults.black_hole_next(1)
+    try:
+        result = runner.invoke(
+            app,
+            ["move", "--user", OWNER, "--from", str(world.source_id), "--to",
+             str(world.target_id), "--json", "--resend", str(resend)],
+            env=_env(world, secret_key),
+        )  # fmt: skip
+    finally:
+        hosts[1].faults.black_hole_next(0)
+    assert result.exit_code == code, result.output
+    badge = json.loads(result.stdout)["badges"][0]
+    assert (badge["sends"], badge["proof"]) == (sends, "proved" if code == 0 else "missing")
+    assert badge["resent_present"] is (True if resend else None)
+
+
 def test_unknown_backpacks_are_one_error_line(world: World, secret_key: str) -> None:
     """A --from that is no backpack and no file, or a --to that is not the user's: one line."""
     env = _env(world, secret_key)

@@ -134,12 +134,14 @@ def test_a_3_0_account_moves_into_another_and_not_into_badgr(
 def test_proof_catches_a_3_0_host_that_drops_an_upsert(
     world: World, hosts: tuple[RunningHost, RunningHost], tmp_path: Path
 ) -> None:
-    """A 3.0 host that echoes the credential and stores nothing is caught by the proof."""
+    """Without re-sends, a 3.0 host that echoes the credential and stores nothing is caught."""
     target = _connect(world, hosts[1])
     write_json(tmp_path / "c.json", _credentials(world, 1)[0])
     hosts[1].faults.black_hole_next(1)
     try:
-        report = move_badges(world.store, OWNER, FileSource(tmp_path), target, fetch=world.fetch)
+        report = move_badges(
+            world.store, OWNER, FileSource(tmp_path), target, fetch=world.fetch, resend=0
+        )
     finally:
         hosts[1].faults.black_hole_next(0)
     assert [(i.done, i.proof) for i in report.items] == [("moved", Proof.MISSING)]

@@ -13,6 +13,7 @@ from openbackpack.cli._context import open_store
 from openbackpack.cli._output import err, out, print_json, print_table
 from openbackpack.client import BackpackClient, RateLimiter
 from openbackpack.services.move import (
+    DEFAULT_RESEND,
     Action,
     FileSource,
     MoveItem,
@@ -45,6 +46,15 @@ def _client(rate: float | None) -> BackpackClient:
     return BackpackClient(rate_limit=RateLimiter(rate) if rate else None)
 
 
+def _done(item: MoveItem) -> str:
+    text = item.error or item.done
+    if item.resent_present is not None:
+        # Sent again after the proof found it missing: say how often and what came of it.
+        outcome = "now present" if item.resent_present else "still missing"
+        text += f"; sent {item.sends} times, {outcome}"
+    return text
+
+
 def _row(item: MoveItem) -> list[object]:
     shows = item.target_shows.remote_id if item.target_shows is not None else ""
     return [
@@ -52,7 +62,7 @@ def _row(item: MoveItem) -> list[object]:
         item.verdict.value,
         item.action.value,
         item.how or item.why,
-        item.error or item.done,
+        _done(item),
         f"{item.proof.value}: {item.proof_reason}" if item.proof_reason else item.proof.value,
         shows,
     ]
@@ -107,6 +117,15 @@ def move_command(
     concurrency: Annotated[
         int, typer.Option("--concurrency", min=1, help="Badges handled at once.")
     ] = 8,
+    resend: Annotated[
+        int,
+        typer.Option(
+            "--resend",
+            min=0,
+            help="Times to send again a badge the target answered for but does not show "
+            "(0: never).",
+        ),
+    ] = DEFAULT_RESEND,
 ) -> None:
     """Move a learner's badges to another backpack: verify, plan, move once each, prove.
 
@@ -150,6 +169,7 @@ def move_command(
                 emails=email or (),
                 fetch=client_fetch(source_client),
                 concurrency=concurrency,
+                resend=resend,
                 on_progress=lambda _item: progress.advance(task),
             )
     if as_json:

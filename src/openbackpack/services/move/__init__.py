@@ -29,11 +29,17 @@ from openbackpack.services.move._model import (
     Verdict,
 )
 from openbackpack.services.move._ob3 import Ob3Backpack
-from openbackpack.services.move._run import DEFAULT_MOVE_CONCURRENCY, move_badges, prove
+from openbackpack.services.move._run import (
+    DEFAULT_MOVE_CONCURRENCY,
+    DEFAULT_RESEND,
+    move_badges,
+    prove,
+)
 from openbackpack.store import Store
 
 __all__ = [
     "DEFAULT_MOVE_CONCURRENCY",
+    "DEFAULT_RESEND",
     "Action",
     "BadgeConnectBackpack",
     "BadgeFacts",

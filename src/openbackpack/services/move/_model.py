@@ -112,7 +112,12 @@ class HeldBadge:
 
 @dataclass(slots=True)
 class MoveItem:
-    """One badge of a move: where it came from, the verdict, the plan, what happened."""
+    """One badge of a move: where it came from, the verdict, the plan, what happened.
+
+    ``sends`` counts the times this run sent the badge to the target (0 when an earlier run
+    sent it); ``resent_present`` is ``None`` unless the badge was sent again because the proof
+    found it missing, then whether the target showed it after its re-sends.
+    """
 
     source: SourceBadge
     verdict: Verdict
@@ -130,6 +135,8 @@ class MoveItem:
     target_shows: HeldBadge | None = None
     deleted: bool = False
     error: str | None = None
+    sends: int = 0
+    resent_present: bool | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The badge's line of the report, as JSON-ready data."""
@@ -151,6 +158,8 @@ class MoveItem:
             "target_shows": None if self.target_shows is None else self.target_shows.to_json(),
             "deleted_at_source": self.deleted,
             "error": self.error,
+            "sends": self.sends,
+            "resent_present": self.resent_present,
         }
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from openbackpack._exceptions import BackpackError, DuplicateBadgeError, InvalidInputError
 from openbackpack.credentials import DocumentLoader, Fetch
-from openbackpack.services._claiming import claimed_create, new_worker
+from openbackpack.services._claiming import claimed_create, in_transaction, new_worker
 from openbackpack.services._errors import NotOwnerError
 from openbackpack.services.move._interfaces import Source, Target
 from openbackpack.services.move._model import (
@@ -28,9 +28,10 @@ from openbackpack.services.move._plan import match_held, plan_item
 from openbackpack.services.move._verdict import recipient_of, verify_badge
 from openbackpack.store import IdentifierKind, Store
 
-__all__ = ["DEFAULT_MOVE_CONCURRENCY", "move_badges"]
+__all__ = ["DEFAULT_MOVE_CONCURRENCY", "DEFAULT_RESEND", "move_badges"]
 
 DEFAULT_MOVE_CONCURRENCY = 8
+DEFAULT_RESEND = 1
 
 Progress = Callable[[MoveItem], None]
 _DONE = {"created": "moved", "adopted": "moved (found at the target, sent by an earlier run)"}
@@ -50,12 +51,17 @@ def _emails(extra: Sequence[str], source: Source, target: Target) -> list[str]:
     return [email for email in found if email]
 
 
-def _send(store: Store, target: Target, item: MoveItem, holder: str) -> None:
+def _claim_key(target: Target, item: MoveItem) -> tuple[int, str]:
     provider_id, prefix = target.claim_scope
     subject = item.facts.id or item.source.key
-    key = prefix + hashlib.sha256(subject.encode()).hexdigest()[:40]
+    return provider_id, prefix + hashlib.sha256(subject.encode()).hexdigest()[:40]
+
+
+def _send(store: Store, target: Target, item: MoveItem, holder: str) -> None:
+    provider_id, key = _claim_key(target, item)
 
     def create() -> str:
+        item.sends += 1
         try:
             return target.put(item)
         except DuplicateBadgeError:
@@ -96,6 +102,7 @@ def move_badges(
     concurrency: int = DEFAULT_MOVE_CONCURRENCY,
     now: datetime | None = None,
     on_progress: Progress | None = None,
+    resend: int = DEFAULT_RESEND,
 ) -> MoveReport:
     """Move every badge of ``source`` that ``target`` can take, verified, once, and prove it.
 
@@ -106,7 +113,9 @@ def move_badges(
     sent under a claim in the store, so that a run killed at any point and run again sends
     none twice; then the target is read back and every badge that should be there is
     compared with the plan and verified again (with a fresh loader, so that nothing
-    verified before is trusted from a cache). With
+    verified before is trusted from a cache). A badge sent but missing at the target (the
+    target answered success and dropped it) is sent again, under the same claim, and proved
+    again, up to ``resend`` times (0: never); one still missing stays reported missing. With
     ``delete_source``, badges proved at the target are deleted at the source.
 
     Raises:
@@ -116,6 +125,8 @@ def move_badges(
     """
     if concurrency < 1:
         raise InvalidInputError("concurrency must be at least 1")
+    if resend < 0:
+        raise InvalidInputError("resend must be at least 0")
     _check_owner(owner, source, target)
     if delete_source and source.deletion is not None:
         raise SourceDeletionUnsupportedError(f"cannot delete at {source.label}: {source.deletion}")
@@ -148,10 +159,40 @@ def move_badges(
         report.items = list(pool.map(one, badges))
     if dry_run:
         return report
-    prove(report, target, DocumentLoader(document_map, fetch=fetch), now, concurrency)
+    prove_loader = DocumentLoader(document_map, fetch=fetch)
+    prove(report, target, prove_loader, now, concurrency)
+    for _ in range(resend):
+        dropped = [item for item in report.items if _dropped(item)]
+        if not dropped:
+            break
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            list(pool.map(lambda item: _resend(store, target, item, holder), dropped))
+        prove(report, target, prove_loader, now, concurrency, only=dropped)
+        for item in dropped:
+            item.resent_present = item.proof is not Proof.MISSING
     if delete_source:
         _delete(report, source)
     return report
+
+
+def _dropped(item: MoveItem) -> bool:
+    """Whether the target took the badge (it answered success) and does not show it."""
+    return item.action is Action.MOVE and item.error is None and item.proof is Proof.MISSING
+
+
+def _resend(store: Store, target: Target, item: MoveItem, holder: str) -> None:
+    """Send a dropped badge once more, through its claim, so that a crash cannot duplicate it.
+
+    The claim recorded the target's id for the dropped copy, which would make the claim
+    answer "sent already"; forgetting that mapping (committed first) lets the claim be taken
+    again and the badge sent. A run killed after that finds no mapping, or a claim left
+    without one, and looks at the target before sending, as for any first send.
+    """
+    provider_id, key = _claim_key(target, item)
+    in_transaction(
+        store, lambda tx: tx.identifiers.delete(provider_id, IdentifierKind.ASSERTION, key)
+    )
+    _send(store, target, item, holder)
 
 
 def prove(
@@ -160,18 +201,30 @@ def prove(
     loader: DocumentLoader,
     now: datetime | None = None,
     concurrency: int = DEFAULT_MOVE_CONCURRENCY,
+    only: Sequence[MoveItem] | None = None,
 ) -> None:
-    """Read the target back: each badge present, same issuer, achievement, recipient, verifying."""
+    """Read the target back: each badge present, same issuer, achievement, recipient, verifying.
+
+    ``only`` proves those badges again (after a re-send), leaving the others' proofs as they
+    are; the copies matched to the others are not matched to these.
+    """
     holdings = target.holdings()
-    taken: set[str] = set()
+    again = {id(item) for item in only} if only is not None else None
+    taken: set[str] = {
+        item.target_shows.remote_id
+        for item in report.items
+        if again is not None and id(item) not in again and item.target_shows is not None
+    }
     found: list[tuple[MoveItem, HeldBadge]] = []
     for item in report.items:
         if item.action not in (Action.MOVE, Action.ALREADY) or item.error is not None:
             continue
+        if again is not None and id(item) not in again:
+            continue
         held = match_held(item, holdings, taken)
         item.target_shows = held
         if held is None:
-            item.proof, item.proof_reason = Proof.MISSING, "the target does not show it"
+            item.proof, item.proof_reason = Proof.MISSING, _missing(item)
             continue
         taken.add(held.remote_id)
         found.append((item, held))
@@ -182,6 +235,12 @@ def prove(
 
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         list(pool.map(check, found))
+
+
+def _missing(item: MoveItem) -> str:
+    if item.sends > 1:
+        return f"the target does not show it (dropped: sent {item.sends} times)"
+    return "the target does not show it"
 
 
 def _compare(
