@@ -12,17 +12,7 @@ from openbackpack._exceptions import InvalidInputError
 from openbackpack.cli._context import open_store
 from openbackpack.cli._output import err, out, print_json, print_table
 from openbackpack.client import BackpackClient, RateLimiter
-from openbackpack.services.move import (
-    DEFAULT_RESEND,
-    Action,
-    FileSource,
-    MoveItem,
-    MoveReport,
-    Source,
-    client_fetch,
-    connected_backpack,
-    move_badges,
-)
+from openbackpack.services.move import DEFAULT_RESEND, Action, MoveItem, MoveReport, Source
 from openbackpack.store import Store
 
 __all__ = ["move_command"]
@@ -131,6 +121,14 @@ def move_command(
 
     Exits 0 when every badge meant for the target is proved there, 1 otherwise.
     """
+    # Verifying and sending load the credential stack; other commands do not need it.
+    from openbackpack.services.move import (
+        FileSource,
+        client_fetch,
+        connected_backpack,
+        move_badges,
+    )
+
     with (
         open_store(ctx) as store,
         _client(rate) as source_client,

@@ -10,6 +10,8 @@ from typing import Any
 from openbackpack._exceptions import InvalidInputError
 
 __all__ = [
+    "DEFAULT_MOVE_CONCURRENCY",
+    "DEFAULT_RESEND",
     "Action",
     "BadgeFacts",
     "HeldBadge",
@@ -20,6 +22,11 @@ __all__ = [
     "SourceDeletionUnsupportedError",
     "Verdict",
 ]
+
+DEFAULT_MOVE_CONCURRENCY = 8
+"""Badges verified and sent at once."""
+DEFAULT_RESEND = 1
+"""How many more times a badge the target dropped is sent."""
 
 
 class Verdict(StrEnum):

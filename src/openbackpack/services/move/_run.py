@@ -15,6 +15,8 @@ from openbackpack.services._claiming import claimed_create, in_transaction, new_
 from openbackpack.services._errors import NotOwnerError
 from openbackpack.services.move._interfaces import Source, Target
 from openbackpack.services.move._model import (
+    DEFAULT_MOVE_CONCURRENCY,
+    DEFAULT_RESEND,
     Action,
     HeldBadge,
     MoveItem,
@@ -30,8 +32,6 @@ from openbackpack.store import IdentifierKind, Store
 
 __all__ = ["DEFAULT_MOVE_CONCURRENCY", "DEFAULT_RESEND", "move_badges"]
 
-DEFAULT_MOVE_CONCURRENCY = 8
-DEFAULT_RESEND = 1
 
 Progress = Callable[[MoveItem], None]
 _DONE = {"created": "moved", "adopted": "moved (found at the target, sent by an earlier run)"}
