@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 import openbackpack
 
-_HEAVY = ("fastapi", "alembic", "pyld", "jsonschema", "joserfc", "openbackpack.credentials")
+_HEAVY = frozenset(
+    {"fastapi", "alembic", "pyld", "jsonschema", "joserfc", "openbackpack.credentials"}
+)
 
 
 def _loaded_after(statement: str) -> set[str]:
@@ -28,10 +31,10 @@ def test_the_push_path_does_not_load_the_web_app_migrations_or_verifier() -> Non
         "from openbackpack.services import push_awards\n"
         "from openbackpack.store import Store"
     )
-    assert not loaded & set(_HEAVY)
+    assert not loaded & _HEAVY
 
 
-def test_opening_a_current_store_does_not_load_alembic(tmp_path: object) -> None:
+def test_opening_a_current_store_does_not_load_alembic(tmp_path: Path) -> None:
     """A store already at the head opens without loading Alembic or its migration scripts."""
     url = f"sqlite:///{tmp_path}/s.sqlite3"
     openbackpack.Store.open(url).close()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -51,7 +52,8 @@ def lazy_exports(
             is exported and where each name lives.
     """
     origins = _type_checking_imports(Path(module_file).read_text(encoding="utf-8"))
-    package = importlib.import_module(module_name)
+    # Called from the package's own body: it is in sys.modules, still being executed.
+    package = sys.modules[module_name]
 
     def __getattr__(name: str) -> object:
         origin = origins.get(name)

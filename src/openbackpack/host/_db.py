@@ -52,9 +52,7 @@ class HostDatabase:
             )
         )
         try:
-            if migrate and database.revision() != SCHEMA_HEAD:
-                database.upgrade()
-            database.check_schema()
+            database._ensure_current(migrate=migrate)
         except BaseException:
             database.close()
             raise
@@ -64,9 +62,7 @@ class HostDatabase:
     def from_engine(cls, engine: Engine, *, migrate: bool = True) -> HostDatabase:
         """Use an existing engine (e.g. a store's); upgrade the host tables when asked."""
         database = cls(engine)
-        if migrate and database.revision() != SCHEMA_HEAD:
-            database.upgrade()
-        database.check_schema()
+        database._ensure_current(migrate=migrate)
         return database
 
     @contextmanager
@@ -90,11 +86,22 @@ class HostDatabase:
 
     def check_schema(self) -> None:
         """Raise :class:`SchemaVersionError` unless the host tables are at the newest revision."""
-        head = SCHEMA_HEAD
+        self._require_head(self.revision())
+
+    def _ensure_current(self, *, migrate: bool) -> None:
+        # The version table is read once; again only after a migration ran.
         current = self.revision()
-        if current != head:
+        if migrate and current != SCHEMA_HEAD:
+            self.upgrade()
+            current = self.revision()
+        self._require_head(current)
+
+    @staticmethod
+    def _require_head(current: str | None) -> None:
+        if current != SCHEMA_HEAD:
             raise SchemaVersionError(
-                f"the host tables are at revision {current or 'none'}, this release needs {head}"
+                f"the host tables are at revision {current or 'none'}, "
+                f"this release needs {SCHEMA_HEAD}"
             )
 
     def close(self) -> None:

@@ -186,10 +186,13 @@ class Store:
         # WAL: readers never wait for a writer, and several push processes can share a file.
         store = cls(connect_engine(parsed, wal=True, busy_timeout_ms=15000), box)
         try:
+            # The version table is read once; again only after a migration ran.
+            current = store.revision()
             wanted = migrate if migrate is not None else parsed.drivername == "sqlite"
-            if wanted and store.revision() != SCHEMA_HEAD:
+            if wanted and current != SCHEMA_HEAD:
                 store.upgrade()
-            store.check_schema()
+                current = store.revision()
+            _require_head(current)
             store._check_key()
             store._initialise_settings()
         except BaseException:
@@ -219,13 +222,7 @@ class Store:
 
     def check_schema(self) -> None:
         """Raise :class:`SchemaVersionError` unless the database is at the newest migration."""
-        head = SCHEMA_HEAD
-        current = self.revision()
-        if current != head:
-            raise SchemaVersionError(
-                f"the database is at schema revision {current or 'none'} but this release "
-                f"needs {head}; run `openbackpack db upgrade`"
-            )
+        _require_head(self.revision())
 
     def close(self) -> None:
         """Release every pooled connection."""
@@ -255,6 +252,14 @@ class Store:
                 return
         if self._box.open(sealed) != _CANARY_TEXT:  # pragma: no cover - needs a forged canary
             raise SecretKeyError("the secret key check failed")
+
+
+def _require_head(current: str | None) -> None:
+    if current != SCHEMA_HEAD:
+        raise SchemaVersionError(
+            f"the database is at schema revision {current or 'none'} but this release "
+            f"needs {SCHEMA_HEAD}; run `openbackpack db upgrade`"
+        )
 
 
 def _resolve_key(url: URL, explicit: str | None) -> str:
