@@ -20,6 +20,7 @@ from fastapi import FastAPI
 
 from openbackpack.api import BackpackApi
 from openbackpack.client import BackpackClient
+from openbackpack.host import RunningHost
 from openbackpack.issuer import CredentialIssuer, IssuerDocuments, IssuerUrls, create_issuer_app
 from openbackpack.serve import base_url_of, bind_socket, serve_in_thread
 from openbackpack.services import add_backpack, begin_oauth_connection, complete_oauth_connection
@@ -157,3 +158,13 @@ def write_json(path: Path, document: Any) -> Path:
     """Write a JSON file; return its path."""
     path.write_text(json.dumps(document), encoding="utf-8")
     return path
+
+
+@contextmanager
+def dropping(host: RunningHost, creates: int) -> Iterator[None]:
+    """The host answers its next ``creates`` imports or creates with success, storing nothing."""
+    host.faults.black_hole_next(creates)
+    try:
+        yield
+    finally:
+        host.faults.black_hole_next(0)

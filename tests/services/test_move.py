@@ -25,6 +25,7 @@ from tests.services._move import (
     OWNER,
     World,
     dead_url,
+    dropping,
     issuer_site,
     new_learner,
     past,
@@ -158,11 +159,8 @@ def test_proof_catches_a_badge_the_target_silently_dropped(
     """Without re-sends a dropped badge is caught as missing; a later run re-sends it once."""
     hashes = [world.award() for _ in range(2)]
     world.import_into_source(*hashes)
-    hosts[1].faults.black_hole_next(1)
-    try:
+    with dropping(hosts[1], 1):
         report = _move(world, concurrency=1, resend=0)
-    finally:
-        hosts[1].faults.black_hole_next(0)
     assert [item.done for item in report.items] == ["moved", "moved"]
     assert [item.proof for item in report.items] == [Proof.MISSING, Proof.PROVED]
     assert not report.complete
@@ -184,11 +182,8 @@ def test_a_dropped_badge_is_sent_again_and_then_present_once(
     """A badge the target dropped on its first send is re-sent, proved, and held exactly once."""
     hashes = [world.award() for _ in range(2)]
     world.import_into_source(*hashes)
-    hosts[1].faults.black_hole_next(1)
-    try:
+    with dropping(hosts[1], 1):
         report = _move(world, concurrency=1)
-    finally:
-        hosts[1].faults.black_hole_next(0)
     assert report.complete
     assert [i.proof for i in report.items] == [Proof.PROVED, Proof.PROVED]
     assert [(i.sends, i.resent_present) for i in report.items] == [(2, True), (1, None)]
@@ -238,11 +233,8 @@ def test_delete_source_removes_only_proved_badges(
     """With delete_source, a badge is removed at the source only once proved at the target."""
     hashes = [world.award() for _ in range(2)]
     world.import_into_source(*hashes)
-    hosts[1].faults.black_hole_next(1)
-    try:
+    with dropping(hosts[1], 1):
         report = _move(world, concurrency=1, delete_source=True, resend=0)
-    finally:
-        hosts[1].faults.black_hole_next(0)
     assert [item.deleted for item in report.items] == [False, True]
     assert world.held_ids(world.source_id) == [world.url(hashes[0])]
 
@@ -317,8 +309,7 @@ def test_proof_catches_a_badge_connect_target_that_drops_a_post(
     """A 2.1 target that answers 200 and stores nothing is caught by the proof."""
     world.import_into_source(world.award())
     target = world.backpack(world.connect_badge_connect(hosts[1]))
-    hosts[1].faults.black_hole_next(1)
-    try:
+    with dropping(hosts[1], 1):
         report = move_badges(
             world.store,
             OWNER,
@@ -327,8 +318,6 @@ def test_proof_catches_a_badge_connect_target_that_drops_a_post(
             fetch=world.fetch,
             resend=0,
         )
-    finally:
-        hosts[1].faults.black_hole_next(0)
     assert [(i.done, i.proof) for i in report.items] == [("moved", Proof.MISSING)]
     assert not report.complete
 

@@ -20,7 +20,7 @@ from openbackpack.cli import app
 from openbackpack.client import BackpackClient, RetryPolicy
 from openbackpack.host import HostSettings, RunningHost, run_host_in_thread
 from openbackpack.store import Store
-from tests.services._move import OWNER, World, issuer_site, new_learner, registry_badge
+from tests.services._move import OWNER, World, dropping, issuer_site, new_learner, registry_badge
 
 pytestmark = pytest.mark.usefixtures("loopback_allowed")
 
@@ -105,16 +105,13 @@ def test_resend_flag_sends_a_dropped_badge_again_or_not(
 ) -> None:  # fmt: skip
     """``--resend N`` re-sends a badge the target dropped (1: then proved), ``--resend 0`` not."""
     world.import_into_source(world.award())
-    hosts[1].faults.black_hole_next(1)
-    try:
+    with dropping(hosts[1], 1):
         result = runner.invoke(
             app,
             ["move", "--user", OWNER, "--from", str(world.source_id), "--to",
              str(world.target_id), "--json", "--resend", str(resend)],
             env=_env(world, secret_key),
         )  # fmt: skip
-    finally:
-        hosts[1].faults.black_hole_next(0)
     assert result.exit_code == code, result.output
     badge = json.loads(result.stdout)["badges"][0]
     assert (badge["sends"], badge["proof"]) == (sends, "proved" if code == 0 else "missing")

@@ -28,6 +28,7 @@ from tests.services._move import (
     OWNER,
     REDIRECT,
     World,
+    dropping,
     issuer_site,
     new_learner,
     registry_badge,
@@ -137,13 +138,10 @@ def test_proof_catches_a_3_0_host_that_drops_an_upsert(
     """Without re-sends, a 3.0 host that echoes the credential and stores nothing is caught."""
     target = _connect(world, hosts[1])
     write_json(tmp_path / "c.json", _credentials(world, 1)[0])
-    hosts[1].faults.black_hole_next(1)
-    try:
+    with dropping(hosts[1], 1):
         report = move_badges(
             world.store, OWNER, FileSource(tmp_path), target, fetch=world.fetch, resend=0
         )
-    finally:
-        hosts[1].faults.black_hole_next(0)
     assert [(i.done, i.proof) for i in report.items] == [("moved", Proof.MISSING)]
     assert not report.complete
     assert target.holdings() == []
