@@ -25,6 +25,8 @@ import httpcore2
 import httpx2
 from httpcore2 import NetworkStream
 
+from openbackpack._tls import verifying_context
+
 __all__ = ["FetchError", "Fetched", "Fetcher", "Resolver"]
 
 _MAX_REDIRECTS: Final = 5
@@ -187,7 +189,7 @@ class Fetcher:
         timeout = httpx2.Timeout(self.timeout, connect=min(self.timeout, 5.0))
         backend = _PinnedBackend()
         # No proxies from the environment: the connection must go to the vetted address.
-        transport = httpx2.HTTPTransport(trust_env=False)
+        transport = httpx2.HTTPTransport(trust_env=False, verify=verifying_context(trust_env=False))
         transport._pool._network_backend = backend  # httpx2 takes no backend argument
         with httpx2.Client(
             timeout=timeout, follow_redirects=False, trust_env=False, transport=transport

@@ -11,6 +11,7 @@ import anyio
 import httpx2
 
 from openbackpack._exceptions import BlockedAddressError
+from openbackpack._tls import verifying_context
 from openbackpack.client._addresses import (
     AddressPolicy,
     IPAddress,
@@ -73,7 +74,10 @@ class AsyncBackpackClient(_BaseClient):
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx2.AsyncClient(
-            transport=transport, timeout=self.timeout, follow_redirects=False
+            transport=transport,
+            timeout=self.timeout,
+            follow_redirects=False,
+            verify=verifying_context(),
         )
 
     async def send(self, outgoing: Outgoing) -> Answer:

@@ -10,6 +10,7 @@ from typing import Any
 import httpx2
 
 from openbackpack._exceptions import BlockedAddressError
+from openbackpack._tls import verifying_context
 from openbackpack.client._addresses import (
     AddressPolicy,
     for_action,
@@ -91,7 +92,10 @@ class BackpackClient(_BaseClient):
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx2.Client(
-            transport=transport, timeout=self.timeout, follow_redirects=False
+            transport=transport,
+            timeout=self.timeout,
+            follow_redirects=False,
+            verify=verifying_context(),
         )
 
     def send(self, outgoing: Outgoing) -> Answer:
