@@ -18,7 +18,7 @@ from typing import Any, Final
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -297,6 +297,29 @@ def rotate_refresh_token(
     return issue_token(connection, row.user_id, lifetime, scope=narrowed, client_id=client_id)
 
 
+# One statement for the token, its user and the user's e-mails, built once with a bound
+# parameter: this runs before every authenticated request, and three round trips through
+# SQLAlchemy, or building the statement anew, cost more than the database's work.
+_TOKEN_USE: Final = (
+    select(
+        t.tokens.c.id,
+        t.tokens.c.user_id,
+        t.tokens.c.expires_at,
+        t.tokens.c.scope,
+        t.tokens.c.client_id,
+        t.users.c.entity_id,
+        t.users.c.first_name,
+        t.users.c.last_name,
+        t.emails.c.email,
+        t.emails.c.verified,
+    )
+    .join(t.users, t.users.c.id == t.tokens.c.user_id)
+    .outerjoin(t.emails, t.emails.c.user_id == t.users.c.id)
+    .where(t.tokens.c.access_hash == bindparam("access_hash"))
+    .order_by(t.emails.c.is_primary.desc(), t.emails.c.id)
+)
+
+
 def token_use(connection: Connection, access_token: str, lifetime: int) -> TokenUse | None:
     """Return who an unexpired access token belongs to, its scopes and client, or ``None``.
 
@@ -304,27 +327,7 @@ def token_use(connection: Connection, access_token: str, lifetime: int) -> Token
     a full ``lifetime`` from now (sliding expiry), so a client in steady use keeps its token.
     Badge Connect tokens expire when they said they would (their clients refresh).
     """
-    # One statement for the token, its user and the user's e-mails: this runs before
-    # every authenticated request, and three round trips through SQLAlchemy cost more than
-    # the database's work.
-    rows = connection.execute(
-        select(
-            t.tokens.c.id,
-            t.tokens.c.user_id,
-            t.tokens.c.expires_at,
-            t.tokens.c.scope,
-            t.tokens.c.client_id,
-            t.users.c.entity_id,
-            t.users.c.first_name,
-            t.users.c.last_name,
-            t.emails.c.email,
-            t.emails.c.verified,
-        )
-        .join(t.users, t.users.c.id == t.tokens.c.user_id)
-        .outerjoin(t.emails, t.emails.c.user_id == t.users.c.id)
-        .where(t.tokens.c.access_hash == _digest(access_token))
-        .order_by(t.emails.c.is_primary.desc(), t.emails.c.id)
-    ).all()
+    rows = connection.execute(_TOKEN_USE, {"access_hash": _digest(access_token)}).all()
     now = utcnow()
     if not rows or rows[0].expires_at <= now:
         return None

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import Connection, Engine, Insert
 
@@ -118,8 +118,10 @@ def _alembic_config(connection: Connection | None) -> Config:
     return config
 
 
-def insert_id(connection: Connection, statement: Insert) -> int:
-    """Run an INSERT of one row and return the new row's id."""
-    key = connection.execute(statement).inserted_primary_key
+def insert_id(
+    connection: Connection, statement: Insert, values: Mapping[str, Any] | None = None
+) -> int:
+    """Run an INSERT of one row (with ``values`` as its parameters) and return its id."""
+    key = connection.execute(statement, values).inserted_primary_key
     assert key is not None
     return int(key[0])

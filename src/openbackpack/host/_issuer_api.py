@@ -17,6 +17,7 @@ from openbackpack.host._db import insert_id
 from openbackpack.host._images import ImageError, parse_image_input
 from openbackpack.host._paging import paginate
 from openbackpack.host._queries import (
+    assertion_by_id,
     assertion_query,
     badgeclass_query,
     find_assertion,
@@ -458,26 +459,28 @@ def _award_values(body: Any, *, create: bool) -> tuple[dict[str, Any], Fields]:
     return {key: value for key, value in values.items() if value is not MISSING}, fields
 
 
+_INSERT_AWARD: Final = insert(t.assertions)
+
+
 def _insert_award(
     ctx: Ctx, connection: Connection, badgeclass: Row[Any], values: dict[str, Any]
 ) -> int:
     now = utcnow()
     values.setdefault("issued_on", now)
-    return int(
-        insert_id(
-            connection,
-            insert(t.assertions).values(
-                entity_id=new_entity_id(),
-                badgeclass_id=badgeclass.id,
-                created_by=ctx.me.entity_id,
-                salt=secrets.token_hex(16),
-                acceptance="Unaccepted",
-                revoked=False,
-                created_at=now,
-                **{"evidence": "[]", "extensions": "{}", **values},
-            ),
-        )
-    )
+    row = {
+        "entity_id": new_entity_id(),
+        "badgeclass_id": badgeclass.id,
+        "created_by": ctx.me.entity_id,
+        "salt": secrets.token_hex(16),
+        "acceptance": "Unaccepted",
+        "revoked": False,
+        "created_at": now,
+        "evidence": "[]",
+        "extensions": "{}",
+        **values,
+    }
+    # The statement is built once; the values go as parameters (see host._queries).
+    return insert_id(connection, _INSERT_AWARD, row)
 
 
 def _refuse_duplicate(connection: Connection, bc_id: int, values: dict[str, Any]) -> None:
@@ -501,8 +504,7 @@ def _award(ctx: Ctx, connection: Connection, badgeclass: Row[Any], body: Any) ->
     if not allow_duplicates:
         _refuse_duplicate(connection, badgeclass.id, values)
     award_id = _insert_award(ctx, connection, badgeclass, values)
-    row = connection.execute(assertion_query().where(t.assertions.c.id == award_id)).one()
-    return assertion_v2(row, ctx.origin)
+    return assertion_v2(assertion_by_id(connection, award_id), ctx.origin)
 
 
 def _award_page(ctx: Ctx, connection: Connection, condition: Any) -> Response:
@@ -654,7 +656,7 @@ def assertions_update(ctx: Authed, assertion: str, body: BadgrBody) -> Response:
             connection.execute(
                 update(t.assertions).where(t.assertions.c.id == row.id).values(**values)
             )
-        row = connection.execute(assertion_query().where(t.assertions.c.id == row.id)).one()
+        row = assertion_by_id(connection, row.id)
     return envelope([assertion_v2(row, ctx.origin)], request=ctx.request)
 
 
@@ -678,7 +680,7 @@ def assertions_revoke(ctx: Authed, assertion: str, body: BadgrBody) -> Response:
         if row.revoked:
             raise bad_request(validation_errors=["Assertion is already revoked"])
         _revoke(connection, row, reason.strip())
-        row = connection.execute(assertion_query().where(t.assertions.c.id == row.id)).one()
+        row = assertion_by_id(connection, row.id)
     return envelope([assertion_v2(row, ctx.origin)], request=ctx.request)
 
 
