@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import httpx2
+import pytest
 
 
 def test_demo_runs_every_step_and_exits_0(tmp_path: Path) -> None:
@@ -45,8 +46,16 @@ def test_demo_runs_every_step_and_exits_0(tmp_path: Path) -> None:
     assert not (tmp_path / "data" / "openbackpack").exists()
 
 
-def test_demo_keep_serves_until_interrupted_and_leaves_the_store(tmp_path: Path) -> None:
-    """With --keep the host keeps answering at the printed URL until Ctrl-C; the store stays."""
+def _ignore_sigint() -> None:
+    # What a shell without job control does to a command started with `&`.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
+def test_demo_keep_serves_until_interrupted_and_leaves_the_store(
+    tmp_path: Path, stop: signal.Signals
+) -> None:
+    """With --keep the host answers until Ctrl-C or SIGTERM (SIGINT even if inherited ignored)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENBACKPACK_")}
     env["TMPDIR"] = str(tmp_path)
     with subprocess.Popen(
@@ -55,6 +64,7 @@ def test_demo_keep_serves_until_interrupted_and_leaves_the_store(tmp_path: Path)
         stderr=subprocess.STDOUT,
         text=True,
         env=env,
+        preexec_fn=_ignore_sigint,
     ) as process:
         assert process.stdout is not None
         printed: dict[str, str] = {}
@@ -65,9 +75,14 @@ def test_demo_keep_serves_until_interrupted_and_leaves_the_store(tmp_path: Path)
             if "serving until Ctrl-C" in line:
                 break
         answer = httpx2.get(printed["host"] + "/public/issuers/unknown", timeout=10)
-        process.send_signal(signal.SIGINT)
-        process.communicate(timeout=30)
+        process.send_signal(stop)
+        try:
+            rest, _ = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
     assert answer.status_code == 404
+    assert "stopped" in rest
     assert process.returncode == 0
     assert Path(printed["store"].removeprefix("sqlite:///")).exists()
 

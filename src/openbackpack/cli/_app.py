@@ -181,7 +181,6 @@ def demo(
     address and the demo login, and serve until Ctrl-C.
     """
     import tempfile
-    import threading
 
     if web:
         if keep:
@@ -197,10 +196,8 @@ def demo(
         out.print(f"issuer:  {env.issuer_url}", markup=False)
         out.print(f"outbox:  {env.outbox}", markup=False)
         out.print("serving until Ctrl-C", markup=False)
-        try:
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            out.print("stopped", markup=False)
+        _wait_for_stop_signal()
+        out.print("stopped", markup=False)
 
     with tempfile.TemporaryDirectory(prefix="openbackpack-demo-") as scratch:
         directory = Path(tempfile.mkdtemp(prefix="openbackpack-demo-")) if keep else Path(scratch)
@@ -208,6 +205,30 @@ def demo(
                        keep=wait if keep else None)  # fmt: skip
     total = sum(step.seconds for step in env.steps)
     out.print(f"openbackpack demo: {len(env.steps)} steps done in {total:.2f}s", markup=False)
+
+
+def _wait_for_stop_signal() -> None:
+    """Block until SIGINT (Ctrl-C) or SIGTERM.
+
+    The handlers are installed here rather than relying on Python's KeyboardInterrupt: a
+    process started in the background by a shell inherits SIGINT ignored, and Python then
+    never raises it; a service manager stops with SIGTERM.
+    """
+    import signal
+    import threading
+
+    stop = threading.Event()
+    previous = {
+        number: signal.signal(number, lambda *_: stop.set())
+        for number in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        # A bounded wait lets the main thread run the signal handler promptly.
+        while not stop.wait(0.5):
+            pass
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _web_demo() -> None:
