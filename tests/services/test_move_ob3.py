@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from openbackpack.api import BackpackApi, Ob3Api
+from openbackpack.cli import app
 from openbackpack.client import BackpackClient, RetryPolicy
 from openbackpack.credentials import DocumentLoader, verify_credential
 from openbackpack.host import HostSettings, RunningHost, run_host_in_thread
@@ -317,3 +320,29 @@ def test_a_send_that_replaces_a_proved_copy_is_not_reported_complete(
     assert len(target.holdings()) == 1
     assert sorted(i.proof for i in report.items) == [Proof.MISSING, Proof.PROVED]
     assert not report.complete
+
+
+def test_move_command_plans_a_reissue_only_with_the_option(
+    world: World, hosts: tuple[RunningHost, RunningHost], secret_key: str
+) -> None:
+    """``move --reissue-base-url`` plans this site's 2.0 badge as re-issued; without it, refused."""
+    award = world.award()
+    source = _badge_connect_source(world, hosts[0], award)
+    target = _connect(world, hosts[1])
+    env = {
+        "OPENBACKPACK_DB": world.store.engine.url.render_as_string(hide_password=False),
+        "OPENBACKPACK_SECRET_KEY": secret_key,
+    }
+    command = ["move", "--user", OWNER, "--from", str(source.provider.id),
+               "--to", str(target.provider.id), "--dry-run", "--json"]  # fmt: skip
+    plans = {}
+    for extra in ([], ["--reissue-base-url", world.base]):
+        result = CliRunner().invoke(app, [*command, *extra], env=env)
+        assert result.exit_code == 0, result.output
+        [plans[bool(extra)]] = json.loads(result.stdout)["badges"]
+    assert plans[False]["action"] == "cannot be moved"
+    assert "--reissue-base-url" in plans[False]["why"]
+    assert plans[True]["action"] == "move"
+    assert plans[True]["how"].startswith("re-issued by this site as a signed 3.0 credential")
+    assert plans[True]["reissued_as"] == IssuerUrls(world.base).credential(award)
+    assert target.holdings() == []
