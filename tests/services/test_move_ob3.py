@@ -346,3 +346,18 @@ def test_move_command_plans_a_reissue_only_with_the_option(
     assert plans[True]["how"].startswith("re-issued by this site as a signed 3.0 credential")
     assert plans[True]["reissued_as"] == IssuerUrls(world.base).credential(award)
     assert target.holdings() == []
+
+
+def test_reissue_changes_nothing_for_a_2_0_target(
+    world: World, hosts: tuple[RunningHost, RunningHost]
+) -> None:
+    """Into a Badgr v2 backpack a 2.0 badge goes as it is; a note says nothing is re-issued."""
+    source = _badge_connect_source(world, hosts[0], world.award())
+    badgr = world.backpack(world.target_id)
+    report = move_badges(
+        world.store, OWNER, source, badgr, fetch=world.fetch, reissue=IssuerUrls(world.base)
+    )
+    assert [(i.how, i.reissue, i.proof) for i in report.items] == [
+        ("v2 import by URL", None, Proof.PROVED)
+    ]
+    assert any(note.startswith("nothing is re-issued") for note in report.notes)
