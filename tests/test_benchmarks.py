@@ -177,17 +177,18 @@ def test_web_badges_runs_at_a_small_size() -> None:
 
 @pytest.mark.usefixtures("loopback_allowed")
 def test_move_benchmark_moves_a_few_badges_and_proves_them() -> None:
-    """The move benchmark, small: every badge is moved once, proved, and requests counted."""
+    """The move benchmark, small, into each target: every badge moved once, proved, counted."""
     from benchmarks.move import measure
 
-    measured = measure(6, 200.0, 0.0)
-    assert measured["read"] == measured["proved"] == 6
-    assert measured["lost"] == measured["duplicated"] == 0
-    assert measured["errors"] == []
-    assert measured["target_requests"] >= 6
-    assert (
-        measured["floor_s"] == max(measured["source_requests"], measured["target_requests"]) / 200
-    )
+    for kind, reissued in (("ob3", 6), ("badgr", 0)):
+        measured = measure(6, 200.0, 0.0, kind=kind)
+        assert measured["read"] == measured["proved"] == 6
+        assert measured["reissued"] == reissued
+        assert measured["lost"] == measured["duplicated"] == 0
+        assert measured["errors"] == []
+        assert measured["target_requests"] >= 6
+        requests = max(measured["source_requests"], measured["target_requests"])
+        assert measured["floor_s"] == requests / 200
 
 
 def test_push_crash_leaves_one_assertion_per_award_after_kills() -> None:

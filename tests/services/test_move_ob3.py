@@ -1,20 +1,27 @@
-"""Moving badges into and out of Open Badges 3.0 API accounts over loopback."""
+"""Moving badges into and out of Open Badges 3.0 API accounts over loopback (re-issue too)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
-from openbackpack.api import Ob3Api
+from openbackpack.api import BackpackApi, Ob3Api
+from openbackpack.cli import app
 from openbackpack.client import BackpackClient, RetryPolicy
+from openbackpack.credentials import DocumentLoader, verify_credential
 from openbackpack.host import HostSettings, RunningHost, run_host_in_thread
+from openbackpack.issuer import IssuerUrls
 from openbackpack.protocols import ob3api
 from openbackpack.services import add_backpack, begin_oauth_connection, complete_oauth_connection
 from openbackpack.services.move import (
     Action,
+    BadgeConnectBackpack,
     FileSource,
+    MoveReport,
     Ob3Backpack,
     Proof,
     SourceDeletionUnsupportedError,
@@ -145,3 +152,212 @@ def test_proof_catches_a_3_0_host_that_drops_an_upsert(
     assert [(i.done, i.proof) for i in report.items] == [("moved", Proof.MISSING)]
     assert not report.complete
     assert target.holdings() == []
+
+
+def _awards(world: World, count: int) -> list[str]:
+    """Awards of ``count`` different badges (a 3.0 host keeps one per badge and recipient)."""
+    made = []
+    for _ in range(count):
+        world.badge_id = registry_badge(world.store)
+        made.append(world.award())
+    return made
+
+
+def _badge_connect_source(world: World, host: RunningHost, *hashes: str) -> BadgeConnectBackpack:
+    """The learner's 2.1 account on ``host``, holding the awards (imported through Badgr)."""
+    world.import_into_source(*hashes)
+    found = world.backpack(world.connect_badge_connect(host))
+    assert isinstance(found, BadgeConnectBackpack)
+    return found
+
+
+def _reissuing(world: World, source: BadgeConnectBackpack, target: Ob3Backpack) -> MoveReport:
+    return move_badges(
+        world.store,
+        OWNER,
+        source,
+        target,
+        fetch=world.fetch,
+        reissue=IssuerUrls(world.base),
+        reissue_did_method="key",
+    )
+
+
+def test_own_2_0_badges_are_reissued_into_a_3_0_account_once_and_proved(
+    world: World, hosts: tuple[RunningHost, RunningHost]
+) -> None:
+    """This site's live 2.0 awards go in re-issued, proved; a re-run sends nothing again."""
+    *own, revoked = _awards(world, 3)
+    source = _badge_connect_source(world, hosts[0], *own, revoked)
+    with world.store.transaction() as tx:
+        tx.awards.revoke(revoked, "in error")
+    target = _connect(world, hosts[1])
+    report = _reissuing(world, source, target)
+    assert report.complete, report.to_json()
+    moved = {str(i.facts.id): i for i in report.items if i.action is Action.MOVE}
+    assert sorted(moved) == sorted(world.url(h) for h in own)
+    for item in moved.values():
+        assert item.how.startswith("re-issued by this site as a signed 3.0 credential")
+        assert item.how.endswith("then 3.0 upsert credential")
+        assert item.proof is Proof.PROVED
+        assert "re-issued by this site" in item.done
+    [left] = [i for i in report.items if i.action is Action.LEAVE]
+    assert (left.facts.id, left.verdict) == (world.url(revoked), Verdict.REVOKED)
+    urls = IssuerUrls(world.base)
+    held = target.holdings()
+    assert sorted(h.id for h in held) == sorted(urls.credential(h) for h in own)  # type: ignore[type-var]
+    for copy in held:
+        assert isinstance(copy.payload, dict)
+        verified = verify_credential(
+            copy.payload, loader=DocumentLoader(fetch=world.fetch), recipient=world.email
+        )
+        assert verified.valid, verified.to_json()
+        assert copy.payload["evidence"][-1]["id"] in moved
+    assert {b["reissued_as"] for b in report.to_json()["badges"] if b["action"] == "move"} == {
+        urls.credential(h) for h in own
+    }
+    again = _reissuing(world, source, target)
+    planned = [(i.facts.id, i.action) for i in again.items]
+    assert sorted(planned, key=str) == sorted(
+        [(world.url(h), Action.ALREADY) for h in own] + [(world.url(revoked), Action.LEAVE)],
+        key=str,
+    )
+    assert sum(i.sends for i in again.items) == 0
+    assert again.complete
+    assert {i.proof for i in again.items if i.action is Action.ALREADY} == {Proof.PROVED}
+    assert len(target.holdings()) == 2
+
+
+def test_a_foreign_2_0_badge_cannot_be_reissued(
+    world: World, hosts: tuple[RunningHost, RunningHost]
+) -> None:
+    """A 2.0 badge hosted under another base URL than this site's is not re-issued."""
+    own, foreign = _awards(world, 2)
+    with issuer_site(world.store) as elsewhere:
+        source = _badge_connect_source(world, hosts[0], own)
+        side = world.backpack(world.source_id)
+        with BackpackApi(
+            side.provider, side.account, store=world.store, client=world.client
+        ) as api:
+            api.import_badge_assertion(IssuerUrls(elsewhere).assertion(foreign))
+        target = _connect(world, hosts[1])
+        report = _reissuing(world, source, target)
+    by_id = {i.facts.id: i for i in report.items}
+    assert by_id[world.url(own)].proof is Proof.PROVED
+    other = by_id[IssuerUrls(elsewhere).assertion(foreign)]
+    assert (other.verdict, other.action, other.reissue) == (Verdict.VALID, Action.CANNOT, None)
+    assert "not one of this site's own live awards" in other.why
+    assert [h.id for h in target.holdings()] == [IssuerUrls(world.base).credential(own)]
+
+
+def test_without_reissue_a_2_0_badge_is_refused_with_a_hint(
+    world: World, hosts: tuple[RunningHost, RunningHost]
+) -> None:
+    """Without the option an own 2.0 badge still cannot go in, and the reason names it."""
+    source = _badge_connect_source(world, hosts[0], world.award())
+    target = _connect(world, hosts[1])
+    report = move_badges(world.store, OWNER, source, target, fetch=world.fetch)
+    assert [(i.action, i.reissue) for i in report.items] == [(Action.CANNOT, None)]
+    assert "--reissue-base-url" in report.items[0].why
+    assert target.holdings() == []
+
+
+def test_a_reissue_killed_after_the_upsert_leaves_one_copy(
+    world: World, hosts: tuple[RunningHost, RunningHost], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run that dies after the host took the re-issued credential, run again: one copy."""
+    award = world.award()
+    source = _badge_connect_source(world, hosts[0], award)
+    target = _connect(world, hosts[1])
+    upsert = Ob3Backpack.upsert
+
+    def upsert_then_die(self: Ob3Backpack, credential: dict[str, object] | str, cid: str) -> str:
+        upsert(self, credential, cid)
+        raise _Killed
+
+    monkeypatch.setattr(Ob3Backpack, "upsert", upsert_then_die)
+    with pytest.raises(_Killed):
+        _reissuing(world, source, target)
+    monkeypatch.undo()
+    report = _reissuing(world, source, target)
+    assert [(i.action, i.sends, i.proof) for i in report.items] == [
+        (Action.ALREADY, 0, Proof.PROVED)
+    ]
+    assert [h.id for h in target.holdings()] == [IssuerUrls(world.base).credential(award)]
+
+
+def test_a_reissue_sent_twice_is_held_once(
+    world: World, hosts: tuple[RunningHost, RunningHost], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The re-issued credential's id is the award's, so a repeated upsert replaces the copy."""
+    award = world.award()
+    source = _badge_connect_source(world, hosts[0], award)
+    target = _connect(world, hosts[1])
+    upsert = Ob3Backpack.upsert
+
+    def twice(self: Ob3Backpack, credential: dict[str, object] | str, cid: str) -> str:
+        upsert(self, credential, cid)  # as a retry after a lost answer would
+        return upsert(self, credential, cid)
+
+    monkeypatch.setattr(Ob3Backpack, "upsert", twice)
+    report = _reissuing(world, source, target)
+    assert [(i.action, i.proof) for i in report.items] == [(Action.MOVE, Proof.PROVED)]
+    assert [h.id for h in target.holdings()] == [IssuerUrls(world.base).credential(award)]
+
+
+class _Killed(BaseException):
+    """The process dying in the middle of a send (not an error any code handles)."""
+
+
+def test_a_send_that_replaces_a_proved_copy_is_not_reported_complete(
+    world: World, hosts: tuple[RunningHost, RunningHost]
+) -> None:
+    """Two awards of one badge to one learner replace each other at a 3.0 host: one is missing."""
+    hashes = [world.award() for _ in range(2)]
+    source = _badge_connect_source(world, hosts[0], *hashes)
+    target = _connect(world, hosts[1])
+    report = _reissuing(world, source, target)
+    assert len(target.holdings()) == 1
+    assert sorted(i.proof for i in report.items) == [Proof.MISSING, Proof.PROVED]
+    assert not report.complete
+
+
+def test_move_command_plans_a_reissue_only_with_the_option(
+    world: World, hosts: tuple[RunningHost, RunningHost], secret_key: str
+) -> None:
+    """``move --reissue-base-url`` plans this site's 2.0 badge as re-issued; without it, refused."""
+    award = world.award()
+    source = _badge_connect_source(world, hosts[0], award)
+    target = _connect(world, hosts[1])
+    env = {
+        "OPENBACKPACK_DB": world.store.engine.url.render_as_string(hide_password=False),
+        "OPENBACKPACK_SECRET_KEY": secret_key,
+    }
+    command = ["move", "--user", OWNER, "--from", str(source.provider.id),
+               "--to", str(target.provider.id), "--dry-run", "--json"]  # fmt: skip
+    plans = {}
+    for extra in ([], ["--reissue-base-url", world.base]):
+        result = CliRunner().invoke(app, [*command, *extra], env=env)
+        assert result.exit_code == 0, result.output
+        [plans[bool(extra)]] = json.loads(result.stdout)["badges"]
+    assert plans[False]["action"] == "cannot be moved"
+    assert "--reissue-base-url" in plans[False]["why"]
+    assert plans[True]["action"] == "move"
+    assert plans[True]["how"].startswith("re-issued by this site as a signed 3.0 credential")
+    assert plans[True]["reissued_as"] == IssuerUrls(world.base).credential(award)
+    assert target.holdings() == []
+
+
+def test_reissue_changes_nothing_for_a_2_0_target(
+    world: World, hosts: tuple[RunningHost, RunningHost]
+) -> None:
+    """Into a Badgr v2 backpack a 2.0 badge goes as it is; a note says nothing is re-issued."""
+    source = _badge_connect_source(world, hosts[0], world.award())
+    badgr = world.backpack(world.target_id)
+    report = move_badges(
+        world.store, OWNER, source, badgr, fetch=world.fetch, reissue=IssuerUrls(world.base)
+    )
+    assert [(i.how, i.reissue, i.proof) for i in report.items] == [
+        ("v2 import by URL", None, Proof.PROVED)
+    ]
+    assert any(note.startswith("nothing is re-issued") for note in report.notes)

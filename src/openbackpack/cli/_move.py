@@ -12,6 +12,7 @@ from openbackpack._exceptions import InvalidInputError
 from openbackpack.cli._context import open_store
 from openbackpack.cli._output import err, out, print_json, print_table
 from openbackpack.client import BackpackClient, RateLimiter
+from openbackpack.issuer import IssuerUrls
 from openbackpack.services.move import DEFAULT_RESEND, Action, MoveItem, MoveReport, Source
 from openbackpack.store import Store
 
@@ -116,11 +117,21 @@ def move_command(
             "(0: never).",
         ),
     ] = DEFAULT_RESEND,
+    reissue_base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--reissue-base-url",
+            metavar="URL",
+            help="This site's hosted documents' base URL (as reissue --base-url): its own 2.0 "
+            "awards go into an Open Badges 3.0 backpack re-issued as signed 3.0 credentials.",
+        ),
+    ] = None,
 ) -> None:
     """Move a learner's badges to another backpack: verify, plan, move once each, prove.
 
     Exits 0 when every badge meant for the target is proved there, 1 otherwise.
     """
+    reissue = IssuerUrls(reissue_base_url) if reissue_base_url else None
     # Verifying and sending load the credential stack; other commands do not need it.
     from openbackpack.services.move import (
         FileSource,
@@ -168,6 +179,7 @@ def move_command(
                 fetch=client_fetch(source_client),
                 concurrency=concurrency,
                 resend=resend,
+                reissue=reissue,
                 on_progress=lambda _item: progress.advance(task),
             )
     if as_json:

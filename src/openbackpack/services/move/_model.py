@@ -18,6 +18,7 @@ __all__ = [
     "MoveItem",
     "MoveReport",
     "Proof",
+    "Reissue",
     "SourceBadge",
     "SourceDeletionUnsupportedError",
     "Verdict",
@@ -96,6 +97,20 @@ class BadgeFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class Reissue:
+    """How this site re-issues one of its own 2.0 awards for an Open Badges 3.0 target.
+
+    ``credential_id`` is the id of the re-issued credential, the same for every signing of
+    the award (so a repeated upsert replaces, and a later run finds it); ``issuer`` is the
+    issuer id (a DID) that credential names.
+    """
+
+    award: str
+    credential_id: str
+    issuer: str
+
+
+@dataclass(frozen=True, slots=True)
 class HeldBadge:
     """A badge the target holds: its target id and what it says it is."""
 
@@ -123,7 +138,8 @@ class MoveItem:
 
     ``sends`` counts the times this run sent the badge to the target (0 when an earlier run
     sent it); ``resent_present`` is ``None`` unless the badge was sent again because the proof
-    found it missing, then whether the target showed it after its re-sends.
+    found it missing, then whether the target showed it after its re-sends. ``reissue`` is set
+    when the badge goes (or went) to the target re-issued by this site as a 3.0 credential.
     """
 
     source: SourceBadge
@@ -144,6 +160,7 @@ class MoveItem:
     error: str | None = None
     sends: int = 0
     resent_present: bool | None = None
+    reissue: Reissue | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The badge's line of the report, as JSON-ready data."""
@@ -167,6 +184,7 @@ class MoveItem:
             "error": self.error,
             "sends": self.sends,
             "resent_present": self.resent_present,
+            "reissued_as": None if self.reissue is None else self.reissue.credential_id,
         }
 
 

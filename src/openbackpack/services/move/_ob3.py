@@ -103,7 +103,9 @@ class Ob3Backpack(AccountSide):
         if item.facts.format != "ob3":
             return (
                 "an Open Badges 2.0 badge cannot go into an Open Badges 3.0 host, which takes "
-                "only 3.0 credentials (its issuer can re-issue it: openbackpack reissue)"
+                "only 3.0 credentials (its issuer can re-issue it: openbackpack reissue; this "
+                "site's own awards are re-issued on the way with openbackpack move "
+                "--reissue-base-url)"
             )
         if item.verdict is Verdict.UNVERIFIABLE:
             return (
@@ -126,7 +128,14 @@ class Ob3Backpack(AccountSide):
             payload = text
         if isinstance(payload, str) and payload.startswith("{"):
             payload = json.loads(payload)
-        with self._api() as api:
-            api.upsert_credential(payload if isinstance(payload, str) else dict(payload))
         assert item.facts.id is not None
-        return self._remote_id(item.facts.id)
+        return self.upsert(payload if isinstance(payload, str) else dict(payload), item.facts.id)
+
+    def upsert(self, credential: dict[str, Any] | str, credential_id: str) -> str:
+        """Upsert one credential (JSON or a VC-JWT) whose id is ``credential_id``.
+
+        Returns the id under which the account holds it (the same for every upsert of it).
+        """
+        with self._api() as api:
+            api.upsert_credential(credential)
+        return self._remote_id(credential_id)

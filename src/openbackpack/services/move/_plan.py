@@ -32,11 +32,17 @@ def match_held(
 ) -> HeldBadge | None:
     """The held badge that is ``item``: by the target's id, by the badge's id, or by content.
 
-    ``taken`` holds target ids already matched to other badges, which are skipped.
+    A badge this site re-issues is also found by the re-issued credential's id. ``taken``
+    holds target ids already matched to other badges, which are skipped.
     """
     candidates = [h for h in holdings if taken is None or h.remote_id not in taken]
     for held in candidates:
         if item.remote_id is not None and held.remote_id == item.remote_id:
+            return held
+    # A badge this site re-issues is held under the re-issued credential's id, which names
+    # another issuer (a DID) than the 2.0 badge: its id, not its content, finds it.
+    for held in candidates:
+        if item.reissue is not None and held.id == item.reissue.credential_id:
             return held
     for held in candidates:
         if item.facts.id is not None and held.id == item.facts.id:
@@ -56,6 +62,8 @@ def plan_item(item: MoveItem, target: Target, holdings: Iterable[HeldBadge]) -> 
     if held is not None:
         item.action, item.target_shows, item.remote_id = Action.ALREADY, held, held.remote_id
         item.why = f"the target holds it as {held.remote_id}"
+        if item.reissue is not None and held.id == item.reissue.credential_id:
+            item.why += f", re-issued by this site as 3.0 credential {held.id}"
         return
     if item.verdict is Verdict.RECIPIENT_MISMATCH:
         item.action = Action.CANNOT

@@ -7,10 +7,11 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openbackpack._exceptions import BackpackError, DuplicateBadgeError, InvalidInputError
 from openbackpack.credentials import DocumentLoader, Fetch
+from openbackpack.issuer._urls import IssuerUrls
 from openbackpack.services._claiming import claimed_create, in_transaction, new_worker
 from openbackpack.services._errors import NotOwnerError
 from openbackpack.services.move._interfaces import Source, Target
@@ -26,9 +27,14 @@ from openbackpack.services.move._model import (
     SourceDeletionUnsupportedError,
     Verdict,
 )
+from openbackpack.services.move._ob3 import Ob3Backpack
 from openbackpack.services.move._plan import match_held, plan_item
+from openbackpack.services.move._reissue import ReissuingTarget
 from openbackpack.services.move._verdict import recipient_of, verify_badge
 from openbackpack.store import IdentifierKind, Store
+
+if TYPE_CHECKING:
+    from openbackpack.issuer import DidMethod
 
 __all__ = ["DEFAULT_MOVE_CONCURRENCY", "DEFAULT_RESEND", "move_badges"]
 
@@ -86,6 +92,8 @@ def _send(store: Store, target: Target, item: MoveItem, holder: str) -> None:
         return
     item.remote_id = remote
     item.done = _DONE.get(how, "sent by an earlier run")
+    if item.reissue is not None:
+        item.done += f"; re-issued by this site as 3.0 credential {item.reissue.credential_id}"
 
 
 def move_badges(
@@ -103,6 +111,8 @@ def move_badges(
     now: datetime | None = None,
     on_progress: Progress | None = None,
     resend: int = DEFAULT_RESEND,
+    reissue: IssuerUrls | None = None,
+    reissue_did_method: DidMethod = "web",
 ) -> MoveReport:
     """Move every badge of ``source`` that ``target`` can take, verified, once, and prove it.
 
@@ -118,6 +128,15 @@ def move_badges(
     again, up to ``resend`` times (0: never); one still missing stays reported missing. With
     ``delete_source``, badges proved at the target are deleted at the source.
 
+    ``reissue`` (this site's :class:`~openbackpack.issuer.IssuerUrls`: the store holds its
+    awards and signing keys) lets an Open Badges 3.0 target take this site's own 2.0 badges:
+    a badge whose id is this site's hosted assertion of a live award is re-issued as a
+    signed 3.0 credential (:meth:`~openbackpack.issuer.CredentialIssuer.reissue`, the 2.0
+    assertion as evidence, its issuer a ``did:web`` or, with ``reissue_did_method="key"``, a
+    ``did:key``) and upserted; the credential's id is the award's, so a re-run or re-send
+    replaces the one copy, and the proof finds the badge by that id. Other issuers' 2.0
+    badges still cannot go in; other targets take 2.0 badges as they are, not re-issued.
+
     Raises:
         NotOwnerError: an account of ``source`` or ``target`` is not ``owner``'s.
         SourceDeletionUnsupportedError: ``delete_source`` and the source cannot delete.
@@ -128,6 +147,10 @@ def move_badges(
     if resend < 0:
         raise InvalidInputError("resend must be at least 0")
     _check_owner(owner, source, target)
+    site: ReissuingTarget | None = None
+    if reissue is not None and isinstance(target, Ob3Backpack):
+        site = ReissuingTarget(target, store, reissue, reissue_did_method)
+        target = site
     if delete_source and source.deletion is not None:
         raise SourceDeletionUnsupportedError(f"cannot delete at {source.label}: {source.deletion}")
     verify_loader = DocumentLoader(document_map, fetch=fetch)
@@ -140,12 +163,18 @@ def move_badges(
         )
     if not dry_run and delete_source:
         report.notes.append("badges proved at the target are deleted at the source")
+    if reissue is not None and site is None:
+        report.notes.append(
+            f"nothing is re-issued: {target.label} takes Open Badges 2.0 badges as they are"
+        )
     badges = source.read()
     holdings = target.holdings()
     holder = new_worker()
 
     def one(badge: Any) -> MoveItem:
         item = verify_badge(badge, verify_loader, learner, now)
+        if site is not None:
+            site.recognise(item)
         plan_item(item, target, holdings)
         if item.action is Action.MOVE and not dry_run:
             _send(store, target, item, holder)
@@ -206,10 +235,14 @@ def prove(
     """Read the target back: each badge present, same issuer, achievement, recipient, verifying.
 
     ``only`` proves those badges again (after a re-send), leaving the others' proofs as they
-    are; the copies matched to the others are not matched to these.
+    are, unless the copy an other was proved by is gone (a re-send replaced it: an Open
+    Badges 3.0 host keeps one credential per issuer, achievement and recipient); the copies
+    matched to the others are not matched to these.
     """
     holdings = target.holdings()
     again = {id(item) for item in only} if only is not None else None
+    if again is not None:
+        _gone(report, holdings, again)
     taken: set[str] = {
         item.target_shows.remote_id
         for item in report.items
@@ -237,6 +270,18 @@ def prove(
         list(pool.map(check, found))
 
 
+def _gone(report: MoveReport, holdings: Sequence[HeldBadge], again: set[int]) -> None:
+    """Badges proved before whose copy the target no longer shows are missing now."""
+    present = {held.remote_id for held in holdings}
+    for item in report.items:
+        shown = item.target_shows
+        if id(item) in again or shown is None or shown.remote_id in present:
+            continue
+        item.target_shows = None
+        item.proof = Proof.MISSING
+        item.proof_reason = "the target no longer shows it (a later send replaced it)"
+
+
 def _missing(item: MoveItem) -> str:
     if item.sends > 1:
         return f"the target does not show it (dropped: sent {item.sends} times)"
@@ -247,8 +292,10 @@ def _compare(
     item: MoveItem, held: HeldBadge, loader: DocumentLoader, now: datetime | None
 ) -> tuple[Proof, str]:
     facts = item.facts
+    # A re-issued copy names the site's issuer by its DID, not by the 2.0 profile URL.
+    issuer = facts.issuer if item.reissue is None else item.reissue.issuer
     for name, ours, theirs in (
-        ("issuer", facts.issuer, held.issuer),
+        ("issuer", issuer, held.issuer),
         ("achievement", facts.achievement, held.achievement),
     ):
         if ours is not None and theirs is not None and ours != theirs:
