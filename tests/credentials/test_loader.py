@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -88,3 +90,40 @@ def test_cached_documents_cannot_be_altered_by_callers() -> None:
     url = "https://www.w3.org/ns/credentials/v2"
     loader.get(url)["@context"] = None
     assert loader.get(url)["@context"] is not None
+
+
+class _Counting(DocumentLoader):
+    """A loader that records every URL pyld asks it for."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.asked: list[str] = []
+
+    def __call__(self, url: str, options: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        self.asked.append(url)
+        return super().__call__(url, options)
+
+
+def test_shipped_contexts_are_resolved_once_per_process() -> None:
+    """After one canonicalisation, another loader is not asked again for a shipped context."""
+    data = read_json(OB3_VECTOR / "vector.json")["credential"]
+    expected = canonicalize(data, DocumentLoader())
+    second = _Counting()
+    assert canonicalize(data, second) == expected
+    assert not [url for url in second.asked if url in SHIPPED_CONTEXTS]
+
+
+def test_fetched_contexts_are_asked_of_each_loader() -> None:
+    """A fetched context is not shared between loaders: each loader's own fetch decides."""
+    url = "https://example.org/fetched-context"
+
+    def fetch_as(term: str) -> Any:
+        return lambda _url: {"@context": {"name": f"https://example.org/{term}"}}
+
+    document = {"@context": [url], "id": "urn:x", "name": "n"}
+    first = canonicalize(document, _Counting(fetch=fetch_as("one")))
+    second_loader = _Counting(fetch=fetch_as("two"))
+    second = canonicalize(document, second_loader)
+    assert url in second_loader.asked
+    assert "https://example.org/one" in first
+    assert "https://example.org/two" in second
