@@ -242,3 +242,37 @@ def test_p256_es256_credential_verifies_through_did_web(
         c for c in report.checks if c.outcome.value != "passed"
     ]
     assert "ES256" in report.check("proof").reason  # type: ignore[union-attr]
+
+
+def test_status_list_is_signed_again_only_when_it_changes(
+    live: str, store: Store, seeded: Seeded
+) -> None:
+    """The served list keeps its proof until an award is revoked or the key rotates."""
+    from openbackpack.credentials import decode_bitstring
+
+    def served() -> dict[str, Any]:
+        with httpx2.Client(base_url=live) as http:
+            listing: dict[str, Any] = http.get("/ob3/issuers/1/status").json()
+        return listing
+
+    first = served()
+    assert served()["proof"] == first["proof"]
+    with store.transaction() as tx:
+        tx.awards.revoke(seeded.award_hash, "mistake")
+        index = tx.status_entries.index_of(seeded.award_hash)
+    revoked = served()
+    assert revoked["proof"] != first["proof"]
+    assert index is not None
+    bits = decode_bitstring(revoked["credentialSubject"]["encodedList"])
+    assert bits[index // 8] & (0x80 >> (index % 8))
+    assert served() == revoked
+    with store.transaction() as tx:
+        CredentialIssuer(tx, IssuerUrls(live)).rotate_key(1)
+    rotated = served()
+    methods = [
+        [proof["verificationMethod"] for proof in listing["proof"]]
+        for listing in (revoked, rotated)
+    ]
+    assert methods[0] != methods[1]
+    report = verify_credential(rotated, loader=DocumentLoader(fetch=_loopback_fetch))
+    assert report.outcome is Outcome.VALID, report.to_json()

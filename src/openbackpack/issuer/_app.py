@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from openbackpack._exceptions import RecordNotFoundError
 from openbackpack.issuer._documents import IssuerDocuments
 from openbackpack.issuer._ob3 import CredentialIssuer, DidMethod
+from openbackpack.issuer._status_cache import SignedListCache
 from openbackpack.issuer._urls import (
     ASSERTION_COPY_PATH,
     ASSERTION_PATH,
@@ -131,10 +132,12 @@ def _add_ob3_routes(app: FastAPI, store: Store, urls: IssuerUrls, did_method: Di
         with issuing() as issuer:
             return json_ld(issuer.credential(award_hash))
 
+    signed_lists = SignedListCache()
+
     @app.get(STATUS_LIST_PATH, summary="BitstringStatusList credential of an issuer (signed)")
     def status_list(issuer_id: int) -> Response:
         with issuing() as issuer:
-            return json_ld(issuer.status_list(issuer_id))
+            return json_ld(issuer.status_list(issuer_id, cache=signed_lists))
 
     @app.get(ISSUER_DID_PATH, summary="DID document of an issuer's did:web")
     def issuer_did(issuer_id: int) -> Response:

@@ -24,6 +24,7 @@ from openbackpack.credentials import (
 from openbackpack.credentials._did import did_document, did_web_for
 from openbackpack.issuer._documents import IssuerDocuments
 from openbackpack.issuer._ob3_build import build_ob3_credential, build_ob3_endorsement
+from openbackpack.issuer._status_cache import SignedListCache
 from openbackpack.issuer._urls import IssuerUrls
 from openbackpack.models.ob3 import VC2_CONTEXT
 from openbackpack.store import STATUS_LIST_SIZE, IssuerKey, KeyAlgorithmName, Secret, Transaction
@@ -197,11 +198,25 @@ class CredentialIssuer:
         method = self.verification_method(issuer_id, record)
         return sign_data_integrity(document, pair, method, self._loader)
 
-    def status_list(self, issuer_id: int) -> dict[str, Any]:
-        """The issuer's signed BitstringStatusList credential (revocation), 131,072 entries."""
+    def status_list(
+        self, issuer_id: int, *, cache: SignedListCache | None = None
+    ) -> dict[str, Any]:
+        """The issuer's signed BitstringStatusList credential (revocation), 131,072 entries.
+
+        With ``cache``, a list signed before from the same revoked awards, with the same key,
+        is given again instead of being signed anew.
+        """
+        revoked = tuple(self._tx.status_entries.revoked_indexes(issuer_id))
+        if cache is None:
+            return self._sign_status_list(issuer_id, revoked)
+        key_record, _ = self.signing_key(issuer_id)
+        made_from = (self.urls.base_url, self.did_method, issuer_id, key_record.id, revoked)
+        return cache.get_or_sign(made_from, lambda: self._sign_status_list(issuer_id, revoked))
+
+    def _sign_status_list(self, issuer_id: int, revoked: tuple[int, ...]) -> dict[str, Any]:
         issuer = self._tx.issuers.get(issuer_id)
         bits = bytearray(STATUS_LIST_SIZE // 8)
-        for index in self._tx.status_entries.revoked_indexes(issuer_id):
+        for index in revoked:
             bits[index // 8] |= 0x80 >> (index % 8)
         url = self.urls.status_list(issuer_id)
         document = {
