@@ -164,7 +164,8 @@ def demo(
         bool,
         typer.Option(
             "--keep",
-            help="Leave the host and store running (until Ctrl-C) and print how to reach them.",
+            help="Leave the host and store running (until Ctrl-C or SIGTERM) and print how "
+            "to reach them.",
         ),
     ] = False,
     web: Annotated[

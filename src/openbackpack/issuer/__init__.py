@@ -43,6 +43,7 @@ if typing.TYPE_CHECKING:
         build_ob3_profile,
         ob3_credential_id,
     )
+    from openbackpack.issuer._status_cache import SignedListCache
     from openbackpack.issuer._urls import IssuerUrls
 
 
@@ -55,6 +56,7 @@ __all__ = [
     "Expansion",
     "IssuerDocuments",
     "IssuerUrls",
+    "SignedListCache",
     "StatusEntry",
     "build_assertion",
     "build_badge_class",

@@ -46,4 +46,5 @@ class SignedListCache:
         return signed
 
     def __len__(self) -> int:
+        """How many signed lists are kept."""
         return len(self._lists)
