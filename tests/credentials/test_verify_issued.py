@@ -276,3 +276,30 @@ def test_status_list_is_signed_again_only_when_it_changes(
     assert methods[0] != methods[1]
     report = verify_credential(rotated, loader=DocumentLoader(fetch=_loopback_fetch))
     assert report.outcome is Outcome.VALID, report.to_json()
+
+
+def test_one_loader_checks_each_status_list_once(
+    live: str, seeded: Seeded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Credentials verified with one loader share its status list's verification; two don't."""
+    from openbackpack.credentials import _verify
+
+    checked: list[str] = []
+    original = _verify.Verifier.document
+
+    def counting(self: _verify.Verifier, document: dict[str, Any], **kwargs: Any) -> Any:
+        if kwargs.get("kind") == "status list":
+            checked.append(str(document.get("id")))
+        return original(self, document, **kwargs)
+
+    monkeypatch.setattr(_verify.Verifier, "document", counting)
+    credential = _fetch_credential(live, seeded.award_hash)
+    shared = DocumentLoader(fetch=_loopback_fetch)
+    for _ in range(3):
+        report = verify_credential(credential, loader=shared)
+        status = report.check("status")
+        assert status is not None
+        assert status.outcome is CheckOutcome.PASSED
+    assert len(checked) == 1
+    verify_credential(credential, loader=DocumentLoader(fetch=_loopback_fetch))
+    assert len(checked) == 2

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from openbackpack._exceptions import DocumentUnavailableError, InvalidCredentialError
 
@@ -25,6 +25,8 @@ __all__ = [
     "load_document_map",
     "refuse_inline_contexts",
 ]
+
+_T = TypeVar("_T")
 
 Fetch = Callable[[str], Any]
 """Fetches a URL and returns its parsed JSON; raises :class:`DocumentUnavailableError`."""
@@ -97,6 +99,7 @@ class DocumentLoader:
         self._map = {url: Path(target) for url, target in (document_map or {}).items()}
         self._fetch = fetch
         self._cache: dict[str, Any] = {}
+        self._derived: dict[Hashable, Any] = {}
 
     @property
     def offline(self) -> bool:
@@ -113,6 +116,18 @@ class DocumentLoader:
             self._cache[url] = self._load(url)
         # A copy: pyld (or a caller) must never be able to alter the cached document.
         return copy.deepcopy(self._cache[url])
+
+    def remember(self, key: Hashable, compute: Callable[[], _T]) -> _T:
+        """What ``compute()`` derives from this loader's documents, computed once per loader.
+
+        The verifier keeps each status list's own verification here: the loader gives the
+        list it fetched first to every credential of the batch, so its proof need only be
+        checked once.
+        """
+        if key not in self._derived:
+            self._derived[key] = compute()
+        found: _T = self._derived[key]
+        return found
 
     def __call__(self, url: str, options: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """The pyld document loader interface: a remote document record for ``url``."""

@@ -97,7 +97,7 @@ def _bitstring(
     if not isinstance(document, dict):
         report.not_checked("status", f"the status list at {url} is not a JSON object")
         return
-    list_report = verify_list(document)
+    list_report = loader.remember(("status list", url), lambda: verify_list(document))
     if list_report.outcome is not Outcome.VALID:
         failed = [c for c in list_report.checks if c.outcome is not CheckOutcome.PASSED]
         why = "; ".join(f"{c.name}: {c.reason}" for c in failed)
