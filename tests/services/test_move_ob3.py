@@ -171,6 +171,14 @@ def _badge_connect_source(world: World, host: RunningHost, *hashes: str) -> Badg
     return found
 
 
+def _one_own_badge(
+    world: World, hosts: tuple[RunningHost, RunningHost]
+) -> tuple[str, BadgeConnectBackpack, Ob3Backpack]:
+    """One award of this site in a Badge Connect account, and the 3.0 account to move it to."""
+    award = world.award()
+    return award, _badge_connect_source(world, hosts[0], award), _connect(world, hosts[1])
+
+
 def _reissuing(world: World, source: BadgeConnectBackpack, target: Ob3Backpack) -> MoveReport:
     return move_badges(
         world.store,
@@ -266,9 +274,7 @@ def test_a_reissue_killed_after_the_upsert_leaves_one_copy(
     world: World, hosts: tuple[RunningHost, RunningHost], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A run that dies after the host took the re-issued credential, run again: one copy."""
-    award = world.award()
-    source = _badge_connect_source(world, hosts[0], award)
-    target = _connect(world, hosts[1])
+    award, source, target = _one_own_badge(world, hosts)
     upsert = Ob3Backpack.upsert
 
     def upsert_then_die(self: Ob3Backpack, credential: dict[str, object] | str, cid: str) -> str:
@@ -290,9 +296,7 @@ def test_a_reissue_sent_twice_is_held_once(
     world: World, hosts: tuple[RunningHost, RunningHost], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The re-issued credential's id is the award's, so a repeated upsert replaces the copy."""
-    award = world.award()
-    source = _badge_connect_source(world, hosts[0], award)
-    target = _connect(world, hosts[1])
+    award, source, target = _one_own_badge(world, hosts)
     upsert = Ob3Backpack.upsert
 
     def twice(self: Ob3Backpack, credential: dict[str, object] | str, cid: str) -> str:

@@ -207,9 +207,12 @@ class CredentialIssuer:
         is given again instead of being signed anew.
         """
         revoked = tuple(self._tx.status_entries.revoked_indexes(issuer_id))
-        if cache is None:
+        # Only the active key's id is needed to know whether a kept list still holds: the
+        # private key is unsealed when the list is signed, not for every fetch of it.
+        key_record = self._tx.issuer_keys.active(issuer_id, "Ed25519")
+        if cache is None or key_record is None:
+            # No key yet: signing makes the first one, and the next fetch can be kept.
             return self._sign_status_list(issuer_id, revoked)
-        key_record, _ = self.signing_key(issuer_id)
         made_from = (self.urls.base_url, self.did_method, issuer_id, key_record.id, revoked)
         return cache.get_or_sign(made_from, lambda: self._sign_status_list(issuer_id, revoked))
 
