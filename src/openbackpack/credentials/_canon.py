@@ -16,6 +16,7 @@ from pyld import jsonld
 
 from openbackpack._exceptions import DocumentUnavailableError, InvalidCredentialError
 from openbackpack._jsonld_lock import JSONLD_LOCK
+from openbackpack._jsonld_processor import MemoProcessor
 from openbackpack.credentials._loader import DocumentLoader, refuse_inline_contexts
 
 __all__ = ["Canonical", "canonicalize", "proof_canonical_forms"]
@@ -31,7 +32,7 @@ def canonicalize(document: Mapping[str, Any], loader: DocumentLoader) -> str:
     refuse_inline_contexts(document)
     try:
         with JSONLD_LOCK:
-            nquads: str = jsonld.normalize(
+            nquads: str = MemoProcessor().normalize(
                 dict(document),
                 {
                     "algorithm": "URDNA2015",

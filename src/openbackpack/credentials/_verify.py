@@ -15,6 +15,7 @@ from pyld import jsonld
 
 from openbackpack._exceptions import DocumentUnavailableError, InvalidCredentialError
 from openbackpack._jsonld_lock import JSONLD_LOCK
+from openbackpack._jsonld_processor import MemoProcessor
 from openbackpack.credentials._checks import (
     check_context,
     check_credential_schemas,
@@ -174,10 +175,8 @@ class Verifier:
         dropped: list[str] = []
         try:
             with JSONLD_LOCK:
-                jsonld.expand(
-                    options,
-                    {"documentLoader": self.loader},
-                    on_property_dropped=lambda name: dropped.append(str(name)),
+                MemoProcessor(on_property_dropped=lambda name: dropped.append(str(name))).expand(
+                    options, {"documentLoader": self.loader}
                 )
         except (jsonld.JsonLdError, ValueError) as exc:
             report.not_checked("proof", f"the proof {suite} cannot be read: {exc}")

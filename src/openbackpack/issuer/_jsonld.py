@@ -20,6 +20,7 @@ from pyld import jsonld
 
 from openbackpack._exceptions import InvalidInputError
 from openbackpack._jsonld_lock import JSONLD_LOCK
+from openbackpack._jsonld_processor import MemoProcessor
 from openbackpack.models import ob2
 
 __all__ = ["OB2_CONTEXT_URLS", "Expansion", "expand_offline", "offline_document_loader"]
@@ -94,8 +95,8 @@ def expand_offline(document: ob2.Ob2Model | Mapping[str, Any]) -> Expansion:
 
     try:
         with JSONLD_LOCK:
-            expanded = jsonld.expand(
-                data, {"documentLoader": offline_document_loader}, on_property_dropped=on_dropped
+            expanded = MemoProcessor(on_property_dropped=on_dropped).expand(
+                data, {"documentLoader": offline_document_loader}
             )
     except jsonld.JsonLdError as exc:
         raise InvalidInputError(f"the document cannot be expanded offline: {exc}") from None
