@@ -17,6 +17,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from openbackpack._tls import verifying_context
 from openbackpack.client import BackpackClient, RateLimiter
 from openbackpack.services import push_awards
 from openbackpack.store import Store
@@ -29,6 +30,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(argv if argv is not None else sys.argv[1:])
     if "--standby" in args:
         args.remove("--standby")
+        # Warm: the TLS context (and the HTTP stack it imports) is made once per process.
+        verifying_context()
         print("ready", flush=True)
         sys.stdin.readline()
     url, base, listing, rate, concurrency = args

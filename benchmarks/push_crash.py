@@ -97,9 +97,11 @@ class _Processes:
             _expect(process, "ready")
             process.stdin.write("go\n")
             process.stdin.flush()
+            # The next spare warms up from now, while this one opens the store and pushes:
+            # its imports take longer than the shortest runs between kills.
+            if more:
+                self.spare = self._spawn()
         _expect(process, "pushing")
-        if self.standby and more:
-            self.spare = self._spawn()
         return process
 
     def close(self) -> None:
