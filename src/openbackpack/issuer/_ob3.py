@@ -53,6 +53,9 @@ class CredentialIssuer:
         self.urls = urls
         self.did_method = did_method
         self._loader = loader or DocumentLoader()
+        # Each key unsealed once per transaction: a signing asks for it three times (the
+        # status list's key, the did:key, the proof), and unsealing costs more than signing.
+        self._keys: dict[tuple[int, KeyAlgorithmName], tuple[IssuerKey, KeyPair]] = {}
 
     def issuer_did(self, issuer_id: int) -> str:
         """The issuer's DID (did:key names its active key, so it changes with rotation)."""
@@ -64,10 +67,15 @@ class CredentialIssuer:
         self, issuer_id: int, algorithm: KeyAlgorithmName = "Ed25519"
     ) -> tuple[IssuerKey, KeyPair]:
         """The issuer's active key of ``algorithm``, generated (and sealed) if it has none."""
+        held = self._keys.get((issuer_id, algorithm))
+        if held is not None:
+            return held
         record = self._tx.issuer_keys.active(issuer_id, algorithm)
         if record is None:
             return self.rotate_key(issuer_id, algorithm)
-        return record, KeyPair.from_pem(record.private_key.reveal().encode())
+        held = record, KeyPair.from_pem(record.private_key.reveal().encode())
+        self._keys[(issuer_id, algorithm)] = held
+        return held
 
     def rotate_key(
         self, issuer_id: int, algorithm: KeyAlgorithmName = "Ed25519"
@@ -77,6 +85,7 @@ class CredentialIssuer:
         record = self._tx.issuer_keys.add(
             issuer_id, algorithm, pair.multikey, Secret(pair.private_pem().decode())
         )
+        self._keys[(issuer_id, algorithm)] = record, pair
         return record, pair
 
     def verification_method(self, issuer_id: int, key: IssuerKey) -> str:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, Literal, cast
 
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Row, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from openbackpack._exceptions import InvalidInputError, RecordNotFoundError
@@ -30,6 +30,17 @@ _ATTEMPTS: Final = 5
 
 STATUS_LIST_SIZE: Final = 131_072
 """Entries in each issuer's status list: the minimum the Bitstring Status List spec sets."""
+
+# Asked at every signing: built once (see the note in _registry).
+_ACTIVE_KEY: Final = (
+    select(t.issuer_keys)
+    .where(t.issuer_keys.c.issuer_id == bindparam("issuer_id"))
+    .where(t.issuer_keys.c.algorithm == bindparam("algorithm"))
+    .where(t.issuer_keys.c.retired_at.is_(None))
+)
+_STATUS_INDEX_OF: Final = select(t.status_entries.c.status_index).where(
+    t.status_entries.c.award_id == bindparam("award_id")
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,10 +105,7 @@ class IssuerKeys(_Repository):
     def active(self, issuer_id: int, algorithm: KeyAlgorithmName = "Ed25519") -> IssuerKey | None:
         """The issuer's active key of that algorithm, if it has one."""
         row = self._conn.execute(
-            select(t.issuer_keys)
-            .where(t.issuer_keys.c.issuer_id == issuer_id)
-            .where(t.issuer_keys.c.algorithm == algorithm)
-            .where(t.issuer_keys.c.retired_at.is_(None))
+            _ACTIVE_KEY, {"issuer_id": issuer_id, "algorithm": algorithm}
         ).first()
         return None if row is None else self._key(row)
 
@@ -134,9 +142,7 @@ class StatusEntries(_Repository):
             InvalidInputError: the issuer's status list is full.
         """
         award = Awards(self._conn, self._box).get(award_hash)
-        existing = self._conn.execute(
-            select(t.status_entries.c.status_index).where(t.status_entries.c.award_id == award.id)
-        ).scalar()
+        existing = self._conn.execute(_STATUS_INDEX_OF, {"award_id": award.id}).scalar()
         if existing is not None:
             return int(existing)
         issuer_id = BadgeClasses(self._conn, self._box).get(award.badge_class_id).issuer_id

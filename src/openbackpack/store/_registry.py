@@ -12,9 +12,9 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, Final, cast
 
-from sqlalchemy import Row, and_, insert, or_, select, update
+from sqlalchemy import Row, and_, bindparam, insert, or_, select, update
 
 from openbackpack._exceptions import (
     AlreadyRevokedError,
@@ -50,6 +50,18 @@ __all__ = ["Awards", "BadgeClasses", "Issuers"]
 _NAME = 255
 _LONG_TEXT = 20_000
 _MAX_SALT = 64
+
+
+# The lookups every push, issue and re-issue makes, built once: building a statement and its
+# cache key costs SQLAlchemy more CPU than SQLite spends answering it.
+_ISSUER_BY_ID: Final = select(t.issuers).where(t.issuers.c.id == bindparam("id"))
+_BADGE_CLASS_BY_ID: Final = select(t.badge_classes).where(t.badge_classes.c.id == bindparam("id"))
+_ENDORSEMENTS_OF: Final = (
+    select(t.endorsements)
+    .where(t.endorsements.c.badge_class_id == bindparam("id"))
+    .order_by(t.endorsements.c.id)
+)
+_AWARD_BY_HASH: Final = select(t.awards).where(t.awards.c.hash == bindparam("hash"))
 
 
 class Issuers(_Repository):
@@ -103,7 +115,7 @@ class Issuers(_Repository):
 
     def get(self, issuer_id: int) -> Issuer:
         """Return one issuer. Raises :class:`RecordNotFoundError` if there is none."""
-        row = self._conn.execute(select(t.issuers).where(t.issuers.c.id == issuer_id)).first()
+        row = self._conn.execute(_ISSUER_BY_ID, {"id": issuer_id}).first()
         if row is None:
             raise RecordNotFoundError("issuer", issuer_id)
         return _issuer(row)
@@ -170,9 +182,7 @@ class BadgeClasses(_Repository):
 
     def get(self, badge_class_id: int) -> BadgeClass:
         """Return one badge class. Raises :class:`RecordNotFoundError` if there is none."""
-        row = self._conn.execute(
-            select(t.badge_classes).where(t.badge_classes.c.id == badge_class_id)
-        ).first()
+        row = self._conn.execute(_BADGE_CLASS_BY_ID, {"id": badge_class_id}).first()
         if row is None:
             raise RecordNotFoundError("badge class", badge_class_id)
         return self._badge_class(row)
@@ -237,11 +247,7 @@ class BadgeClasses(_Repository):
 
     def endorsements(self, badge_class_id: int) -> builtins.list[Endorsement]:
         """Return the endorsements of one badge class, oldest first."""
-        rows = self._conn.execute(
-            select(t.endorsements)
-            .where(t.endorsements.c.badge_class_id == badge_class_id)
-            .order_by(t.endorsements.c.id)
-        )
+        rows = self._conn.execute(_ENDORSEMENTS_OF, {"id": badge_class_id})
         return [_endorsement(row) for row in rows]
 
     def _related_ids(self, badge_class_id: int) -> tuple[int, ...]:
@@ -341,7 +347,7 @@ class Awards(_Repository):
 
     def find(self, award_hash: str) -> Award | None:
         """Return the award with that public hash, if any."""
-        row = self._conn.execute(select(t.awards).where(t.awards.c.hash == award_hash)).first()
+        row = self._conn.execute(_AWARD_BY_HASH, {"hash": award_hash}).first()
         return None if row is None else _award(row)
 
     def find_many(self, award_hashes: Iterable[str]) -> dict[str, Award]:
