@@ -33,7 +33,9 @@ if TYPE_CHECKING:
 
 __all__ = ["MoveClients", "MoveOptions", "MoveOutcome", "check_move", "run_move"]
 
-MoveClients = Callable[[float | None], AbstractContextManager[tuple[BackpackClient, BackpackClient]]]
+MoveClients = Callable[
+    [float | None], AbstractContextManager[tuple[BackpackClient, BackpackClient]]
+]
 """Given a job's ``rate``, the clients for its source and its target (paced as the worker's)."""
 
 _GONE: Final = (
@@ -253,7 +255,8 @@ def run_move(
         # Reading a side failed (or the accounts are gone): the move as a whole.
         if _retryable(exc) and not final:
             return MoveOutcome(retry_in=_countdown([exc], attempt, max_countdown))
-        in_transaction(store, lambda tx: tx.jobs.fail(job_id, str(exc)))
+        reason = str(exc)
+        in_transaction(store, lambda tx: tx.jobs.fail(job_id, reason))
         return MoveOutcome(stopped=True)
     if report.stopped:
         return MoveOutcome(stopped=True)

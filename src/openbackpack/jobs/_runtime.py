@@ -98,7 +98,9 @@ class Runtime:
 
         def paced() -> BackpackClient:
             own = RateLimiter(rate)
-            return BackpackClient(rate_limit=own if self._limit is None else _Both(self._limit, own))
+            return BackpackClient(
+                rate_limit=own if self._limit is None else _Both(self._limit, own)
+            )
 
         with paced() as source, paced() as target:
             yield source, target

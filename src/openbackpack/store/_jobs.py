@@ -355,7 +355,7 @@ class Jobs:
 
     def _recount(self, job_id: str) -> Job:
         # Counted, not added: a badge marked by two runs of the move counts once.
-        counts = dict(
+        counts: dict[str, int] = dict(
             self._conn.execute(
                 select(t.job_items.c.status, func.count())
                 .where(t.job_items.c.job_id == job_id)
@@ -387,7 +387,7 @@ class Jobs:
 
 
 def _json(text: str | None) -> Mapping[str, Any] | None:
-    return None if text is None else json.loads(text)  # type: ignore[no-any-return]
+    return None if text is None else json.loads(text)
 
 
 def _job(row: Row[Any]) -> Job:
