@@ -124,8 +124,10 @@ def test_a_worker_killed_mid_move_is_taken_over_with_nothing_lost_or_twice(
     hashes = _badges(world, 30)
     with world.store.transaction() as tx:
         tx.providers.set_rate_limit(world.target_id, 10, 1)  # the move takes some seconds
+    # Redis gives a lost worker's task to another after the visibility timeout: keep it short.
+    quick = {"OPENBACKPACK_VISIBILITY_TIMEOUT": "3"}
     with workers(store_url, secret_key, tmp_path) as deployment:
-        deployment.start(1, concurrency=1)
+        deployment.start(1, concurrency=1, env=quick)
         job = _queue(deployment, world)
         deadline = time.monotonic() + 60
         while len(world.held_ids(world.target_id)) < 6:
@@ -133,7 +135,7 @@ def test_a_worker_killed_mid_move_is_taken_over_with_nothing_lost_or_twice(
             time.sleep(0.1)
         deployment.kill(0)
         assert len(world.held_ids(world.target_id)) < 30  # killed in the middle
-        deployment.start(1, concurrency=1)
+        deployment.start(1, concurrency=2, env=quick)
         finished = wait_until(world.store, job.id, 90)
         assert finished.state == "done", deployment.log_tail()
     _each_once_and_proved(world, job.id, hashes)

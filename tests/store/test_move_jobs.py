@@ -62,6 +62,11 @@ def test_the_proof_settles_every_badge_and_finishes_the_move(store: Store) -> No
     assert job.report == {"complete": False, "counts": {"move": 2}, "notes": []}
     assert items[badge_key(keys[2])].result == "no longer at the source"
     assert items[badge_key(keys[0])].detail == {"proof": "missing"}
+    with store.transaction() as tx:
+        # A second run still under way does not write over what the proof settled.
+        later = tx.jobs.mark_badges(job_id, [(keys[0], "done", "moved", {})])
+        kept = {i.award_hash: i for i in tx.jobs.items(job_id)}[badge_key(keys[0])]
+    assert (later.done, later.failed, kept.status) == (2, 1, "failed")
 
 
 def test_moves_migrate_down_and_up_leaving_the_pushes(store: Store) -> None:

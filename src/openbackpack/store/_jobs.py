@@ -301,7 +301,15 @@ class Jobs:
         return self._recount(job_id)
 
     def mark_badges(self, job_id: str, outcomes: Iterable[BadgeOutcome]) -> Job:
-        """Record how the move handled badges, before the proof; the job does not finish."""
+        """Record how the move handled badges, before the proof; the job does not finish.
+
+        A move that has ended ``done`` or ``failed`` keeps what its proof settled: a second
+        run still under way (a redelivered task) does not write over it. A cancelled one
+        still records the badges that were under way.
+        """
+        job = self.get(job_id)
+        if job.state in ("done", "failed"):
+            return job
         self._write_badges(job_id, outcomes)
         return self._recount(job_id)
 
