@@ -1,4 +1,4 @@
-"""``openbackpack worker`` and ``openbackpack jobs``: background pushes on a job queue.
+"""``openbackpack worker`` and ``openbackpack jobs``: background pushes and moves on a queue.
 
 Imported lazily by the commands that need it, so that the command line works (in-process)
 on a machine with no broker configured.
@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from openbackpack.cli._context import context_of, open_store
 from openbackpack.cli._output import out, print_json, print_table
-from openbackpack.store import Job, Store
+from openbackpack.store import Job, JobItem, Store
 
 __all__ = ["jobs_app", "worker_command"]
 
@@ -55,7 +55,7 @@ def worker_command(
         typer.Option("--store", help="Serve this store too (repeat for several sites)."),
     ] = None,
 ) -> None:
-    """Start a worker that runs queued pushes and badge refreshes (needs OPENBACKPACK_BROKER).
+    """Start a worker for queued pushes, moves and badge refreshes (needs OPENBACKPACK_BROKER).
 
     SQLite stores are refused unless --local says that every worker is on this machine.
     """
@@ -92,11 +92,12 @@ def list_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
         print_json([_summary(job) for job in jobs])
         return
     rows = [
-        [j.id, j.state, j.owner or "(site)", f"{j.done}/{j.total}", j.failed,
+        [j.id, j.kind, j.state, j.owner or "(site)", f"{j.done}/{j.total}", j.failed,
          f"{j.created_at:%Y-%m-%d %H:%M:%S}"]
         for j in jobs
     ]  # fmt: skip
-    print_table("Jobs", ["id", "state", "owner", "done", "failed", "created (UTC)"], rows)
+    columns = ["id", "kind", "state", "owner", "done", "failed", "created (UTC)"]
+    print_table("Jobs", columns, rows)
 
 
 @jobs_app.command("show")
@@ -108,16 +109,23 @@ def show_command(
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Show a job's state and counts; with --wait, follow it until it finishes."""
+    """Show a job's state and counts; with --wait, follow it until it finishes.
+
+    A move job also shows each badge's outcome and proof, and the move's summary.
+    """
     with open_store(ctx) as store:
         with store.transaction() as tx:
             job = tx.jobs.get(job_id)
         if wait and not job.finished:
             job = _follow(store, job)
         with store.transaction() as tx:
-            failures = [i for i in tx.jobs.items(job_id) if i.status == "failed"]
+            items = tx.jobs.items(job_id)
+    failures = [i for i in items if i.status == "failed"]
     if as_json:
-        print_json({**_summary(job), "failures": {i.award_hash: i.result for i in failures}})
+        shown = {**_summary(job), "failures": {i.award_hash: i.result for i in failures}}
+        if job.kind == "move":
+            shown.update(_move_json(job, items))
+        print_json(shown)
     else:
         out.print(
             f"job {job.id}: {job.state}, {job.done} of {job.total} done, {job.failed} failed",
@@ -125,10 +133,46 @@ def show_command(
         )
         if job.error:
             out.print(f"  {job.error}", markup=False)
-        for item in failures:
-            out.print(f"  failed {item.award_hash}: {item.result}", markup=False)
+        if job.kind == "move":
+            _print_move(job, items)
+        else:
+            for item in failures:
+                out.print(f"  failed {item.award_hash}: {item.result}", markup=False)
     if job.state == "failed":
         raise typer.Exit(1)
+
+
+def _move_json(job: Job, items: list[JobItem]) -> dict[str, object]:
+    return {
+        "source_backpack": job.source_provider_id,
+        "target_backpack": job.provider_id,
+        "report": job.report,
+        "badges": [
+            {**(item.detail or {}), "status": item.status, "result": item.result} for item in items
+        ],
+    }
+
+
+def _print_move(job: Job, items: list[JobItem]) -> None:
+    """Each badge's outcome, then the proof's summary (once the move has ended)."""
+    rows = [
+        [(item.detail or {}).get("source", item.award_hash), item.status, item.result or ""]
+        for item in items
+    ]
+    if rows:
+        print_table(f"move: backpack {job.source_provider_id} -> {job.provider_id}",
+                    ["source", "status", "outcome"], rows)  # fmt: skip
+    report = job.report
+    if report is None:
+        return
+    counts = report.get("counts", {})
+    out.print(", ".join(f"{name}: {count}" for name, count in counts.items()), markup=False)
+    for note in report.get("notes", []):
+        out.print(note, markup=False)
+    if report.get("complete"):
+        out.print("every badge meant for the target is proved there", markup=False)
+    else:
+        out.print(f"{job.failed} badge(s) meant for the target are not proved there", markup=False)
 
 
 def _follow(store: Store, job: Job) -> Job:
@@ -138,11 +182,12 @@ def _follow(store: Store, job: Job) -> Job:
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
     )  # fmt: skip
     with Progress(*columns, transient=True) as progress:
-        task = progress.add_task(f"job {job.id[:8]}", total=job.total)
+        # A move's total is known once a worker has read its source: until then, no bar.
+        task = progress.add_task(f"job {job.id[:8]}", total=job.total or None)
 
         def show(current: Job) -> None:
             progress.update(
-                task, completed=current.done + current.failed,
+                task, completed=current.done + current.failed, total=current.total or None,
                 description=f"job {current.id[:8]} {current.state}",
             )  # fmt: skip
 
@@ -153,7 +198,7 @@ def _follow(store: Store, job: Job) -> Job:
 def cancel_command(
     ctx: typer.Context, job_id: Annotated[str, typer.Argument(help="The job's id.")]
 ) -> None:
-    """Cancel a job: no award is started after this; those in flight still finish."""
+    """Cancel a job: no award (or badge) is started after this; those in flight still finish."""
     from openbackpack.jobs import cancel_job
 
     with open_store(ctx) as store:

@@ -9,7 +9,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from openbackpack._exceptions import InvalidInputError
-from openbackpack.cli._context import open_store
+from openbackpack.cli._context import context_of, open_store
 from openbackpack.cli._output import err, out, print_json, print_table
 from openbackpack.client import BackpackClient, RateLimiter
 from openbackpack.issuer import IssuerUrls
@@ -126,11 +126,27 @@ def move_command(
             "awards go into an Open Badges 3.0 backpack re-issued as signed 3.0 credentials.",
         ),
     ] = None,
+    queue: Annotated[
+        str | None,
+        typer.Option(
+            "--queue",
+            help="Queue the move as a job on this queue for the workers (needs "
+            "OPENBACKPACK_BROKER) and print the job's id, instead of moving here.",
+        ),
+    ] = None,
 ) -> None:
     """Move a learner's badges to another backpack: verify, plan, move once each, prove.
 
-    Exits 0 when every badge meant for the target is proved there, 1 otherwise.
+    Exits 0 when every badge meant for the target is proved there, 1 otherwise. With
+    --queue, a worker does it (follow it with: openbackpack jobs show ID --wait).
     """
+    if queue is not None:
+        _enqueue(
+            ctx, user, source, target, queue=queue, dry_run=dry_run,
+            delete_source=delete_source, emails=email or [], rate=rate,
+            concurrency=concurrency, resend=resend, reissue_base_url=reissue_base_url,
+        )  # fmt: skip
+        return
     reissue = IssuerUrls(reissue_base_url) if reissue_base_url else None
     # Verifying and sending load the credential stack; other commands do not need it.
     from openbackpack.services.move import (
@@ -192,3 +208,45 @@ def move_command(
             markup=False,
         )
         raise typer.Exit(1)
+
+
+def _enqueue(
+    ctx: typer.Context,
+    user: str,
+    source: str,
+    target: str,
+    *,
+    queue: str,
+    dry_run: bool,
+    delete_source: bool,
+    emails: list[str],
+    rate: float | None,
+    concurrency: int,
+    resend: int,
+    reissue_base_url: str | None,
+) -> None:
+    """Queue the move as a job and print its id (``move --queue``)."""
+    if dry_run:
+        raise InvalidInputError("--dry-run prints the plan here: leave out --queue")
+    from openbackpack.jobs import JobSettings, create_celery_app, enqueue_move
+
+    settings = JobSettings.from_environment(db_urls=(context_of(ctx).db_url,))
+    app = create_celery_app(settings)
+    with open_store(ctx) as store:
+        to_id = _provider_id(store, user, target)
+        if to_id is None:
+            raise InvalidInputError(f"--to {target!r} is not a backpack of user {user!r}")
+        from_id = _provider_id(store, user, source)
+        if from_id is None and Path(source).exists():
+            raise InvalidInputError(
+                f"--from {source!r} is a file or folder, which the workers cannot read: "
+                "move badges in files without --queue"
+            )
+        if from_id is None:
+            raise InvalidInputError(f"--from {source!r} is not a backpack of user {user!r}")
+        job = enqueue_move(
+            app, settings, store, user, from_id, to_id, delete_source=delete_source,
+            emails=emails, rate=rate, concurrency=concurrency, resend=resend,
+            reissue_base_url=reissue_base_url, queue=queue,
+        )  # fmt: skip
+    out.print(job.id, markup=False)

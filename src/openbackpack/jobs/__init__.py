@@ -1,4 +1,4 @@
-"""Pushes and badge refreshes as Celery tasks, for workers on one machine or many.
+"""Pushes, moves and badge refreshes as Celery tasks, for workers on one machine or many.
 
 Optional: nothing else in openbackpack imports this package except the command line and
 the pages, and only when ``OPENBACKPACK_BROKER`` names a broker. Without one, everything
@@ -8,6 +8,8 @@ runs in-process as before.
   schedule that refreshes every learner's badge cache.
 * :func:`enqueue_push`: a bulk push as a **job**, a row in the store (who, what, total,
   done, failed, state), split into chunks that any worker may take.
+* :func:`enqueue_move`: a learner's move between two connected backpacks as a job, run by
+  one worker, each badge's outcome and proof kept with the job.
 * :class:`SharedRateLimit`: one rate limit per backpack host, kept in Redis and taken by
   every request of every worker (see ``docs/jobs.md``).
 """
@@ -17,6 +19,7 @@ from openbackpack.jobs._enqueue import (
     BrokerUnavailableError,
     cancel_job,
     check_broker,
+    enqueue_move,
     enqueue_push,
     enqueue_refresh,
     wait_for_job,
@@ -47,6 +50,7 @@ __all__ = [
     "check_broker",
     "check_store_for_workers",
     "create_celery_app",
+    "enqueue_move",
     "enqueue_push",
     "enqueue_refresh",
     "origin_of",

@@ -11,19 +11,28 @@ from typing import Any, Final
 
 from celery import Celery, Task
 
+from openbackpack.jobs._move import run_move
 from openbackpack.jobs._run import owners_to_refresh, refresh_owner, run_chunk
 from openbackpack.jobs._runtime import Runtime
 from openbackpack.jobs._settings import JobSettings
 
-__all__ = ["PUSH_AWARD", "PUSH_CHUNK", "REFRESH_ALL", "REFRESH_BADGES", "create_celery_app"]
+__all__ = [
+    "MOVE",
+    "PUSH_AWARD",
+    "PUSH_CHUNK",
+    "REFRESH_ALL",
+    "REFRESH_BADGES",
+    "create_celery_app",
+]
 
+MOVE: Final = "openbackpack.move"
 PUSH_CHUNK: Final = "openbackpack.push_chunk"
 PUSH_AWARD: Final = "openbackpack.push_award"
 REFRESH_BADGES: Final = "openbackpack.refresh_badges"
 REFRESH_ALL: Final = "openbackpack.refresh_all"
 
 # Safe to run twice and to lose: acknowledged only once done, given back to the queue when
-# the process running it dies, and every create inside goes through the push claims.
+# the process running it dies, and every create inside goes through the push (or move) claims.
 _TASK_OPTIONS: Final[dict[str, Any]] = {
     "bind": True,
     "acks_late": True,
@@ -102,6 +111,17 @@ def _register(app: Celery, runtime: Runtime) -> None:
         attempt = self.request.retries
         outcome = run_chunk(
             runtime.store(store), runtime.client(), job_id, 0, threads=1, attempt=attempt,
+            final=attempt >= settings.max_retries, max_countdown=settings.max_countdown,
+        )  # fmt: skip
+        if outcome.retry_in is not None:
+            raise self.retry(countdown=outcome.retry_in, queue=queue)
+
+    @app.task(name=MOVE, max_retries=settings.max_retries, **_TASK_OPTIONS)
+    def move(self: Task[Any, Any], store: str, job_id: str, queue: str) -> None:
+        """Run a learner's move (see :func:`run_move`); retry what met 429/5xx."""
+        attempt = self.request.retries
+        outcome = run_move(
+            runtime.store(store), job_id, runtime.move_clients, attempt=attempt,
             final=attempt >= settings.max_retries, max_countdown=settings.max_countdown,
         )  # fmt: skip
         if outcome.retry_in is not None:

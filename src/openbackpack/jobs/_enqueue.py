@@ -1,4 +1,4 @@
-"""Putting work on the queue: a job row first, then one message per chunk.
+"""Putting work on the queue: a job row first, then one message per chunk (or per move).
 
 The broker is asked before anything is written, so a broker that is down costs a clear
 error and no job row. Should it go away between that check and the last chunk, the row is
@@ -11,19 +11,23 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from typing import Literal
 
 from celery import Celery
 from kombu.exceptions import KombuError, OperationalError
 
 from openbackpack._exceptions import BackpackError, InvalidInputError
-from openbackpack.jobs._app import PUSH_AWARD, PUSH_CHUNK, REFRESH_BADGES
+from openbackpack.jobs._app import MOVE, PUSH_AWARD, PUSH_CHUNK, REFRESH_BADGES
+from openbackpack.jobs._move import MoveOptions, check_move
 from openbackpack.jobs._settings import JobSettings, store_key
+from openbackpack.services.move._model import DEFAULT_MOVE_CONCURRENCY, DEFAULT_RESEND
 from openbackpack.store import Job, Store
 
 __all__ = [
     "BrokerUnavailableError",
     "cancel_job",
     "check_broker",
+    "enqueue_move",
     "enqueue_push",
     "enqueue_refresh",
     "wait_for_job",
@@ -119,6 +123,68 @@ def enqueue_push(
             f"the broker at {_where(settings)} went away after {sent} of {len(chunks)} "
             f"chunk(s) were queued ({type(exc).__name__})"
         )
+        with store.transaction() as tx:
+            tx.jobs.fail(job_id, reason)
+        raise BrokerUnavailableError(f"{reason}; job {job_id} is marked failed") from None
+    return job
+
+
+def enqueue_move(
+    app: Celery,
+    settings: JobSettings,
+    store: Store,
+    owner: str,
+    source_id: int,
+    target_id: int,
+    *,
+    delete_source: bool = False,
+    emails: Sequence[str] = (),
+    rate: float | None = None,
+    concurrency: int | None = None,
+    resend: int | None = None,
+    reissue_base_url: str | None = None,
+    reissue_did_method: Literal["web", "key"] = "web",
+    queue: str | None = None,
+    store_url: str | None = None,
+) -> Job:
+    """Queue a move of ``owner``'s badges from one connected backpack to another as a job.
+
+    ``source_id`` and ``target_id`` are the site backpacks (providers) of the learner's two
+    accounts; the options are :func:`~openbackpack.services.move.move_badges`'s (``rate``:
+    requests per second to each backpack, on top of the hosts' shared limits). A worker runs
+    the whole move as one task (``openbackpack.move``): the job's items are its badges,
+    known once the worker has read the source, each with its outcome and proof. Badges in
+    files cannot be queued (a worker cannot read this machine's files), nor can a dry run.
+
+    .. versionadded:: 0.1
+
+    Raises:
+        InvalidInputError: an option a move cannot take.
+        NotConnectedError: ``owner`` has no account a move can use on one of the backpacks.
+        SourceDeletionUnsupportedError: ``delete_source`` and the source cannot delete.
+        BrokerUnavailableError: the broker is down (no job row is written), or went away
+            while the task was queued (the row is marked failed).
+    """
+    options = MoveOptions(
+        delete_source=delete_source, emails=tuple(emails), rate=rate,
+        concurrency=DEFAULT_MOVE_CONCURRENCY if concurrency is None else concurrency,
+        resend=DEFAULT_RESEND if resend is None else resend,
+        reissue_base_url=reissue_base_url, reissue_did_method=reissue_did_method,
+    )  # fmt: skip
+    check_move(store, owner, source_id, target_id, options)
+    target = queue or settings.queue
+    check_broker(app, settings)
+    job_id = uuid.uuid4().hex
+    with store.transaction() as tx:
+        job = tx.jobs.create_move(
+            job_id, owner=owner, source_provider_id=source_id, target_provider_id=target_id,
+            options=options.to_json(), issuer_base_url=reissue_base_url or "",
+        )  # fmt: skip
+    key = store_key(store_url or settings.db_urls[0])
+    try:
+        app.send_task(MOVE, (key, job_id, target), queue=target, retry=False)
+    except _BROKER_ERRORS as exc:
+        reason = f"the broker at {_where(settings)} went away ({type(exc).__name__})"
         with store.transaction() as tx:
             tx.jobs.fail(job_id, reason)
         raise BrokerUnavailableError(f"{reason}; job {job_id} is marked failed") from None

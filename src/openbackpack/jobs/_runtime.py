@@ -9,14 +9,32 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from openbackpack._exceptions import ConfigurationError
-from openbackpack.client import BackpackClient
+from openbackpack.client import BackpackClient, Pacing, RateLimiter
 from openbackpack.jobs._limit import HostLimit, SharedRateLimit, origin_of
 from openbackpack.jobs._settings import JobSettings
 from openbackpack.store import Store
 
 __all__ = ["Runtime"]
+
+
+class _Both:
+    """Paces by two limits at once: the host's, shared by every worker, and a job's own rate."""
+
+    def __init__(self, shared: Pacing, own: Pacing) -> None:
+        self._pacings = (shared, own)
+
+    def reserve_for(self, url: str) -> float:
+        """A send time from each; wait for the later."""
+        return max(pacing.reserve_for(url) for pacing in self._pacings)
+
+    def pause_for(self, url: str, seconds: float) -> None:
+        """A 429 pauses both."""
+        for pacing in self._pacings:
+            pacing.pause_for(url, seconds)
 
 
 class Runtime:
@@ -64,6 +82,28 @@ class Runtime:
                     )
                 self._client = BackpackClient(rate_limit=self._limit)
             return self._client
+
+    @contextmanager
+    def move_clients(self, rate: float | None) -> Iterator[tuple[BackpackClient, BackpackClient]]:
+        """The clients of one move: its source's and its target's.
+
+        Without a ``rate`` both are the process's client. With one, each side gets a client
+        of its own paced at ``rate`` (as ``openbackpack move --rate`` paces each backpack)
+        and by the shared limit too; they are closed when the move ends.
+        """
+        shared = self.client()
+        if rate is None:
+            yield shared, shared
+            return
+
+        def paced() -> BackpackClient:
+            own = RateLimiter(rate)
+            return BackpackClient(
+                rate_limit=own if self._limit is None else _Both(self._limit, own)
+            )
+
+        with paced() as source, paced() as target:
+            yield source, target
 
     def _limits(self) -> dict[str, HostLimit]:
         found: dict[str, HostLimit] = {}

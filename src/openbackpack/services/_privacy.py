@@ -63,7 +63,7 @@ class UserDataExport:
     pending_verifications: list[dict[str, Any]]
     pending_authorizations: list[dict[str, Any]]
     jobs: list[dict[str, Any]] = field(default_factory=list)
-    """The pushes queued for the user (docs/jobs.md), each with its awards' outcomes."""
+    """The pushes and moves queued for the user (docs/jobs.md), each with its items' outcomes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,8 +193,8 @@ def export_user_data(store: Store, owner: str) -> UserDataExport:
         ]
         jobs = [
             {
-                "id": job.id, "state": job.state, "total": job.total, "done": job.done,
-                "failed": job.failed, "created_at": job.created_at,
+                "id": job.id, "kind": job.kind, "state": job.state, "total": job.total,
+                "done": job.done, "failed": job.failed, "created_at": job.created_at,
                 "finished_at": job.finished_at,
                 "awards": {i.award_hash: i.result or i.status for i in tx.jobs.items(job.id)},
             }

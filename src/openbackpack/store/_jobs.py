@@ -1,15 +1,24 @@
-"""Jobs: bulk pushes run by workers, their progress and each award's outcome.
+"""Jobs: bulk pushes and moves run by workers, their progress and each item's outcome.
 
 A job row says who asked for what (``owner``, provider, awards), how far it got (``done``,
 ``failed`` of ``total``) and its state. Its items say, award by award, which chunk pushes it
 and what became of it. An item leaves ``pending`` once: the counters move in the same
 transaction as the item, so a chunk that runs twice (a worker lost mid-task, a broker that
 delivers again) never counts an award twice.
+
+A **move** job (``kind="move"``) has no items until its task reads the source: then each
+badge becomes an item (:meth:`Jobs.read_badges`) and ``total`` is set. A badge's item is
+marked as the move handles it (:meth:`Jobs.mark_badges`), and settled by the proof
+(:meth:`Jobs.settle_move`), which may turn a badge that was sent into a failed one (the
+target does not show it). Its counters are counted from the items each time, so a move
+run twice (redelivered, retried) still counts each badge once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, Literal
@@ -20,15 +29,29 @@ from openbackpack._exceptions import InvalidInputError, RecordNotFoundError
 from openbackpack.store import _schema as t
 from openbackpack.store._types import utcnow
 
-__all__ = ["FINISHED_STATES", "ItemStatus", "Job", "JobItem", "JobKind", "JobState", "Jobs"]
+__all__ = [
+    "FINISHED_STATES",
+    "BadgeOutcome",
+    "ItemStatus",
+    "Job",
+    "JobItem",
+    "JobKind",
+    "JobState",
+    "Jobs",
+    "badge_key",
+]
 
 JobState = Literal["queued", "running", "done", "failed", "cancelled"]
 """``queued`` (no worker started it yet), ``running``, ``done`` (every award pushed),
 ``failed`` (every award tried, some failed; or the job could not be run at all),
 ``cancelled`` (stopped on request; awards in flight then still finished)."""
 
-JobKind = Literal["push"]
+JobKind = Literal["push", "move"]
+"""``push``: awards pushed into a backpack; ``move``: a learner's badges moved between two."""
 ItemStatus = Literal["pending", "done", "failed"]
+
+BadgeOutcome = tuple[str, ItemStatus, str, Mapping[str, Any]]
+"""A move's badge: its source key, status, one-line result and report line (JSON-ready)."""
 
 FINISHED_STATES: Final[frozenset[str]] = frozenset({"done", "failed", "cancelled"})
 _INSERT_BATCH: Final = 1000
@@ -52,6 +75,12 @@ class Job:
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    source_provider_id: int | None = None
+    """A move's source backpack (its ``provider_id`` is the target)."""
+    options: Mapping[str, Any] | None = None
+    """A move's options (delete at the source, emails, rate, concurrency, resend, re-issue)."""
+    report: Mapping[str, Any] | None = None
+    """A move's summary once it ended: source, target, complete, counts, notes."""
 
     @property
     def finished(self) -> bool:
@@ -61,13 +90,23 @@ class Job:
 
 @dataclass(frozen=True, slots=True)
 class JobItem:
-    """One award of a job and what became of it (``result``: the push's status, or why not)."""
+    """One award of a job and what became of it (``result``: the push's status, or why not).
+
+    In a move job: one badge, ``award_hash`` a digest of its source key
+    (:func:`badge_key`), ``chunk`` its place at the source, ``detail`` its report line.
+    """
 
     award_hash: str
     chunk: int
     status: ItemStatus
     result: str | None
     finished_at: datetime | None
+    detail: Mapping[str, Any] | None = None
+
+
+def badge_key(source_key: str) -> str:
+    """The item key of a move's badge: a digest of its key at the source (a URL, a path)."""
+    return hashlib.sha256(source_key.encode()).hexdigest()
 
 
 class Jobs:
@@ -205,6 +244,143 @@ class Jobs:
         self._finish(job_id, "failed", error[:2000])
         return self.get(job_id)
 
+    def create_move(
+        self,
+        job_id: str,
+        *,
+        owner: str,
+        source_provider_id: int,
+        target_provider_id: int,
+        options: Mapping[str, Any],
+        issuer_base_url: str = "",
+    ) -> Job:
+        """Record a queued move of ``owner``'s badges; its items come when the source is read.
+
+        ``issuer_base_url`` is the re-issuing site's base URL (empty: nothing is re-issued).
+        """
+        self._conn.execute(
+            insert(t.jobs).values(
+                id=job_id, kind="move", owner=owner, provider_id=target_provider_id,
+                source_provider_id=source_provider_id, options=json.dumps(dict(options)),
+                issuer_base_url=issuer_base_url, refresh=False, total=0, done=0, failed=0,
+                state="queued", error=None, created_at=utcnow(),
+            )
+        )  # fmt: skip
+        return self.get(job_id)
+
+    def read_badges(self, job_id: str, badges: Sequence[tuple[str, str]]) -> Job:
+        """The move read its source: one item per badge (source key, label), in this order.
+
+        Items of an earlier run (a redelivered or retried task) are kept; a badge read
+        again takes its new place. ``total`` is every item the job has.
+        """
+        owner = self.get(job_id).owner
+        known = {
+            row.award_hash
+            for row in self._conn.execute(
+                select(t.job_items.c.award_hash).where(t.job_items.c.job_id == job_id)
+            )
+        }
+        for place, (source_key, label) in enumerate(badges):
+            key = badge_key(source_key)
+            if key in known:
+                self._conn.execute(
+                    update(t.job_items)
+                    .where(t.job_items.c.job_id == job_id, t.job_items.c.award_hash == key)
+                    .values(chunk=place)
+                )
+                continue
+            known.add(key)
+            self._conn.execute(
+                insert(t.job_items).values(
+                    job_id=job_id, award_hash=key, owner=owner, chunk=place, status="pending",
+                    result=None, finished_at=None,
+                    detail=json.dumps({"source": label, "key": source_key}),
+                )
+            )  # fmt: skip
+        return self._recount(job_id)
+
+    def mark_badges(self, job_id: str, outcomes: Iterable[BadgeOutcome]) -> Job:
+        """Record how the move handled badges, before the proof; the job does not finish.
+
+        A move that has ended ``done`` or ``failed`` keeps what its proof settled: a second
+        run still under way (a redelivered task) does not write over it. A cancelled one
+        still records the badges that were under way.
+        """
+        job = self.get(job_id)
+        if job.state in ("done", "failed"):
+            return job
+        self._write_badges(job_id, outcomes)
+        return self._recount(job_id)
+
+    def settle_move(
+        self,
+        job_id: str,
+        outcomes: Iterable[BadgeOutcome],
+        report: Mapping[str, Any],
+        *,
+        gone: str,
+    ) -> Job:
+        """Record the proof's outcome of every badge and the summary; finish the job.
+
+        Items of an earlier run the source no longer holds keep their outcome; those still
+        pending are done with ``gone`` as their result. The job is ``done`` when no badge
+        failed, else ``failed``; one cancelled meanwhile stays cancelled.
+        """
+        written = self._write_badges(job_id, outcomes)
+        now = utcnow()
+        self._conn.execute(
+            update(t.job_items)
+            .where(
+                t.job_items.c.job_id == job_id,
+                t.job_items.c.status == "pending",
+                t.job_items.c.award_hash.not_in(written),
+            )
+            .values(status="done", result=gone[:2000], finished_at=now)
+        )
+        self._conn.execute(
+            update(t.jobs).where(t.jobs.c.id == job_id).values(report=json.dumps(dict(report)))
+        )
+        job = self._recount(job_id)
+        self._finish(job_id, "failed" if job.failed else "done", None)
+        return self.get(job_id)
+
+    def _write_badges(self, job_id: str, outcomes: Iterable[BadgeOutcome]) -> list[str]:
+        now = utcnow()
+        written = []
+        for source_key, status, result, detail in outcomes:
+            key = badge_key(source_key)
+            written.append(key)
+            self._conn.execute(
+                update(t.job_items)
+                .where(t.job_items.c.job_id == job_id, t.job_items.c.award_hash == key)
+                .values(
+                    status=status, result=result[:2000], detail=json.dumps(dict(detail)),
+                    finished_at=None if status == "pending" else now,
+                )
+            )  # fmt: skip
+        return written
+
+    def _recount(self, job_id: str) -> Job:
+        # Counted, not added: a badge marked by two runs of the move counts once.
+        counts: dict[str, int] = dict(
+            self._conn.execute(
+                select(t.job_items.c.status, func.count())
+                .where(t.job_items.c.job_id == job_id)
+                .group_by(t.job_items.c.status)
+            ).all()
+        )
+        self._conn.execute(
+            update(t.jobs)
+            .where(t.jobs.c.id == job_id)
+            .values(
+                total=sum(counts.values()),
+                done=counts.get("done", 0),
+                failed=counts.get("failed", 0),
+            )
+        )
+        return self.get(job_id)
+
     def delete_of(self, owner: str) -> int:
         """Delete every job of ``owner`` with its items; return how many jobs."""
         self._conn.execute(delete(t.job_items).where(t.job_items.c.owner == owner))
@@ -218,14 +394,22 @@ class Jobs:
         )
 
 
+def _json(text: str | None) -> Mapping[str, Any] | None:
+    return None if text is None else json.loads(text)
+
+
 def _job(row: Row[Any]) -> Job:
     return Job(
         id=row.id, kind=row.kind, owner=row.owner, provider_id=row.provider_id,
         issuer_base_url=row.issuer_base_url, refresh=bool(row.refresh), total=row.total,
         done=row.done, failed=row.failed, state=row.state, error=row.error,
         created_at=row.created_at, started_at=row.started_at, finished_at=row.finished_at,
+        source_provider_id=row.source_provider_id, options=_json(row.options),
+        report=_json(row.report),
     )  # fmt: skip
 
 
 def _item(row: Row[Any]) -> JobItem:
-    return JobItem(row.award_hash, row.chunk, row.status, row.result, row.finished_at)
+    return JobItem(
+        row.award_hash, row.chunk, row.status, row.result, row.finished_at, _json(row.detail)
+    )

@@ -471,9 +471,11 @@ status_entries = Table(
     UniqueConstraint("issuer_id", "status_index"),
 )
 
-# Background jobs (a bulk push run by workers): the state lives here, not in a result
-# backend, so that it survives any worker, broker or restart. ``owner`` is the learner whose
-# backpack receives the awards (NULL for a site-only push).
+# Background jobs (a bulk push or a move run by workers): the state lives here, not in a
+# result backend, so that it survives any worker, broker or restart. ``owner`` is the learner
+# whose backpack receives the awards (NULL for a site-only push). A move's ``provider_id`` is
+# its target, ``source_provider_id`` its source; ``options`` (JSON) what it was asked to do,
+# ``report`` (JSON) the proof's summary once it ended.
 jobs = Table(
     "jobs",
     metadata,
@@ -491,11 +493,16 @@ jobs = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("started_at", UTCDateTime, nullable=True),
     Column("finished_at", UTCDateTime, nullable=True),
+    Column("source_provider_id", Integer, nullable=True),
+    Column("options", Text, nullable=True),
+    Column("report", Text, nullable=True),
     CheckConstraint("state IN ('queued', 'running', 'done', 'failed', 'cancelled')", name="state"),
 )
 
 # One row per award of a job: which chunk (task) pushes it and what became of it. An item
 # moves from ``pending`` to ``done`` or ``failed`` once, so a task run twice counts once.
+# A move's items are its badges: ``award_hash`` a digest of the badge's source key,
+# ``chunk`` its place in the source's order, ``detail`` its report line (JSON).
 job_items = Table(
     "job_items",
     metadata,
@@ -506,5 +513,6 @@ job_items = Table(
     Column("status", String(16), nullable=False),
     Column("result", Text, nullable=True),
     Column("finished_at", UTCDateTime, nullable=True),
+    Column("detail", Text, nullable=True),
     CheckConstraint("status IN ('pending', 'done', 'failed')", name="status"),
 )

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 __all__ = ["Store", "Transaction"]
 
 _MIGRATIONS: Final = Path(__file__).parent / "migrations"
-SCHEMA_HEAD: Final = "0014"
+SCHEMA_HEAD: Final = "0015"
 """The newest store migration; a test checks it against the migration scripts' head."""
 _CANARY_KEY: Final = "secret_key_check"
 _CANARY_TEXT: Final = "openbackpack"

@@ -140,6 +140,8 @@ class MoveItem:
     sent it); ``resent_present`` is ``None`` unless the badge was sent again because the proof
     found it missing, then whether the target showed it after its re-sends. ``reissue`` is set
     when the badge goes (or went) to the target re-issued by this site as a 3.0 credential.
+    ``failure`` is the error behind ``error`` when sending failed (a worker retries a 429 or
+    a 5xx later); it is not part of the report's JSON.
     """
 
     source: SourceBadge
@@ -161,6 +163,7 @@ class MoveItem:
     sends: int = 0
     resent_present: bool | None = None
     reissue: Reissue | None = None
+    failure: Exception | None = field(default=None, repr=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         """The badge's line of the report, as JSON-ready data."""
@@ -190,13 +193,18 @@ class MoveItem:
 
 @dataclass(slots=True)
 class MoveReport:
-    """The whole move, badge by badge, in the source's order."""
+    """The whole move, badge by badge, in the source's order.
+
+    ``stopped``: the move's ``should_stop`` said stop; badges not started by then were not
+    sent, and nothing was proved nor deleted.
+    """
 
     source: str
     target: str
     dry_run: bool
     items: list[MoveItem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    stopped: bool = False
 
     def count(self, action: Action) -> int:
         """How many badges the plan gave ``action``."""
@@ -214,11 +222,14 @@ class MoveReport:
 
     @property
     def complete(self) -> bool:
-        """Whether every badge meant for the target is proved there (a dry run: none failed)."""
-        return not self.failed
+        """Whether every badge meant for the target is proved there (a dry run: none failed).
 
-    def to_json(self) -> dict[str, Any]:
-        """The report as JSON-ready data."""
+        A stopped move is not complete.
+        """
+        return not self.failed and not self.stopped
+
+    def summary(self) -> dict[str, Any]:
+        """The report without its badges, as JSON-ready data."""
         return {
             "source": self.source,
             "target": self.target,
@@ -226,5 +237,8 @@ class MoveReport:
             "complete": self.complete,
             "counts": {action.value: self.count(action) for action in Action},
             "notes": list(self.notes),
-            "badges": [item.to_json() for item in self.items],
         }
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as JSON-ready data."""
+        return {**self.summary(), "badges": [item.to_json() for item in self.items]}

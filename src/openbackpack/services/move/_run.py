@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -40,6 +41,7 @@ __all__ = ["DEFAULT_MOVE_CONCURRENCY", "DEFAULT_RESEND", "move_badges"]
 
 
 Progress = Callable[[MoveItem], None]
+StopCheck = Callable[[], bool]
 _DONE = {"created": "moved", "adopted": "moved (found at the target, sent by an earlier run)"}
 
 
@@ -88,7 +90,7 @@ def _send(store: Store, target: Target, item: MoveItem, holder: str) -> None:
             lambda: target.find(item),
         )
     except BackpackError as exc:
-        item.done, item.error = "failed", str(exc)
+        item.done, item.error, item.failure = "failed", str(exc), exc
         return
     item.remote_id = remote
     item.done = _DONE.get(how, "sent by an earlier run")
@@ -113,6 +115,7 @@ def move_badges(
     resend: int = DEFAULT_RESEND,
     reissue: IssuerUrls | None = None,
     reissue_did_method: DidMethod = "web",
+    should_stop: StopCheck | None = None,
 ) -> MoveReport:
     """Move every badge of ``source`` that ``target`` can take, verified, once, and prove it.
 
@@ -136,6 +139,11 @@ def move_badges(
     ``did:key``) and upserted; the credential's id is the award's, so a re-run or re-send
     replaces the one copy, and the proof finds the badge by that id. Other issuers' 2.0
     badges still cannot go in; other targets take 2.0 badges as they are, not re-issued.
+
+    ``should_stop`` is asked before each badge is started and before deleting at the source
+    (a worker's job was cancelled): once it says stop, no further badge is started (those
+    under way finish), the badges not started are left out of the report, nothing is proved
+    or deleted, and the report is ``stopped``.
 
     Raises:
         NotOwnerError: an account of ``source`` or ``target`` is not ``owner``'s.
@@ -170,8 +178,11 @@ def move_badges(
     badges = source.read()
     holdings = target.holdings()
     holder = new_worker()
+    stop = _Stop(should_stop)
 
-    def one(badge: Any) -> MoveItem:
+    def one(badge: Any) -> MoveItem | None:
+        if stop():
+            return None
         item = verify_badge(badge, verify_loader, learner, now)
         if site is not None:
             site.recognise(item)
@@ -185,7 +196,10 @@ def move_badges(
         return item
 
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        report.items = list(pool.map(one, badges))
+        report.items = [item for item in pool.map(one, badges) if item is not None]
+    if stop.said:
+        report.stopped = True
+        return report
     if dry_run:
         return report
     prove_loader = DocumentLoader(document_map, fetch=fetch)
@@ -200,8 +214,31 @@ def move_badges(
         for item in dropped:
             item.resent_present = item.proof is not Proof.MISSING
     if delete_source:
+        if stop():
+            report.stopped = True
+            return report
         _delete(report, source)
     return report
+
+
+class _Stop:
+    """``should_stop``, asked until it first says stop, then stop for every caller."""
+
+    def __init__(self, ask: StopCheck | None) -> None:
+        self._ask = ask
+        self._said = threading.Event()
+
+    @property
+    def said(self) -> bool:
+        """Whether it has said stop."""
+        return self._said.is_set()
+
+    def __call__(self) -> bool:
+        if self._said.is_set():
+            return True
+        if self._ask is not None and self._ask():
+            self._said.set()
+        return self._said.is_set()
 
 
 def _dropped(item: MoveItem) -> bool:
