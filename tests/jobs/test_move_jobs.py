@@ -187,10 +187,10 @@ def test_move_queue_with_the_broker_down_is_one_error_and_writes_no_job(
         assert tx.jobs.recent() == []
 
 
-def test_move_queue_refuses_files_a_dry_run_and_a_deleting_badge_connect_source(
+def test_move_queue_refuses_files_a_dry_run_and_an_unknown_source(
     world: World, store_url: str, secret_key: str, tmp_path: Path
 ) -> None:
-    """Files, --dry-run and what cannot run on a worker are refused with one line, no job."""
+    """Files, --dry-run and an unknown source are refused with one line each, and no job."""
     (tmp_path / "badge.json").write_text(json.dumps(world.document(world.award())))
     env = {"OPENBACKPACK_BROKER": "redis://127.0.0.1:6379/0", "OPENBACKPACK_SECRET_KEY": secret_key}
     base = ["--db", store_url, "move", "--user", OWNER, "--to", str(world.target_id)]
