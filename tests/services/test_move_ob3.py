@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,20 +16,25 @@ from openbackpack.client import BackpackClient, RetryPolicy
 from openbackpack.credentials import DocumentLoader, verify_credential
 from openbackpack.host import HostSettings, RunningHost, run_host_in_thread
 from openbackpack.issuer import IssuerUrls
+from openbackpack.issuer._ob3_build import ob3_credential_id
 from openbackpack.protocols import ob3api
 from openbackpack.services import add_backpack, begin_oauth_connection, complete_oauth_connection
 from openbackpack.services.move import (
     Action,
     BadgeConnectBackpack,
+    BadgeFacts,
     FileSource,
+    MoveItem,
     MoveReport,
     Ob3Backpack,
     Proof,
+    SourceBadge,
     SourceDeletionUnsupportedError,
     Verdict,
     connected_backpack,
     move_badges,
 )
+from openbackpack.services.move._reissue import ReissuingTarget
 from openbackpack.store import Store
 from tests.services._bc import consent
 from tests.services._move import (
@@ -256,6 +262,56 @@ def test_a_foreign_2_0_badge_cannot_be_reissued(
     assert (other.verdict, other.action, other.reissue) == (Verdict.VALID, Action.CANNOT, None)
     assert "not one of this site's own live awards" in other.why
     assert [h.id for h in target.holdings()] == [IssuerUrls(world.base).credential(own)]
+
+
+def test_a_hosted_copy_for_the_learners_email_is_reissued_to_that_email(
+    world: World, hosts: tuple[RunningHost, RunningHost]
+) -> None:
+    """An award's hosted copy for the learner's email is re-issued to that email, proved."""
+    award = world.award(f"old-{uuid.uuid4().hex[:8]}@example.org", owner=OWNER)
+    urls = IssuerUrls(world.base)
+    copy_url = urls.assertion_for(award, world.email)
+    side = world.backpack(world.source_id)
+    with BackpackApi(side.provider, side.account, store=world.store, client=world.client) as api:
+        api.import_badge_assertion(copy_url)
+    found = world.backpack(world.connect_badge_connect(hosts[0]))
+    assert isinstance(found, BadgeConnectBackpack)
+    target = _connect(world, hosts[1])
+    report = _reissuing(world, found, target)
+    assert report.complete, report.to_json()
+    [item] = report.items
+    assert (item.facts.id, item.action, item.proof) == (copy_url, Action.MOVE, Proof.PROVED)
+    assert item.reissue is not None
+    assert item.reissue.recipient_email == world.email
+    with world.store.transaction() as tx:
+        wanted = ob3_credential_id(urls, tx.awards.get(award), world.email)
+    assert wanted != urls.credential(award)  # a copy has an id of its own
+    [held] = target.holdings()
+    assert (held.id, item.reissue.credential_id) == (wanted, wanted)
+    assert isinstance(held.payload, dict)
+    verified = verify_credential(
+        held.payload, loader=DocumentLoader(fetch=world.fetch), recipient=world.email
+    )
+    assert verified.valid, verified.to_json()
+    assert held.payload["evidence"][-1]["id"] == copy_url
+
+
+def test_a_copy_digest_of_no_verified_email_is_not_reissued(
+    world: World, hosts: tuple[RunningHost, RunningHost]
+) -> None:
+    """A copy URL whose digest names none of the owner's emails is not taken for this site's."""
+    award = world.award(owner=OWNER)
+    target = _connect(world, hosts[1])
+    reissuing = ReissuingTarget(target, world.store, IssuerUrls(world.base), "key")
+    forged = IssuerUrls(world.base).assertion(award) + "/recipients/" + "0" * 32
+    item = MoveItem(
+        source=SourceBadge(key=forged, where="test", payload=forged),
+        verdict=Verdict.VALID,
+        reason="",
+        facts=BadgeFacts(format="ob2", id=forged, issuer=None, achievement=None),
+    )
+    reissuing.recognise(item)
+    assert item.reissue is None
 
 
 def test_without_reissue_a_2_0_badge_is_refused_with_a_hint(

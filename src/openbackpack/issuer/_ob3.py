@@ -156,12 +156,15 @@ class CredentialIssuer:
         *,
         fmt: CredentialFormat = "json",
         algorithm: KeyAlgorithmName = "Ed25519",
+        recipient_email: str | None = None,
     ) -> dict[str, Any] | str:
         """The award re-issued as a signed 3.0 credential, its 2.0 assertion as evidence.
 
         Like :meth:`credential`, with one more ``evidence`` entry: the original hosted
         assertion, by its URL and copied whole into the narrative, so that the credential
         still says what was first awarded once this site's hosted URLs are gone.
+        ``recipient_email`` re-issues the award's copy for that address (the hosted copy,
+        ``.../recipients/DIGEST``, is the evidence then), as :meth:`credential` makes it.
 
         Raises:
             RecordNotFoundError: no award has that hash.
@@ -170,12 +173,24 @@ class CredentialIssuer:
         award = self._tx.awards.get(award_hash)
         if award.revoked:
             raise InvalidInputError(f"award {award_hash!r} is revoked; it is not re-issued")
-        issuer_id, document = self._unsigned(award_hash)
-        original = IssuerDocuments(self._tx, self.urls).assertion(award_hash).to_json()
+        issuer_id, document = self._unsigned(award_hash, recipient_email)
+        copy_for = recipient_email
+        if copy_for is not None and copy_for.casefold() == award.recipient_email.casefold():
+            copy_for = None  # the award's own address: the award itself
+        original = (
+            IssuerDocuments(self._tx, self.urls)
+            .assertion(award_hash, recipient_email=copy_for)
+            .to_json()
+        )
         copied = json.dumps(original, indent=2, sort_keys=True, ensure_ascii=False)
+        hosted = (
+            self.urls.assertion(award_hash)
+            if copy_for is None
+            else self.urls.assertion_for(award_hash, copy_for)
+        )
         document.setdefault("evidence", []).append(
             {
-                "id": self.urls.assertion(award_hash),
+                "id": hosted,
                 "type": ["Evidence"],
                 "name": "Original Open Badges 2.0 assertion",
                 "genre": "Open Badges 2.0 assertion",

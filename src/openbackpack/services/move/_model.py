@@ -108,6 +108,9 @@ class Reissue:
     award: str
     credential_id: str
     issuer: str
+    recipient_email: str | None = None
+    """Set when the badge is the award's hosted copy for another of the owner's verified
+    emails (``.../recipients/DIGEST``): the copy is re-issued, made out to that address."""
 
 
 @dataclass(frozen=True, slots=True)

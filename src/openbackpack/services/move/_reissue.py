@@ -16,10 +16,10 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from openbackpack.credentials import DocumentLoader
-from openbackpack.issuer._urls import IssuerUrls
+from openbackpack.issuer._urls import IssuerUrls, recipient_digest
 from openbackpack.services.move._model import HeldBadge, MoveItem, Reissue
 from openbackpack.services.move._ob3 import Ob3Backpack
-from openbackpack.store import Store
+from openbackpack.store import Award, Store, Transaction
 
 if TYPE_CHECKING:
     from openbackpack.issuer import DidMethod
@@ -69,28 +69,44 @@ class ReissuingTarget:
         """What the account holds."""
         return self.target.holdings()
 
-    def _award_hash(self, item: MoveItem) -> str | None:
-        """The award hash when the badge is this site's hosted assertion of an award."""
+    def _hosted(self, item: MoveItem) -> tuple[str, str | None] | None:
+        """The award hash (and the copy's digest) when the badge is this site's hosted one.
+
+        The badge is the award's assertion (``.../assertions/HASH``) or its copy for another
+        verified email of the owner (``.../assertions/HASH/recipients/DIGEST``).
+        """
         badge_id = item.facts.id
         prefix = self.urls.assertion("")
         if item.facts.format != "ob2" or badge_id is None or not badge_id.startswith(prefix):
             return None
-        award_hash = badge_id[len(prefix) :]
-        return award_hash if award_hash and self.urls.assertion(award_hash) == badge_id else None
+        award_hash, _, rest = badge_id[len(prefix) :].partition("/")
+        if not award_hash or self.urls.assertion(award_hash) != prefix + award_hash:
+            return None
+        if not rest:
+            return award_hash, None
+        marker, _, digest = rest.partition("/")
+        if marker != "recipients" or not digest or "/" in digest:
+            return None
+        return award_hash, digest
 
     def recognise(self, item: MoveItem) -> None:
         """Mark the badge for re-issue (``item.reissue``) if it is a live award of this site."""
-        award_hash = self._award_hash(item)
-        if award_hash is None:
+        hosted = self._hosted(item)
+        if hosted is None:
             return
+        award_hash, digest = hosted
         from openbackpack.issuer import CredentialIssuer  # the signing stack, when re-issuing
+        from openbackpack.issuer._ob3_build import ob3_credential_id
 
         with self.store.transaction() as tx:
             award = tx.awards.find(award_hash)
             if award is None or award.revoked:
                 return
+            email = None if digest is None else _copy_email(tx, award, digest)
+            if digest is not None and email is None:
+                return  # no copy of that award has this digest: not this site's badge
             issuer_id = tx.badge_classes.get(award.badge_class_id).issuer_id
-            credential_id = self.urls.credential(award_hash)
+            credential_id = ob3_credential_id(self.urls, award, email)
         with self._lock:
             did = self._issuers.get(issuer_id)
             if did is None:
@@ -99,7 +115,7 @@ class ReissuingTarget:
                         issuer_id
                     )
                 self._issuers[issuer_id] = did
-        item.reissue = Reissue(award_hash, credential_id, did)
+        item.reissue = Reissue(award_hash, credential_id, did, email)
 
     def refusal(self, item: MoveItem) -> str | None:
         """A badge to re-issue goes in when it is the learner's; else as the account says."""
@@ -131,7 +147,9 @@ class ReissuingTarget:
             issuer = CredentialIssuer(
                 tx, self.urls, did_method=self.did_method, loader=self._loader
             )
-            credential = issuer.reissue(item.reissue.award, fmt="json")
+            credential = issuer.reissue(
+                item.reissue.award, fmt="json", recipient_email=item.reissue.recipient_email
+            )
         return self.target.upsert(credential, item.reissue.credential_id)
 
     def find(self, item: MoveItem) -> Iterable[str]:
@@ -140,3 +158,16 @@ class ReissuingTarget:
             return self.target.find(item)
         wanted = item.reissue.credential_id
         return [held.remote_id for held in self.holdings() if held.id == wanted]
+
+
+def _copy_email(tx: Transaction, award: Award, digest: str) -> str | None:
+    """The owner's verified email whose hosted copy of ``award`` has that digest, if any.
+
+    The same search the issuer app makes to serve the copy: the owner's backpack accounts.
+    """
+    if award.owner is None:
+        return None
+    for account in tx.accounts.list(owner=award.owner):
+        if recipient_digest(award.hash, account.email) == digest:
+            return account.email
+    return None
