@@ -147,6 +147,10 @@ def _fill(store: Store, owner: str, email: str, v2_id: int, bc_id: int, bc_accou
             issuer_base_url="https://lms.example.org/issuer", refresh=False,
             chunks=[[f"award-of-{owner}"]],
         )  # fmt: skip
+        tx.jobs.create_move(
+            f"move-of-{owner}"[-32:], owner=owner, source_provider_id=v2_id,
+            target_provider_id=bc_id, options={"emails": [f"also-{owner}@example.org"]},
+        )  # fmt: skip
 
 
 def _rows(store: Store, table: Table) -> list[Row]:
@@ -194,12 +198,14 @@ def test_export_holds_every_kind_of_row_and_no_secret(people: People) -> None:
     assert bc["email"] == people.emails[USER]
     assert [p["stored_password"] for p in exported.pending_verifications] == ["present"]
     assert [p["state"] for p in exported.pending_authorizations] == ["present"]
-    assert [(j["id"], j["awards"]) for j in exported.jobs] == [
-        (f"job-of-{USER}", {f"award-of-{USER}": "pending"})
-    ]
+    jobs = {j["id"]: j for j in exported.jobs}
+    assert jobs[f"job-of-{USER}"]["awards"] == {f"award-of-{USER}": "pending"}
+    assert jobs[f"move-of-{USER}"]["options"]["emails"] == [f"also-{USER}@example.org"]
+    assert len(jobs) == 2
     for secret in (
         f"password-of-{USER}", f"token-of-{USER}", f"pending-password-of-{USER}",
         f"state-of-{USER}", people.bc_tokens[USER], OTHER, people.emails[OTHER],
+        f"also-{OTHER}@example.org",
     ):  # fmt: skip
         assert secret not in text
 

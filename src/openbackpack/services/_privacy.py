@@ -196,6 +196,8 @@ def export_user_data(store: Store, owner: str) -> UserDataExport:
                 "id": job.id, "kind": job.kind, "state": job.state, "total": job.total,
                 "done": job.done, "failed": job.failed, "created_at": job.created_at,
                 "finished_at": job.finished_at,
+                # A move's options name the learner's other emails: their data too.
+                "options": None if job.options is None else dict(job.options),
                 "awards": {i.award_hash: i.result or i.status for i in tx.jobs.items(job.id)},
             }
             for job in tx.jobs.recent(owner=owner, limit=1_000_000)
