@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from alembic import command
 
 from openbackpack.store import Store
@@ -67,6 +69,49 @@ def test_the_proof_settles_every_badge_and_finishes_the_move(store: Store) -> No
         later = tx.jobs.mark_badges(job_id, [(keys[0], "done", "moved", {})])
         kept = {i.award_hash: i for i in tx.jobs.items(job_id)}[badge_key(keys[0])]
     assert (later.done, later.failed, kept.status) == (2, 1, "failed")
+
+
+def test_a_mark_racing_the_settle_waits_for_it_and_writes_nothing(store: Store) -> None:
+    """A mark racing the proof's settle (two open transactions) waits, then keeps the settle."""
+    job_id = _move(store)
+    key = "https://i.example.org/a"
+    with store.transaction() as tx:
+        tx.jobs.read_badges(job_id, [(key, key)])
+    settled, release = threading.Event(), threading.Event()
+
+    def settle() -> None:
+        with store.transaction() as tx:
+            tx.jobs.settle_move(
+                job_id, [(key, "done", "moved; proved", {"proof": "proved"})],
+                {"complete": True, "counts": {"move": 1}, "notes": []}, gone="gone",
+            )  # fmt: skip
+            settled.set()
+            release.wait(10)  # the settle's transaction stays open meanwhile
+
+    first = threading.Thread(target=settle)
+    first.start()
+    assert settled.wait(10)
+    marked: list[str] = []
+
+    def mark() -> None:
+        with store.transaction() as tx:
+            marked.append(
+                tx.jobs.mark_badges(
+                    job_id, [(key, "done", "moved", {"proof": "not checked"})]
+                ).state
+            )
+
+    second = threading.Thread(target=mark)
+    second.start()
+    second.join(0.5)
+    assert second.is_alive()  # it waits for the settle's transaction
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert marked == ["done"]
+    with store.transaction() as tx:
+        [item] = tx.jobs.items(job_id)
+    assert (item.status, item.detail) == ("done", {"proof": "proved"})
 
 
 def test_moves_migrate_down_and_up_leaving_the_pushes(store: Store) -> None:

@@ -159,6 +159,23 @@ class Jobs:
             raise RecordNotFoundError("job", job_id)
         return _job(row)
 
+    def _locked(self, job_id: str) -> Job:
+        """The job, its row locked until the transaction ends.
+
+        Two runs of a move write its items one after the other, so the later one sees what
+        the earlier one settled instead of writing over it.
+        """
+        if self._conn.dialect.name == "sqlite":
+            # SQLite ignores FOR UPDATE, and Python's driver begins the transaction only at
+            # its first write: write first (a no-op), so the read below waits for the writer.
+            self._conn.execute(update(t.jobs).where(t.jobs.c.id == job_id).values(id=t.jobs.c.id))
+        row = self._conn.execute(
+            select(t.jobs).where(t.jobs.c.id == job_id).with_for_update()
+        ).first()
+        if row is None:
+            raise RecordNotFoundError("job", job_id)
+        return _job(row)
+
     def recent(self, *, owner: str | None = None, limit: int = 50) -> list[Job]:
         """The newest jobs first (only ``owner``'s when given)."""
         query = select(t.jobs).order_by(t.jobs.c.created_at.desc(), t.jobs.c.id).limit(limit)
@@ -274,7 +291,7 @@ class Jobs:
         Items of an earlier run (a redelivered or retried task) are kept; a badge read
         again takes its new place. ``total`` is every item the job has.
         """
-        owner = self.get(job_id).owner
+        owner = self._locked(job_id).owner
         known = {
             row.award_hash
             for row in self._conn.execute(
@@ -307,7 +324,7 @@ class Jobs:
         run still under way (a redelivered task) does not write over it. A cancelled one
         still records the badges that were under way.
         """
-        job = self.get(job_id)
+        job = self._locked(job_id)
         if job.state in ("done", "failed"):
             return job
         self._write_badges(job_id, outcomes)
@@ -327,6 +344,7 @@ class Jobs:
         pending are done with ``gone`` as their result. The job is ``done`` when no badge
         failed, else ``failed``; one cancelled meanwhile stays cancelled.
         """
+        self._locked(job_id)
         written = self._write_badges(job_id, outcomes)
         now = utcnow()
         self._conn.execute(
