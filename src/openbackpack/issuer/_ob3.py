@@ -174,23 +174,16 @@ class CredentialIssuer:
         if award.revoked:
             raise InvalidInputError(f"award {award_hash!r} is revoked; it is not re-issued")
         issuer_id, document = self._unsigned(award_hash, recipient_email)
-        copy_for = recipient_email
-        if copy_for is not None and copy_for.casefold() == award.recipient_email.casefold():
-            copy_for = None  # the award's own address: the award itself
+        # The hosted assertion, or its copy for that address (build_assertion tells which).
         original = (
             IssuerDocuments(self._tx, self.urls)
-            .assertion(award_hash, recipient_email=copy_for)
+            .assertion(award_hash, recipient_email=recipient_email)
             .to_json()
         )
         copied = json.dumps(original, indent=2, sort_keys=True, ensure_ascii=False)
-        hosted = (
-            self.urls.assertion(award_hash)
-            if copy_for is None
-            else self.urls.assertion_for(award_hash, copy_for)
-        )
         document.setdefault("evidence", []).append(
             {
-                "id": hosted,
+                "id": original["id"],
                 "type": ["Evidence"],
                 "name": "Original Open Badges 2.0 assertion",
                 "genre": "Open Badges 2.0 assertion",

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, Final
+
+from cachetools import LRUCache
 
 __all__ = ["SignedListCache"]
 
@@ -23,8 +24,7 @@ class SignedListCache:
     """A bounded, thread-safe map from what a list was made from to the signed list."""
 
     def __init__(self, size: int = _DEFAULT_SIZE) -> None:
-        self._size = size
-        self._lists: OrderedDict[Hashable, dict[str, Any]] = OrderedDict()
+        self._lists: LRUCache[Hashable, dict[str, Any]] = LRUCache(maxsize=size)
         self._lock = threading.Lock()
 
     def get_or_sign(self, key: Hashable, sign: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -34,15 +34,12 @@ class SignedListCache:
         """
         with self._lock:
             kept = self._lists.get(key)
-            if kept is not None:
-                self._lists.move_to_end(key)
-                return copy.deepcopy(kept)
+        if kept is not None:
+            return copy.deepcopy(kept)
         # Signed outside the lock: two first requests may both sign, and either list is right.
         signed = sign()
         with self._lock:
             self._lists[key] = copy.deepcopy(signed)
-            while len(self._lists) > self._size:
-                self._lists.popitem(last=False)
         return signed
 
     def __len__(self) -> int:

@@ -63,6 +63,13 @@ def check_broker(app: Celery, settings: JobSettings) -> None:
         ) from None
 
 
+def _broker_gone(store: Store, job_id: str, reason: str) -> BrokerUnavailableError:
+    """Mark the job failed (its row was written, its messages were not all queued)."""
+    with store.transaction() as tx:
+        tx.jobs.fail(job_id, reason)
+    return BrokerUnavailableError(f"{reason}; job {job_id} is marked failed")
+
+
 def _chunks(hashes: Sequence[str], size: int) -> list[list[str]]:
     return [list(hashes[start : start + size]) for start in range(0, len(hashes), size)]
 
@@ -123,9 +130,7 @@ def enqueue_push(
             f"the broker at {_where(settings)} went away after {sent} of {len(chunks)} "
             f"chunk(s) were queued ({type(exc).__name__})"
         )
-        with store.transaction() as tx:
-            tx.jobs.fail(job_id, reason)
-        raise BrokerUnavailableError(f"{reason}; job {job_id} is marked failed") from None
+        raise _broker_gone(store, job_id, reason) from None
     return job
 
 
@@ -185,9 +190,7 @@ def enqueue_move(
         app.send_task(MOVE, (key, job_id, target), queue=target, retry=False)
     except _BROKER_ERRORS as exc:
         reason = f"the broker at {_where(settings)} went away ({type(exc).__name__})"
-        with store.transaction() as tx:
-            tx.jobs.fail(job_id, reason)
-        raise BrokerUnavailableError(f"{reason}; job {job_id} is marked failed") from None
+        raise _broker_gone(store, job_id, reason) from None
     return job
 
 
