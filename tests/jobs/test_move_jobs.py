@@ -13,17 +13,16 @@ import pytest
 from typer.testing import CliRunner
 
 from openbackpack.cli import app
-from openbackpack.client import BackpackClient, RetryPolicy
+from openbackpack.client import BackpackClient
 from openbackpack.host import FaultSettings, HostSettings, RunningHost, run_host_in_thread
 from openbackpack.jobs import create_celery_app, enqueue_move
 from openbackpack.jobs._move import MoveClients, run_move
 from openbackpack.store import Job, Store
 from tests.jobs._deploy import Workers, wait_until, workers
-from tests.services._move import OWNER, World, issuer_site, new_learner, registry_badge
+from tests.services._move import OWNER, World, learner_world
 
 pytestmark = pytest.mark.usefixtures("loopback_allowed")
 
-FAST = RetryPolicy(attempts=2, initial_delay=0.001, max_delay=0.005, wait_scale=0.01)
 RETRY_AFTER = 3
 runner = CliRunner()
 
@@ -46,12 +45,8 @@ def hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningHos
 @pytest.fixture
 def world(store: Store, hosts: tuple[RunningHost, RunningHost]) -> Iterator[World]:
     """A fresh learner with a Badgr backpack on each host, and the issuer site running."""
-    source, target = hosts
-    with issuer_site(store) as base, BackpackClient(retry=FAST) as client:
-        email, source_id, target_id = new_learner(
-            store, source.api_url, target.api_url, source, target
-        )
-        yield World(store, base, email, source_id, target_id, registry_badge(store), client)
+    with learner_world(store, hosts) as world:
+        yield world
 
 
 def _badges(world: World, count: int) -> list[str]:

@@ -19,7 +19,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from openbackpack.api import BackpackApi
-from openbackpack.client import BackpackClient
+from openbackpack.client import BackpackClient, RetryPolicy
 from openbackpack.host import RunningHost
 from openbackpack.issuer import CredentialIssuer, IssuerDocuments, IssuerUrls, create_issuer_app
 from openbackpack.serve import base_url_of, bind_socket, serve_in_thread
@@ -138,6 +138,21 @@ def new_learner(
             tx.accounts.create(provider.id, OWNER, email, PASSWORD)
         ids.append(provider.id)
     return email, ids[0], ids[1]
+
+
+FAST = RetryPolicy(attempts=2, initial_delay=0.001, max_delay=0.005, wait_scale=0.01)
+"""Retries that cost no waiting: the tests' hosts answer at once."""
+
+
+@contextmanager
+def learner_world(store: Store, hosts: tuple[RunningHost, RunningHost]) -> Iterator[World]:
+    """A fresh learner with a Badgr backpack on each host, and the issuer site running."""
+    source, target = hosts
+    with issuer_site(store) as base, BackpackClient(retry=FAST) as client:
+        email, source_id, target_id = new_learner(
+            store, source.api_url, target.api_url, source, target
+        )
+        yield World(store, base, email, source_id, target_id, registry_badge(store), client)
 
 
 def registry_badge(store: Store) -> int:

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from openbackpack.client import BackpackClient, RetryPolicy
 from openbackpack.host import FaultSettings, HostSettings, RunningHost, run_host_in_thread
 from openbackpack.services import NotOwnerError, erase_user_data
 from openbackpack.services.move import (
@@ -26,17 +25,14 @@ from tests.services._move import (
     World,
     dead_url,
     dropping,
-    issuer_site,
-    new_learner,
+    learner_world,
     past,
-    registry_badge,
     write_json,
 )
 
 pytestmark = pytest.mark.usefixtures("loopback_allowed")
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "ob30-validator"
-FAST = RetryPolicy(attempts=2, initial_delay=0.001, max_delay=0.005, wait_scale=0.01)
 
 
 def _host(directory: Path, name: str) -> HostSettings:
@@ -61,12 +57,8 @@ def hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningHos
 @pytest.fixture
 def world(store: Store, hosts: tuple[RunningHost, RunningHost]) -> Iterator[World]:
     """A fresh learner with a Badgr backpack on each host, and the issuer site running."""
-    source, target = hosts
-    with issuer_site(store) as base, BackpackClient(retry=FAST) as client:
-        email, source_id, target_id = new_learner(
-            store, source.api_url, target.api_url, source, target
-        )
-        yield World(store, base, email, source_id, target_id, registry_badge(store), client)
+    with learner_world(store, hosts) as world:
+        yield world
 
 
 def _move(world: World, source: object = None, **options: object):  # type: ignore[no-untyped-def]
@@ -209,11 +201,7 @@ def test_a_badge_dropped_at_every_send_stays_dropped_and_is_not_deleted(
     store: Store, hosts: tuple[RunningHost, RunningHost], black_hole: RunningHost
 ) -> None:
     """A badge dropped at its send and at its re-send is reported missing and kept at the source."""
-    with issuer_site(store) as base, BackpackClient(retry=FAST) as client:
-        email, source_id, target_id = new_learner(
-            store, hosts[0].api_url, black_hole.api_url, hosts[0], black_hole
-        )
-        world = World(store, base, email, source_id, target_id, registry_badge(store), client)
+    with learner_world(store, (hosts[0], black_hole)) as world:
         award = world.award()
         world.import_into_source(award)
         report = _move(world, delete_source=True, resend=1)

@@ -17,15 +17,13 @@ import pytest
 from typer.testing import CliRunner
 
 from openbackpack.cli import app
-from openbackpack.client import BackpackClient, RetryPolicy
 from openbackpack.host import HostSettings, RunningHost, run_host_in_thread
 from openbackpack.store import Store
-from tests.services._move import OWNER, World, dropping, issuer_site, new_learner, registry_badge
+from tests.services._move import OWNER, World, dropping, learner_world
 
 pytestmark = pytest.mark.usefixtures("loopback_allowed")
 
 _ROOT = Path(__file__).resolve().parents[2]
-FAST = RetryPolicy(attempts=2, initial_delay=0.001, max_delay=0.005, wait_scale=0.01)
 runner = CliRunner()
 
 
@@ -48,12 +46,8 @@ def hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningHos
 @pytest.fixture
 def world(store: Store, hosts: tuple[RunningHost, RunningHost]) -> Iterator[World]:
     """A fresh learner with a Badgr backpack on each host, and the issuer site running."""
-    source, target = hosts
-    with issuer_site(store) as base, BackpackClient(retry=FAST) as client:
-        email, source_id, target_id = new_learner(
-            store, source.api_url, target.api_url, source, target
-        )
-        yield World(store, base, email, source_id, target_id, registry_badge(store), client)
+    with learner_world(store, hosts) as world:
+        yield world
 
 
 def _env(world: World, key: str) -> dict[str, str]:

@@ -12,7 +12,6 @@ from typer.testing import CliRunner
 
 from openbackpack.api import BackpackApi, Ob3Api
 from openbackpack.cli import app
-from openbackpack.client import BackpackClient, RetryPolicy
 from openbackpack.credentials import DocumentLoader, verify_credential
 from openbackpack.host import HostSettings, RunningHost, run_host_in_thread
 from openbackpack.issuer import IssuerUrls
@@ -43,14 +42,12 @@ from tests.services._move import (
     World,
     dropping,
     issuer_site,
-    new_learner,
+    learner_world,
     registry_badge,
     write_json,
 )
 
 pytestmark = pytest.mark.usefixtures("loopback_allowed")
-
-FAST = RetryPolicy(attempts=2, initial_delay=0.001, max_delay=0.005, wait_scale=0.01)
 
 
 def _settings(directory: Path, name: str) -> HostSettings:
@@ -76,10 +73,8 @@ def hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningHos
 @pytest.fixture
 def world(store: Store, hosts: tuple[RunningHost, RunningHost]) -> Iterator[World]:
     """A fresh learner on both hosts (a Badgr backpack on each), the issuer site running."""
-    one, two = hosts
-    with issuer_site(store) as base, BackpackClient(retry=FAST) as client:
-        email, source_id, target_id = new_learner(store, one.api_url, two.api_url, one, two)
-        yield World(store, base, email, source_id, target_id, registry_badge(store), client)
+    with learner_world(store, hosts) as world:
+        yield world
 
 
 def _connect(world: World, host: RunningHost) -> Ob3Backpack:
