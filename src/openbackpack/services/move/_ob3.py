@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,6 +20,8 @@ from openbackpack.services.move._backpacks import AccountSide
 from openbackpack.services.move._model import HeldBadge, MoveItem, SourceBadge, Verdict
 
 __all__ = ["Ob3Backpack"]
+
+_API_LOCK = threading.Lock()
 
 
 def _id(value: Any) -> str | None:
@@ -54,12 +57,20 @@ class Ob3Backpack(AccountSide):
         """The Open Badges 3.0 API has no way to delete a credential."""
         return "the Open Badges 3.0 API has no way to delete a credential"
 
+    _ob3: Ob3Api | None = None
+
     def _api(self) -> Ob3Api:
-        return Ob3Api(self.provider, self.account, store=self.store, client=self.client)
+        # One per backpack, over the backpack's client (never closed here): the host's
+        # service description is then discovered once per move, not once per upsert.
+        with _API_LOCK:
+            if self._ob3 is None:
+                self._ob3 = Ob3Api(
+                    self.provider, self.account, store=self.store, client=self.client
+                )
+            return self._ob3
 
     def _credentials(self) -> list[dict[str, Any] | str]:
-        with self._api() as api:
-            return api.get_credentials()
+        return self._api().get_credentials()
 
     def _remote_id(self, credential_id: str) -> str:
         digest = hashlib.sha256(credential_id.encode()).hexdigest()[:40]
@@ -136,6 +147,5 @@ class Ob3Backpack(AccountSide):
 
         Returns the id under which the account holds it (the same for every upsert of it).
         """
-        with self._api() as api:
-            api.upsert_credential(credential)
+        self._api().upsert_credential(credential)
         return self._remote_id(credential_id)
