@@ -10,6 +10,7 @@ import jsonschema
 import pytest
 from typer.testing import CliRunner
 
+from openbackpack._exceptions import InvalidInputError
 from openbackpack.cli import app
 from openbackpack.credentials import (
     DocumentLoader,
@@ -22,7 +23,7 @@ from openbackpack.models import hash_identity
 from openbackpack.models.ob3 import OpenBadgeCredential
 from openbackpack.serve import base_url_of, bind_socket, serve_in_thread
 from openbackpack.store import SecretBox, Store
-from tests.registry_data import Seeded, seed
+from tests.registry_data import PNG, Seeded, seed
 
 BASE = "https://badges.example.org"
 SCHEMA = (
@@ -123,6 +124,21 @@ def test_the_status_index_of_an_award_is_stable(store: Store, seeded: Seeded) ->
     first = _issue(store, seeded.award_hash)["credentialStatus"]["statusListIndex"]
     second = _issue(store, seeded.award_hash)["credentialStatus"]["statusListIndex"]
     assert first == second == "0"
+
+
+def test_an_index_asked_with_another_badge_class_is_refused(store: Store, seeded: Seeded) -> None:
+    """index_for checks that the badge class it is handed is the award's, and assigns nothing."""
+    with store.transaction() as tx:
+        issuer_id = tx.badge_classes.get(seeded.badge_id).issuer_id
+        other = tx.badge_classes.create(
+            issuer_id, "Other", "Another badge.", PNG, criteria_narrative="x"
+        )
+        award = tx.awards.get(seeded.award_hash)
+        with pytest.raises(InvalidInputError, match="is not the badge class of award"):
+            tx.status_entries.index_for(award, other)
+        index = tx.status_entries.index_for(award, tx.badge_classes.get(seeded.badge_id))
+    with store.transaction() as tx:
+        assert tx.status_entries.index_of(seeded.award_hash) == index == 0
 
 
 def test_did_key_issuer(store: Store, seeded: Seeded) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final
 
 from openbackpack._exceptions import RecordNotFoundError
@@ -15,7 +16,7 @@ from openbackpack.issuer._build import (
 )
 from openbackpack.issuer._urls import IssuerUrls, recipient_digest
 from openbackpack.models import ob2
-from openbackpack.store import Transaction
+from openbackpack.store import BadgeClass, Endorsement, Issuer, Transaction
 
 __all__ = ["IssuerDocuments"]
 
@@ -44,16 +45,28 @@ class IssuerDocuments:
     def badge_class(self, badge_id: int, *, embedded: bool = False) -> ob2.BadgeClass:
         """The BadgeClass, with its issuer, related badges and endorsements."""
         badge = self._tx.badge_classes.get(badge_id)
-        endorsements = [
-            (endorsement, self._tx.issuers.get(endorsement.endorser_id))
-            for endorsement in self._tx.badge_classes.endorsements(badge_id)
-        ]
-        return build_badge_class(
+        return self.badge_class_of(
             badge,
             self._tx.issuers.get(badge.issuer_id),
+            self._tx.badge_classes.endorsements(badge_id),
+            embedded=embedded,
+        )
+
+    def badge_class_of(
+        self,
+        badge: BadgeClass,
+        issuer: Issuer,
+        endorsements: Sequence[Endorsement],
+        *,
+        embedded: bool = False,
+    ) -> ob2.BadgeClass:
+        """The BadgeClass of records the caller has read already (its issuer, endorsements)."""
+        return build_badge_class(
+            badge,
+            issuer,
             self.urls,
             related=[self._tx.badge_classes.get(other) for other in badge.related_ids],
-            endorsements=endorsements,
+            endorsements=[(e, self._tx.issuers.get(e.endorser_id)) for e in endorsements],
             embedded=embedded,
         )
 

@@ -9,6 +9,7 @@ new one.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC
 from typing import Any, Literal
 
@@ -22,12 +23,23 @@ from openbackpack.credentials import (
     sign_vc_jwt,
 )
 from openbackpack.credentials._did import did_document, did_web_for
+from openbackpack.issuer._build import build_assertion
 from openbackpack.issuer._documents import IssuerDocuments
 from openbackpack.issuer._ob3_build import build_ob3_credential, build_ob3_endorsement
 from openbackpack.issuer._status_cache import SignedListCache
 from openbackpack.issuer._urls import IssuerUrls
 from openbackpack.models.ob3 import VC2_CONTEXT
-from openbackpack.store import STATUS_LIST_SIZE, IssuerKey, KeyAlgorithmName, Secret, Transaction
+from openbackpack.store import (
+    STATUS_LIST_SIZE,
+    Award,
+    BadgeClass,
+    Endorsement,
+    Issuer,
+    IssuerKey,
+    KeyAlgorithmName,
+    Secret,
+    Transaction,
+)
 
 __all__ = ["CredentialFormat", "CredentialIssuer", "DidMethod"]
 
@@ -36,6 +48,23 @@ DidMethod = Literal["web", "key"]
 
 CredentialFormat = Literal["json", "jwt"]
 """A credential with an embedded Data Integrity proof (``json``) or as a VC-JWT (``jwt``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Records:
+    """What one award's documents are built from, read in one go."""
+
+    award: Award
+    badge: BadgeClass
+    issuer: Issuer
+    endorsements: list[Endorsement]
+
+    @classmethod
+    def read(cls, tx: Transaction, award_hash: str) -> _Records:
+        award = tx.awards.get(award_hash)
+        badge = tx.badge_classes.get(award.badge_class_id)
+        issuer = tx.issuers.get(badge.issuer_id)
+        return cls(award, badge, issuer, tx.badge_classes.endorsements(badge.id))
 
 
 class CredentialIssuer:
@@ -128,14 +157,14 @@ class CredentialIssuer:
     def _unsigned(
         self, award_hash: str, recipient_email: str | None = None
     ) -> tuple[int, dict[str, Any]]:
-        award = self._tx.awards.get(award_hash)
-        badge = self._tx.badge_classes.get(award.badge_class_id)
-        issuer = self._tx.issuers.get(badge.issuer_id)
-        endorsements = [
-            self._endorsement(endorsement.id)
-            for endorsement in self._tx.badge_classes.endorsements(badge.id)
-        ]
-        index = self._tx.status_entries.index_of(award_hash)
+        return self._unsigned_of(_Records.read(self._tx, award_hash), recipient_email)
+
+    def _unsigned_of(
+        self, records: _Records, recipient_email: str | None = None
+    ) -> tuple[int, dict[str, Any]]:
+        award, badge, issuer = records.award, records.badge, records.issuer
+        endorsements = [self._endorsement(endorsement.id) for endorsement in records.endorsements]
+        index = self._tx.status_entries.index_for(award, badge)
         # The status list is signed with the Ed25519 key: make it now, so that the DID
         # document a verifier reads for this credential already lists it.
         self.signing_key(issuer.id)
@@ -170,16 +199,18 @@ class CredentialIssuer:
             RecordNotFoundError: no award has that hash.
             InvalidInputError: the award is revoked (it is not re-issued).
         """
-        award = self._tx.awards.get(award_hash)
-        if award.revoked:
+        # The records are read once, for both the credential and the assertion it carries.
+        records = _Records.read(self._tx, award_hash)
+        if records.award.revoked:
             raise InvalidInputError(f"award {award_hash!r} is revoked; it is not re-issued")
-        issuer_id, document = self._unsigned(award_hash, recipient_email)
-        # The hosted assertion, or its copy for that address (build_assertion tells which).
-        original = (
-            IssuerDocuments(self._tx, self.urls)
-            .assertion(award_hash, recipient_email=recipient_email)
-            .to_json()
+        issuer_id, document = self._unsigned_of(records, recipient_email)
+        badge_class = IssuerDocuments(self._tx, self.urls).badge_class_of(
+            records.badge, records.issuer, records.endorsements, embedded=True
         )
+        # The hosted assertion, or its copy for that address (build_assertion tells which).
+        original = build_assertion(
+            records.award, badge_class, self.urls, recipient_email=recipient_email
+        ).to_json()
         copied = json.dumps(original, indent=2, sort_keys=True, ensure_ascii=False)
         document.setdefault("evidence", []).append(
             {

@@ -18,6 +18,7 @@ from openbackpack._exceptions import InvalidInputError, RecordNotFoundError
 from openbackpack.store import _schema as t
 from openbackpack.store._crypto import Secret
 from openbackpack.store._registry import Awards, BadgeClasses, Issuers
+from openbackpack.store._registry_records import Award, BadgeClass
 from openbackpack.store._repos import _new_id, _Repository
 from openbackpack.store._types import utcnow
 
@@ -141,16 +142,36 @@ class StatusEntries(_Repository):
             RecordNotFoundError: no award has that hash.
             InvalidInputError: the issuer's status list is full.
         """
-        award = Awards(self._conn, self._box).get(award_hash)
+        return self.index_for(Awards(self._conn, self._box).get(award_hash))
+
+    def index_for(self, award: Award, badge: BadgeClass | None = None) -> int:
+        """:meth:`index_of` an award already read, with its badge class when that is too.
+
+        Raises:
+            InvalidInputError: ``badge`` is not the award's badge class.
+        """
+        if badge is not None and badge.id != award.badge_class_id:
+            raise InvalidInputError(
+                f"badge class {badge.id} is not the badge class of award {award.hash!r}"
+            )
         existing = self._conn.execute(_STATUS_INDEX_OF, {"award_id": award.id}).scalar()
         if existing is not None:
             return int(existing)
-        issuer_id = BadgeClasses(self._conn, self._box).get(award.badge_class_id).issuer_id
-        # Lock the issuer's row (PostgreSQL; SQLite has one writer anyway), so concurrent
-        # transactions take the issuer's next index one after another.
-        self._conn.execute(
-            select(t.issuers.c.id).where(t.issuers.c.id == issuer_id).with_for_update()
-        )
+        if badge is None:
+            badge = BadgeClasses(self._conn, self._box).get(award.badge_class_id)
+        issuer_id = badge.issuer_id
+        # Lock the issuer's row, so concurrent transactions take the issuer's next index one
+        # after another instead of racing for it (and retrying on the unique constraint).
+        if self._conn.dialect.name == "sqlite":
+            # SQLite ignores FOR UPDATE, and Python's driver begins the transaction only at
+            # its first write: write first (a no-op), so the next index is read as the writer.
+            self._conn.execute(
+                update(t.issuers).where(t.issuers.c.id == issuer_id).values(id=t.issuers.c.id)
+            )
+        else:
+            self._conn.execute(
+                select(t.issuers.c.id).where(t.issuers.c.id == issuer_id).with_for_update()
+            )
         for _ in range(_ATTEMPTS):
             index = self._next_index(issuer_id)
             try:
