@@ -303,3 +303,41 @@ def test_one_loader_checks_each_status_list_once(
     assert len(checked) == 1
     verify_credential(credential, loader=DocumentLoader(fetch=_loopback_fetch))
     assert len(checked) == 2
+
+
+def test_the_served_list_states_its_ttl_and_loaders_sharing_a_cache_fetch_it_once(
+    live: str, store: Store, seeded: Seeded
+) -> None:
+    """The issuer app's list says a minute; fresh loaders over one StatusListCache fetch it once."""
+    from openbackpack.credentials import StatusListCache
+
+    fetched: list[str] = []
+
+    def counting_fetch(url: str) -> Any:
+        fetched.append(url)
+        return _loopback_fetch(url)
+
+    with httpx2.Client(base_url=live) as http:
+        listing = http.get("/ob3/issuers/1/status").json()
+    assert listing["credentialSubject"]["ttl"] == 60_000
+    credential = _fetch_credential(live, seeded.award_hash)
+    shared = StatusListCache()
+    for _ in range(3):
+        loader = DocumentLoader(fetch=counting_fetch, status_lists=shared)
+        assert verify_credential(credential, loader=loader).outcome is Outcome.VALID
+    assert fetched.count(f"{live}/ob3/issuers/1/status") == 1
+
+
+def test_an_issuer_app_can_state_no_ttl_and_refuses_a_bad_one(store: Store) -> None:
+    """status_list_ttl=None serves lists without ttl; zero or less is a typed error."""
+    from openbackpack._exceptions import InvalidInputError
+
+    sock = bind_socket()
+    quiet = create_issuer_app(store, base_url_of(sock), status_list_ttl=None)
+    with store.transaction() as tx:
+        seed(tx)
+    with serve_in_thread(quiet, sock=sock) as url, httpx2.Client(base_url=url) as http:
+        listing = http.get("/ob3/issuers/1/status").json()
+    assert "ttl" not in listing["credentialSubject"]
+    with pytest.raises(InvalidInputError, match="status_list_ttl"):
+        create_issuer_app(store, "https://lms.example.org", status_list_ttl=0)

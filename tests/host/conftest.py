@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -72,6 +73,7 @@ class Documents:
 
     def __init__(self) -> None:
         self.pages: dict[str, tuple[int, bytes, str, float]] = {}
+        self.hits: Counter[str] = Counter()
         self.base_url = ""
 
     def put(
@@ -97,6 +99,7 @@ def documents() -> Iterator[Documents]:
 
     @app.get("/{path:path}")
     async def page(path: str) -> Response:
+        pages.hits["/" + path] += 1
         status, content, media_type, delay = pages.pages.get(
             "/" + path, (404, b"{}", "application/json", 0.0)
         )

@@ -88,6 +88,14 @@ def serve(
             "unreachable status list); invalid ones are always refused.",
         ),
     ] = False,
+    status_list_max_age: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            help="Longest time, in seconds, a verified OB 3.0 status list is relied on "
+            "(only as long as its own ttl says); 0 fetches every credential's list.",
+        ),
+    ] = 300.0,
     keep_alive_timeout: Annotated[
         float, typer.Option(help="Seconds an idle kept-alive connection stays open.")
     ] = 5.0,
@@ -188,6 +196,7 @@ def serve(
         body_timeout=body_timeout,
         limit_concurrency=limit_concurrency,
         ob3_accept_unchecked=ob3_accept_unchecked,
+        status_list_max_age=status_list_max_age,
     )
     # Bind first, so the printed URL is the real one even with --port 0, and the issuer's
     # hosted documents know their public base URL.

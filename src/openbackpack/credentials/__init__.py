@@ -70,6 +70,7 @@ if typing.TYPE_CHECKING:
     from openbackpack.credentials._report import Check, CheckOutcome, Outcome, VerificationReport
     from openbackpack.credentials._source import CredentialSource, verify_credential
     from openbackpack.credentials._status import decode_bitstring, encode_bitstring
+    from openbackpack.credentials._status_lists import StatusListCache
 
 
 __all__ = [
@@ -91,6 +92,7 @@ __all__ = [
     "KeyPair",
     "Outcome",
     "PublicKey",
+    "StatusListCache",
     "UnsupportedKeyTypeError",
     "VerificationKey",
     "VerificationReport",

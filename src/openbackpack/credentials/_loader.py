@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Final, TypeVar
 
 from openbackpack._exceptions import DocumentUnavailableError, InvalidCredentialError
+from openbackpack.credentials._status_lists import StatusListCache
 
 __all__ = [
     "SHIPPED_CONTEXTS",
@@ -88,6 +89,9 @@ class DocumentLoader:
     With a document map and no ``fetch``, an unmapped URL is unavailable.
 
     The instance caches what it read, so one loader should serve a batch of verifications.
+    ``status_lists`` is a :class:`StatusListCache` shared by many loaders (one per request,
+    say): a status list verified through any of them is not fetched again while its ``ttl``
+    lasts.
     """
 
     def __init__(
@@ -95,9 +99,11 @@ class DocumentLoader:
         document_map: Mapping[str, str | Path] | None = None,
         *,
         fetch: Fetch | None = None,
+        status_lists: StatusListCache | None = None,
     ) -> None:
         self._map = {url: Path(target) for url, target in (document_map or {}).items()}
         self._fetch = fetch
+        self.status_lists = status_lists
         self._cache: dict[str, Any] = {}
         self._derived: dict[Hashable, Any] = {}
 

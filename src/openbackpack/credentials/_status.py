@@ -12,7 +12,6 @@ import gzip
 from collections.abc import Callable
 from typing import Any
 
-from openbackpack._exceptions import DocumentUnavailableError
 from openbackpack.credentials._loader import DocumentLoader
 from openbackpack.credentials._report import CheckOutcome, Outcome, VerificationReport
 from openbackpack.credentials._signed import CRED, STATUS, SignedGraph
@@ -86,18 +85,9 @@ def _bitstring(
     if not isinstance(url, str):
         report.failed("status", "the status entry names no statusListCredential")
         return
-    try:
-        document = loader.get(url)
-    except DocumentUnavailableError as exc:
-        report.not_checked("status", f"the status list cannot be fetched: {exc}")
+    list_report = _list_report(report, url, loader, verify_list)
+    if list_report is None:
         return
-    except Exception as exc:
-        report.not_checked("status", f"the status list cannot be fetched: {exc}")
-        return
-    if not isinstance(document, dict):
-        report.not_checked("status", f"the status list at {url} is not a JSON object")
-        return
-    list_report = loader.remember(("status list", url), lambda: verify_list(document))
     if list_report.outcome is not Outcome.VALID:
         failed = [c for c in list_report.checks if c.outcome is not CheckOutcome.PASSED]
         why = "; ".join(f"{c.name}: {c.reason}" for c in failed)
@@ -120,6 +110,28 @@ def _bitstring(
         report.failed("status", f"{purpose}: bit {index} of {url} is set")
     else:
         report.passed("status", f"bit {index} of {url} is not set ({purpose})")
+
+
+def _list_report(
+    report: VerificationReport, url: str, loader: DocumentLoader, verify_list: VerifyList
+) -> VerificationReport | None:
+    """The list's own verification: kept from before, or fetched and checked now."""
+    shared = loader.status_lists
+    kept = shared.get(url) if shared is not None else None
+    if kept is not None:
+        return kept
+    try:
+        document = loader.get(url)
+    except Exception as exc:  # unavailable, or a fetcher failing in a way of its own
+        report.not_checked("status", f"the status list cannot be fetched: {exc}")
+        return None
+    if not isinstance(document, dict):
+        report.not_checked("status", f"the status list at {url} is not a JSON object")
+        return None
+    list_report = loader.remember(("status list", url), lambda: verify_list(document))
+    if shared is not None:
+        shared.keep(url, list_report)
+    return list_report
 
 
 def _revocation_list(

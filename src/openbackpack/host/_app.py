@@ -14,6 +14,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from openbackpack.credentials import StatusListCache
 from openbackpack.host import (
     _authorize,
     _backpack_api,
@@ -115,6 +116,7 @@ def create_app(
             allow_private=settings.allow_private_fetch,
         ),
         faults=FaultInjector(settings.faults),
+        status_lists=StatusListCache(max_age=settings.status_list_max_age),
     )
 
     @asynccontextmanager

@@ -117,7 +117,7 @@ def credentials_upsert(ob3: Ob3Authed, pushed: Annotated[Pushed, Depends(read_pu
     state: HostState = ob3.ctx.state
     signed = verify_pushed(
         pushed,
-        host_loader(state.fetcher),
+        host_loader(state.fetcher, state.status_lists),
         accept_unchecked=ob3.ctx.settings.ob3_accept_unchecked,
     )
     keys = keys_of(signed)

@@ -26,6 +26,7 @@ from openbackpack.credentials import (
     CheckOutcome,
     DocumentLoader,
     Outcome,
+    StatusListCache,
     VerificationReport,
     verify_credential,
 )
@@ -52,12 +53,13 @@ _TYPES: Final = frozenset({"OpenBadgeCredential", "AchievementCredential"})
 _log = logging.getLogger("openbackpack.host")
 
 
-def host_loader(fetcher: Fetcher) -> DocumentLoader:
+def host_loader(fetcher: Fetcher, status_lists: StatusListCache | None = None) -> DocumentLoader:
     """A document loader that fetches what is not shipped through the host's guarded fetcher.
 
     The fetcher refuses private addresses (unless the host allows them), caps sizes and
     times out; anything it cannot give is "unavailable", so the check it feeds is reported
-    as not made rather than failing the whole request.
+    as not made rather than failing the whole request. ``status_lists`` is the host's
+    cache of verified status lists, shared by every request.
     """
 
     def fetch(url: str) -> Any:
@@ -72,7 +74,7 @@ def host_loader(fetcher: Fetcher) -> DocumentLoader:
         except ValueError:
             return text  # a status list or document served as a VC-JWT
 
-    return DocumentLoader(fetch=fetch)
+    return DocumentLoader(fetch=fetch, status_lists=status_lists)
 
 
 def _named(report: VerificationReport, outcome: CheckOutcome) -> str:

@@ -132,6 +132,10 @@ class HostSettings:
             not answer). Off by default: such a push is refused with the checks named, and
             the platform can push again later. A credential that fails a check is always
             refused.
+        status_list_max_age: the longest time, in seconds, the Open Badges 3.0 API relies on
+            a status list it verified before fetching it again. A list is kept only as long
+            as its own ``ttl`` says, and not at all without one; 0 keeps none, so every
+            pushed credential's list is fetched (a revocation is then seen at once).
     """
 
     db_url: str | None = None
@@ -154,6 +158,7 @@ class HostSettings:
     body_timeout: float = 30.0
     limit_concurrency: int = 1000
     ob3_accept_unchecked: bool = False
+    status_list_max_age: float = 300.0
 
     def __post_init__(self) -> None:
         _check(self.token_lifetime > 0, "token_lifetime must be > 0")
@@ -166,6 +171,7 @@ class HostSettings:
         _check(self.header_timeout > 0, "header_timeout must be > 0")
         _check(self.body_timeout > 0, "body_timeout must be > 0")
         _check(self.limit_concurrency >= 0, "limit_concurrency must be >= 0")
+        _check(self.status_list_max_age >= 0, "status_list_max_age must be >= 0")
         if self.public_url is not None:
             url = self.public_url.strip()
             _check(url.startswith(("http://", "https://")), "public_url must be http(s)")

@@ -16,6 +16,7 @@ from fastapi import Depends
 from sqlalchemy import Connection
 from starlette.requests import Request
 
+from openbackpack.credentials import StatusListCache
 from openbackpack.host._accounts import HostUser, user_for_token
 from openbackpack.host._body import BodyError, read_body
 from openbackpack.host._db import HostDatabase
@@ -48,6 +49,7 @@ class HostState:
     database: HostDatabase
     fetcher: Fetcher
     faults: FaultInjector
+    status_lists: StatusListCache
 
 
 @dataclass(frozen=True, slots=True)

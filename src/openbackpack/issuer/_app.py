@@ -16,7 +16,7 @@ from typing import Final
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from openbackpack._exceptions import RecordNotFoundError
+from openbackpack._exceptions import InvalidInputError, RecordNotFoundError
 from openbackpack.issuer._documents import IssuerDocuments
 from openbackpack.issuer._ob3 import CredentialIssuer, DidMethod
 from openbackpack.issuer._status_cache import SignedListCache
@@ -40,23 +40,38 @@ from openbackpack.store import Store
 __all__ = ["JSON_LD", "create_issuer_app"]
 
 JSON_LD: Final = "application/ld+json"
+STATUS_LIST_TTL: Final = 60.0
+"""Seconds a served status list says verifiers may rely on it (a revocation's longest delay)."""
 # Hosted documents are public and read by browser-based displayers too.
 _PUBLIC_HEADERS: Final = {"Access-Control-Allow-Origin": "*", "X-Content-Type-Options": "nosniff"}
 # An SVG can carry scripts; served as a document it must not be able to run them.
 _IMAGE_HEADERS: Final = {**_PUBLIC_HEADERS, "Content-Security-Policy": "default-src 'none'"}
 
 
-def create_issuer_app(store: Store, base_url: str, *, did_method: DidMethod = "web") -> FastAPI:
+def create_issuer_app(
+    store: Store,
+    base_url: str,
+    *,
+    did_method: DidMethod = "web",
+    status_list_ttl: float | None = STATUS_LIST_TTL,
+) -> FastAPI:
     """Return the hosted-badge app over ``store``, whose document ids start with ``base_url``.
 
     Beside the Open Badges 2.0 documents it serves each award's signed 3.0 credential, the
     issuers' DID documents (``did_method`` says how credentials name their issuer) and status
-    lists.
+    lists. Each status list states ``status_list_ttl`` (seconds; None for none): how long a
+    verifier may rely on it before fetching it again, so how long a revocation may take to
+    reach verifiers that keep lists (:class:`~openbackpack.credentials.StatusListCache`).
+
+    Raises:
+        InvalidInputError: a ``status_list_ttl`` that is not a positive number.
 
     ``base_url`` is the app's public root: mounted at ``/issuer`` inside a host reachable at
     ``https://lms.example.org``, it is ``https://lms.example.org/issuer``. Building the app
     touches neither the network nor the database.
     """
+    if status_list_ttl is not None and not status_list_ttl > 0:
+        raise InvalidInputError(f"status_list_ttl must be > 0 seconds, not {status_list_ttl}")
     urls = IssuerUrls(base_url)
     app = FastAPI(title="openbackpack issuer", docs_url=None, redoc_url=None)
 
@@ -112,12 +127,18 @@ def create_issuer_app(store: Store, base_url: str, *, did_method: DidMethod = "w
             data, media_type = docs.image("issuer", issuer_id)
         return Response(data, media_type=media_type, headers=_IMAGE_HEADERS)
 
-    _add_ob3_routes(app, store, urls, did_method)
+    _add_ob3_routes(app, store, urls, did_method, status_list_ttl)
     app.add_exception_handler(RecordNotFoundError, _not_found)
     return app
 
 
-def _add_ob3_routes(app: FastAPI, store: Store, urls: IssuerUrls, did_method: DidMethod) -> None:
+def _add_ob3_routes(
+    app: FastAPI,
+    store: Store,
+    urls: IssuerUrls,
+    did_method: DidMethod,
+    status_list_ttl: float | None,
+) -> None:
     @contextmanager
     def issuing() -> Iterator[CredentialIssuer]:
         with store.transaction() as tx:
@@ -137,7 +158,7 @@ def _add_ob3_routes(app: FastAPI, store: Store, urls: IssuerUrls, did_method: Di
     @app.get(STATUS_LIST_PATH, summary="BitstringStatusList credential of an issuer (signed)")
     def status_list(issuer_id: int) -> Response:
         with issuing() as issuer:
-            return json_ld(issuer.status_list(issuer_id, cache=signed_lists))
+            return json_ld(issuer.status_list(issuer_id, cache=signed_lists, ttl=status_list_ttl))
 
     @app.get(ISSUER_DID_PATH, summary="DID document of an issuer's did:web")
     def issuer_did(issuer_id: int) -> Response:

@@ -247,29 +247,53 @@ class CredentialIssuer:
         return sign_data_integrity(document, pair, method, self._loader)
 
     def status_list(
-        self, issuer_id: int, *, cache: SignedListCache | None = None
+        self,
+        issuer_id: int,
+        *,
+        cache: SignedListCache | None = None,
+        ttl: float | None = None,
     ) -> dict[str, Any]:
         """The issuer's signed BitstringStatusList credential (revocation), 131,072 entries.
 
         With ``cache``, a list signed before from the same revoked awards, with the same key,
-        is given again instead of being signed anew.
+        is given again instead of being signed anew. ``ttl`` (seconds) is how long verifiers
+        may rely on the list before fetching it again (its ``ttl``, in milliseconds); without
+        it the list states none, and a verifier fetches it for every credential.
+
+        Raises:
+            InvalidInputError: a ``ttl`` that is not a positive number of seconds.
         """
+        if ttl is not None and not ttl > 0:
+            raise InvalidInputError(f"a status list's ttl must be > 0 seconds, not {ttl}")
+        ttl_ms = None if ttl is None else max(1, round(ttl * 1000))
         revoked = tuple(self._tx.status_entries.revoked_indexes(issuer_id))
         # Only the active key's id is needed to know whether a kept list still holds: the
         # private key is unsealed when the list is signed, not for every fetch of it.
         key_record = self._tx.issuer_keys.active(issuer_id, "Ed25519")
         if cache is None or key_record is None:
             # No key yet: signing makes the first one, and the next fetch can be kept.
-            return self._sign_status_list(issuer_id, revoked)
-        made_from = (self.urls.base_url, self.did_method, issuer_id, key_record.id, revoked)
-        return cache.get_or_sign(made_from, lambda: self._sign_status_list(issuer_id, revoked))
+            return self._sign_status_list(issuer_id, revoked, ttl_ms)
+        made_from = (self.urls.base_url, self.did_method, issuer_id, key_record.id, revoked, ttl_ms)
+        return cache.get_or_sign(
+            made_from, lambda: self._sign_status_list(issuer_id, revoked, ttl_ms)
+        )
 
-    def _sign_status_list(self, issuer_id: int, revoked: tuple[int, ...]) -> dict[str, Any]:
+    def _sign_status_list(
+        self, issuer_id: int, revoked: tuple[int, ...], ttl_ms: int | None
+    ) -> dict[str, Any]:
         issuer = self._tx.issuers.get(issuer_id)
         bits = bytearray(STATUS_LIST_SIZE // 8)
         for index in revoked:
             bits[index // 8] |= 0x80 >> (index % 8)
         url = self.urls.status_list(issuer_id)
+        subject: dict[str, Any] = {
+            "id": f"{url}#list",
+            "type": "BitstringStatusList",
+            "statusPurpose": "revocation",
+            "encodedList": encode_bitstring(bytes(bits)),
+        }
+        if ttl_ms is not None:
+            subject["ttl"] = ttl_ms
         document = {
             "@context": [VC2_CONTEXT],
             "id": url,
@@ -278,12 +302,7 @@ class CredentialIssuer:
             # A fixed past start (the issuer's creation): a list stamped "now" could start a
             # moment after the verifier's clock reading and be refused as not yet valid.
             "validFrom": issuer.created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "credentialSubject": {
-                "id": f"{url}#list",
-                "type": "BitstringStatusList",
-                "statusPurpose": "revocation",
-                "encodedList": encode_bitstring(bytes(bits)),
-            },
+            "credentialSubject": subject,
         }
         signed = self.sign(issuer_id, document)
         assert isinstance(signed, dict)
