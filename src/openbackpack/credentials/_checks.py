@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import datetime
 from functools import cache
 from importlib import resources
@@ -70,10 +71,28 @@ _KIND_TYPES: Final = {
 
 
 @cache
+@cache
 def _shipped_schema(name: str) -> dict[str, Any]:
+    # Read once per process; never altered (validators only read their schema).
     text = resources.files("openbackpack.credentials").joinpath(f"data/schemas/{name}")
     schema: dict[str, Any] = json.loads(text.read_text(encoding="utf-8"))
     return schema
+
+
+_validators = threading.local()
+
+
+def _shipped_errors(name: str, document: dict[str, Any]) -> list[jsonschema.ValidationError]:
+    """The errors of ``document`` against a shipped schema, sorted by where they are."""
+    # One validator per thread and schema: building one (its reference registry) cost as
+    # much as validating, and jsonschema does not promise its validators are thread-safe.
+    held: dict[str, jsonschema.Draft201909Validator] = _validators.__dict__.setdefault(
+        "by_name", {}
+    )
+    validator = held.get(name)
+    if validator is None:
+        validator = held[name] = jsonschema.Draft201909Validator(_shipped_schema(name))
+    return sorted(validator.iter_errors(_proof_list(document)), key=lambda e: list(e.absolute_path))
 
 
 def _contexts(document: dict[str, Any]) -> list[Any]:
@@ -127,13 +146,17 @@ def _proof_list(document: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def check_schema(report: VerificationReport, document: dict[str, Any], kind: str) -> None:
-    """The 1EdTech JSON Schema of the kind (a VC 1.1 document's differences are warnings)."""
+SchemaErrors = tuple[str, list[jsonschema.ValidationError]]
+"""A shipped schema's name and a document's errors against it."""
+
+
+def check_schema(report: VerificationReport, document: dict[str, Any], kind: str) -> SchemaErrors:
+    """The 1EdTech JSON Schema of the kind (a VC 1.1 document's differences are warnings).
+
+    Returns the schema's name and the errors, for :func:`check_credential_schemas`.
+    """
     name = "endorsementcredential.json" if kind == "endorsement" else "achievementcredential.json"
-    validator = jsonschema.Draft201909Validator(_shipped_schema(name))
-    errors = sorted(
-        validator.iter_errors(_proof_list(document)), key=lambda e: list(e.absolute_path)
-    )
+    errors = _shipped_errors(name, document)
     if not errors:
         report.passed("schema", f"valid against {name}")
     elif _contexts(document)[0] == VC1_CONTEXT:
@@ -145,12 +168,20 @@ def check_schema(report: VerificationReport, document: dict[str, Any], kind: str
             "schema",
             f"{len(errors)} errors against {name}; first at {where}: {errors[0].message[:200]}",
         )
+    return name, errors
 
 
 def check_credential_schemas(
-    report: VerificationReport, document: dict[str, Any], loader: DocumentLoader
+    report: VerificationReport,
+    document: dict[str, Any],
+    loader: DocumentLoader,
+    *,
+    known: SchemaErrors | None = None,
 ) -> None:
-    """Each ``credentialSchema`` the credential names (shipped, mapped or fetched)."""
+    """Each ``credentialSchema`` the credential names (shipped, mapped or fetched).
+
+    ``known``: what :func:`check_schema` found for the same document, not validated again.
+    """
     entries = document.get("credentialSchema")
     if entries is None:
         return
@@ -159,8 +190,13 @@ def check_credential_schemas(
         if not isinstance(url, str):
             report.failed("credential schema", "a credentialSchema entry has no id")
             continue
+        if url in SCHEMA_IDS:
+            name = SCHEMA_IDS[url]
+            found = known[1] if known and known[0] == name else _shipped_errors(name, document)
+            _credential_schema_outcome(report, document, url, found)
+            continue
         try:
-            schema = _shipped_schema(SCHEMA_IDS[url]) if url in SCHEMA_IDS else loader.get(url)
+            schema = loader.get(url)
         except DocumentUnavailableError as exc:
             if url.startswith(_SCHEMA_FOLDER) and url not in _PUBLISHED_ELSEWHERE:
                 # OB 3.0's schema folder is closed (the specification lists its files): a
@@ -174,13 +210,22 @@ def check_credential_schemas(
                 report.not_checked("credential schema", f"{url} cannot be read: {exc}")
             continue
         errors = list(jsonschema.Draft201909Validator(schema).iter_errors(_proof_list(document)))
-        if errors and _contexts(document)[0] == VC1_CONTEXT:
-            report.warnings.append(f"{len(errors)} differences from {url} (a VC 1.1 credential)")
-            report.passed("credential schema", f"a VC 1.1 credential; {url} describes VC 2.0")
-        elif errors:
-            report.failed("credential schema", f"{len(errors)} errors against {url}")
-        else:
-            report.passed("credential schema", f"valid against {url}")
+        _credential_schema_outcome(report, document, url, errors)
+
+
+def _credential_schema_outcome(
+    report: VerificationReport,
+    document: dict[str, Any],
+    url: str,
+    errors: list[jsonschema.ValidationError],
+) -> None:
+    if errors and _contexts(document)[0] == VC1_CONTEXT:
+        report.warnings.append(f"{len(errors)} differences from {url} (a VC 1.1 credential)")
+        report.passed("credential schema", f"a VC 1.1 credential; {url} describes VC 2.0")
+    elif errors:
+        report.failed("credential schema", f"{len(errors)} errors against {url}")
+    else:
+        report.passed("credential schema", f"valid against {url}")
 
 
 def _moment(value: object) -> datetime | None:

@@ -235,8 +235,8 @@ class Verifier:
         nested: bool,
     ) -> None:
         if kind != "status list":
-            check_schema(report, document, kind)
-            check_credential_schemas(report, document, self.loader)
+            known = check_schema(report, document, kind)
+            check_credential_schemas(report, document, self.loader, known=known)
         if kind == "credential":
             self._endorsements(report, document)
         if graph is None or graph.root is None:
