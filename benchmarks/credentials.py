@@ -4,8 +4,10 @@ Beside two baselines measured in the same run on the same documents: the bare Ed
 sign/verify of 64 bytes (what the cryptography costs), and the bare pyld RDFC-1.0
 canonicalisation of the document (what one canonicalisation costs). A proof canonicalises
 the document and the proof options, so canonicalisation is expected to dominate: the result
-says by how much. The document loader is shared, so every context is parsed once and pyld's
-resolved-context cache is warm after the first credential.
+says by how much. Verification is measured cold (the canonical forms the signing remembered
+are forgotten first, as for a verifier that did not sign them) and, as an extra, for documents
+signed in the same process. The document loader is shared, so every context is parsed once
+and pyld's resolved-context cache is warm after the first credential.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from openbackpack.credentials import (
     sign_data_integrity,
     verify_data_integrity_proof,
 )
+from openbackpack.credentials._canon import forget_canonical_forms
 from openbackpack.models.ob3 import OB3_CONTEXT, VC2_CONTEXT
 
 __all__ = ["run"]
@@ -91,9 +94,20 @@ def run() -> list[Result]:
         lambda d: signed.append(sign_data_integrity(d, key, _METHOD, loader, created=created)),
     )
     progress(f"credentials: verifying {CREDENTIALS}")
-    verify_us = _cpu_per_item(
-        signed, lambda d: verify_data_integrity_proof(d, d["proof"][0], key.public_key, loader)
-    )
+
+    def verify(d: dict[str, Any]) -> None:
+        verify_data_integrity_proof(d, d["proof"][0], key.public_key, loader)
+
+    # Cold: a verifier that did not sign them (a host) canonicalises every document afresh.
+    forget_canonical_forms()
+    verify_us = _cpu_per_item(signed, verify)
+    # Remembered: the signer verifying what it signed (the move's proof), canonical forms kept.
+    for document in signed[-100:]:
+        sign_data_integrity(
+            {k: v for k, v in document.items() if k != "proof"}, key, _METHOD, loader,
+            created=created,
+        )  # fmt: skip
+    remembered_us = _cpu_per_item(signed[-100:], verify)
     progress("credentials: baselines")
     options = {"algorithm": "URDNA2015", "format": "application/n-quads", "documentLoader": loader}
     canon_us = _cpu_per_item(
@@ -139,6 +153,10 @@ def run() -> list[Result]:
             ratio=verify_us / canon_us,
             target="<= 2.5 x one bare canonicalisation (a proof canonicalises twice)",
             met=verify_us <= 2.5 * canon_us,
-            extra={**shared, "of_bare_ed25519": verify_us / ed_verify_us},
+            extra={
+                **shared,
+                "of_bare_ed25519": verify_us / ed_verify_us,
+                "verify_of_documents_signed_here_us": remembered_us,
+            },
         ),
     ]
