@@ -6,6 +6,7 @@ without tests seeing each other's data.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections import Counter
@@ -66,6 +67,16 @@ def issuer(http: httpx2.Client, host: RunningHost, account: Account) -> Any:
 def badgeclass(http: httpx2.Client, host: RunningHost, account: Account, issuer: Any) -> Any:
     """A badge class of ``issuer``."""
     return create_badgeclass(http, host, account, issuer)
+
+
+@contextlib.contextmanager
+def second_host(host_db_url: str, **settings: Any) -> Iterator[RunningHost]:
+    """Another host on the shared (already migrated) database, with other settings."""
+    configured = HostSettings(
+        db_url=host_db_url, allow_private_fetch=True, migrate=False, **settings
+    )
+    with run_host_in_thread(configured) as running:
+        yield running
 
 
 class Documents:

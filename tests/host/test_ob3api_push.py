@@ -15,8 +15,9 @@ from typing import Any
 import httpx2
 import pytest
 
-from openbackpack.host import HostSettings, RunningHost, run_host_in_thread
+from openbackpack.host import RunningHost
 from tests.host._ob3 import Connected, Issuer, api, connect, imsx, push
+from tests.host.conftest import second_host
 
 pytestmark = pytest.mark.usefixtures("loopback_allowed")
 
@@ -146,10 +147,7 @@ def test_a_credential_whose_status_cannot_be_read_is_refused_by_default(
 @pytest.fixture(scope="module")
 def lenient_host(host_db_url: str, host: RunningHost) -> Iterator[RunningHost]:
     """A host on the shared database that stores credentials it could not fully check."""
-    settings = HostSettings(
-        db_url=host_db_url, allow_private_fetch=True, migrate=False, ob3_accept_unchecked=True
-    )
-    with run_host_in_thread(settings) as running:
+    with second_host(host_db_url, ob3_accept_unchecked=True) as running:
         yield running
 
 

@@ -14,8 +14,9 @@ import httpx2
 import pytest
 
 from openbackpack.credentials import encode_bitstring
-from openbackpack.host import HostSettings, RunningHost, run_host_in_thread
+from openbackpack.host import RunningHost
 from tests.host._ob3 import Issuer, connect, imsx, push
+from tests.host.conftest import second_host
 
 pytestmark = pytest.mark.usefixtures("loopback_allowed")
 
@@ -63,13 +64,16 @@ def _serve_list(documents: Any, issuer: Issuer, *, ttl: int | None) -> tuple[str
     return path, documents.put(path, _status_list(issuer, documents.base_url + path, ttl=ttl))
 
 
+def _push_three(http: httpx2.Client, host: RunningHost, issuer: Issuer, url: str) -> list[int]:
+    """Push three credentials naming the list at ``url`` for one new learner; the statuses."""
+    connected = connect(http, host)
+    return [push(http, host, connected, _credential(issuer, url)).status_code for _ in range(3)]
+
+
 @pytest.fixture(scope="module")
 def strict_host(host_db_url: str, host: RunningHost) -> Iterator[RunningHost]:
     """A host on the shared database that relies on no status list (max age 0)."""
-    settings = HostSettings(
-        db_url=host_db_url, allow_private_fetch=True, migrate=False, status_list_max_age=0
-    )
-    with run_host_in_thread(settings) as running:
+    with second_host(host_db_url, status_list_max_age=0) as running:
         yield running
 
 
@@ -79,9 +83,7 @@ def test_a_list_with_a_ttl_is_fetched_once_for_many_pushes(
     """Three credentials naming one list stating a minute: all stored, the list fetched once."""
     issuer = Issuer()
     path, url = _serve_list(documents, issuer, ttl=60_000)
-    connected = connect(http, host)
-    answers = [push(http, host, connected, _credential(issuer, url)) for _ in range(3)]
-    assert [a.status_code for a in answers] == [201, 201, 201]
+    assert _push_three(http, host, issuer, url) == [201, 201, 201]
     assert documents.hits[path] == 1
 
 
@@ -91,9 +93,7 @@ def test_a_list_without_a_ttl_is_fetched_for_every_push(
     """A list that states no ttl is never relied on: one fetch per pushed credential."""
     issuer = Issuer()
     path, url = _serve_list(documents, issuer, ttl=None)
-    connected = connect(http, host)
-    for _ in range(3):
-        assert push(http, host, connected, _credential(issuer, url)).status_code == 201
+    assert _push_three(http, host, issuer, url) == [201, 201, 201]
     assert documents.hits[path] == 3
 
 
