@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from openbackpack._exceptions import BackpackError, DuplicateBadgeError, InvalidInputError
 from openbackpack.credentials import DocumentLoader, Fetch
 from openbackpack.issuer._urls import IssuerUrls
+from openbackpack.services._claim_batch import ClaimBatch
 from openbackpack.services._claiming import claimed_create, in_transaction, new_worker
 from openbackpack.services._errors import NotOwnerError
 from openbackpack.services.move._interfaces import Source, Target
@@ -65,7 +66,7 @@ def _claim_key(target: Target, item: MoveItem) -> tuple[int, str]:
     return provider_id, prefix + hashlib.sha256(subject.encode()).hexdigest()[:40]
 
 
-def _send(store: Store, target: Target, item: MoveItem, holder: str) -> None:
+def _send(store: Store, target: Target, item: MoveItem, writes: ClaimBatch) -> None:
     provider_id, key = _claim_key(target, item)
 
     def create() -> str:
@@ -85,9 +86,10 @@ def _send(store: Store, target: Target, item: MoveItem, holder: str) -> None:
             provider_id,
             IdentifierKind.ASSERTION,
             key,
-            holder,
+            writes.holder,
             create,
             lambda: target.find(item),
+            writes=writes,
         )
     except BackpackError as exc:
         item.done, item.error, item.failure = "failed", str(exc), exc
@@ -177,7 +179,8 @@ def move_badges(
         )
     badges = source.read()
     holdings = target.holdings()
-    holder = new_worker()
+    # The claims and records of the badges sent at the same moment share transactions.
+    writes = ClaimBatch(store, new_worker(), workers=concurrency)
     stop = _Stop(should_stop)
 
     def one(badge: Any) -> MoveItem | None:
@@ -188,7 +191,7 @@ def move_badges(
             site.recognise(item)
         plan_item(item, target, holdings)
         if item.action is Action.MOVE and not dry_run:
-            _send(store, target, item, holder)
+            _send(store, target, item, writes)
         elif item.action is Action.ALREADY:
             item.done = "already there"
         if on_progress is not None:
@@ -209,7 +212,7 @@ def move_badges(
         if not dropped:
             break
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
-            list(pool.map(lambda item: _resend(store, target, item, holder), dropped))
+            list(pool.map(lambda item: _resend(store, target, item, writes), dropped))
         prove(report, target, prove_loader, now, concurrency, only=dropped)
         for item in dropped:
             item.resent_present = item.proof is not Proof.MISSING
@@ -246,7 +249,7 @@ def _dropped(item: MoveItem) -> bool:
     return item.action is Action.MOVE and item.error is None and item.proof is Proof.MISSING
 
 
-def _resend(store: Store, target: Target, item: MoveItem, holder: str) -> None:
+def _resend(store: Store, target: Target, item: MoveItem, writes: ClaimBatch) -> None:
     """Send a dropped badge once more, through its claim, so that a crash cannot duplicate it.
 
     The claim recorded the target's id for the dropped copy, which would make the claim
@@ -258,7 +261,7 @@ def _resend(store: Store, target: Target, item: MoveItem, holder: str) -> None:
     in_transaction(
         store, lambda tx: tx.identifiers.delete(provider_id, IdentifierKind.ASSERTION, key)
     )
-    _send(store, target, item, holder)
+    _send(store, target, item, writes)
 
 
 def prove(
