@@ -270,9 +270,12 @@ class CredentialIssuer:
         # Only the active key's id is needed to know whether a kept list still holds: the
         # private key is unsealed when the list is signed, not for every fetch of it.
         key_record = self._tx.issuer_keys.active(issuer_id, "Ed25519")
-        if cache is None or key_record is None:
-            # No key yet: signing makes the first one, and the next fetch can be kept.
+        if cache is None:
             return self._sign_status_list(issuer_id, revoked, ttl_ms)
+        if key_record is None:
+            # No key yet: make it now, so that this first list is kept like any other (two
+            # signings a second apart differ in their proof's `created`).
+            key_record = self.signing_key(issuer_id)[0]
         made_from = (self.urls.base_url, self.did_method, issuer_id, key_record.id, revoked, ttl_ms)
         return cache.get_or_sign(
             made_from, lambda: self._sign_status_list(issuer_id, revoked, ttl_ms)
