@@ -97,6 +97,31 @@ def test_a_resume_after_everything_was_pushed_sends_no_request(site: Site, badge
     assert sent.count("PUT") == 5
 
 
+def test_a_resume_pushes_the_new_awards_first_and_reports_in_the_given_order(
+    site: Site, badge: int, client: BackpackClient
+) -> None:
+    """Awards never pushed are done before those pushed before; the report keeps input order."""
+    hashes = [_award(site, badge) for _ in range(6)]
+    pushed_before, new = hashes[:3], hashes[3:]
+    push_awards(site.store, None, pushed_before, issuer_base_url=ISSUER_BASE, client=client)
+    done: list[str] = []
+    report = push_awards(
+        site.store,
+        None,
+        hashes,
+        issuer_base_url=ISSUER_BASE,
+        client=client,
+        concurrency=1,
+        on_done=lambda outcome: done.append(outcome.award_hash),
+    )
+    assert done == new + pushed_before
+    assert [result.award_hash for result in report.results] == hashes
+    outcomes = [result.site for result in report.results]
+    # A create whose answer timed out on a loaded machine is adopted: still pushed once.
+    assert outcomes[:3] == ["skipped"] * 3
+    assert all(outcome in ("created", "adopted") for outcome in outcomes[3:])
+
+
 def test_an_answer_cut_off_after_the_create_is_adopted(
     site: Site, hosts: Hosts, client: BackpackClient, badge: int
 ) -> None:

@@ -1,10 +1,11 @@
 """Add to backpack for many awards at once: a bounded pool, claims taken ahead in bulk.
 
-Each award goes as :func:`~._push.push_award` sends one; what the pushes of one call share
-(one login, documents built once, claims and records written in shared transactions) lives
-in their :class:`~._push_site.Session`. For a site push, the claims of the next awards are
-taken in one transaction before their creates are sent, a bounded number ahead, so that a
-crash leaves few claims to reconcile.
+Awards never pushed go first, then those pushed before. Each award goes as
+:func:`~._push.push_award` sends one; what the pushes of one call share (one login,
+documents built once, claims and records written in shared transactions) lives in their
+:class:`~._push_site.Session`. For a site push, the claims of the next awards are taken in
+one transaction before their creates are sent, a bounded number ahead, so that a crash
+leaves few claims to reconcile.
 """
 
 from __future__ import annotations
@@ -100,7 +101,9 @@ def push_awards(
     sends it again with PUT). Nothing the store raises escapes: a store that stays busy is
     a failure of that award (:class:`StoreBusyError`). The claims and records of awards
     pushed at the same moment share transactions; ``on_done`` is called once an award's
-    outcome is recorded.
+    outcome is recorded. Awards never pushed to the site backpack are sent first, then those
+    pushed before (so a resume's first requests leave at once); the report keeps the order
+    of ``award_hashes``.
 
     Raises:
         ExternalBackpacksDisabledError: the site switched external backpacks off (before
@@ -131,18 +134,20 @@ def push_awards(
             on_done(outcome)
         return outcome
 
-    futures: list[Future[PushResult | PushFailure]] = []
+    futures: dict[str, Future[PushResult | PushFailure]] = {}
     try:
-        session.preload(list(hashes))
+        session.preload_pushed(list(hashes))
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
-            for start in range(0, len(hashes), concurrency):
-                chunk = hashes[start : start + concurrency]
-                for _ in chunk:
-                    window.acquire()
-                if owner is None:
-                    _claim_ahead(session, chunk)
-                futures.extend(pool.submit(one, award_hash) for award_hash in chunk)
-        outcomes = [future.result() for future in futures]
+            for group in _new_first(session, hashes, 2 * concurrency):
+                session.preload(group)
+                for start in range(0, len(group), concurrency):
+                    chunk = group[start : start + concurrency]
+                    for _ in chunk:
+                        window.acquire()
+                    if owner is None:
+                        _claim_ahead(session, chunk)
+                    futures.update((h, pool.submit(one, h)) for h in chunk)
+        outcomes = [futures[award_hash].result() for award_hash in hashes]
     finally:
         session.writes.release_ahead()
         session.close()
@@ -155,6 +160,18 @@ def push_awards(
         else:
             report.results.append(outcome)
     return report
+
+
+def _new_first(session: Session, hashes: Sequence[str], head: int) -> list[list[str]]:
+    """The awards never pushed to the site backpack, then those pushed before.
+
+    A resume's first requests leave at once: the first ``head`` new awards are read alone,
+    and the rest, like the awards pushed before (mostly skipped without a request), are
+    read and checked while those wait on the network.
+    """
+    new = [award_hash for award_hash in hashes if award_hash not in session.mapped]
+    pushed = [award_hash for award_hash in hashes if award_hash in session.mapped]
+    return [group for group in (new[:head], new[head:], pushed) if group]
 
 
 def _claim_ahead(session: Session, chunk: Sequence[str]) -> None:

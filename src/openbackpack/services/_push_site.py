@@ -96,26 +96,35 @@ class Session:
         self.pushed: dict[str, str] = {}
         self.mapped: dict[str, str] = {}
 
+    def preload_pushed(self, award_hashes: list[str]) -> None:
+        """Read what was pushed before (remote ids, content hashes), in one transaction."""
+        primary = self.primary
+        if primary is None:
+            return
+
+        def read(tx: Transaction) -> None:
+            self.pushed.update(
+                tx.push_claims.content_hashes(primary.id, IdentifierKind.ASSERTION, award_hashes)
+            )
+            self.mapped.update(
+                tx.identifiers.get_many(primary.id, IdentifierKind.ASSERTION, award_hashes)
+            )
+
+        in_transaction(self.store, read)
+
     def preload(self, award_hashes: list[str]) -> None:
-        """Read the awards, their badge classes and what was pushed before, in one transaction.
+        """Read the awards and their badge classes, in one transaction.
 
         Each badge class's embedded document is built here, once for the whole call.
         """
-        primary = self.primary
 
-        def read(tx: Transaction) -> None:
-            self.awards = tx.awards.find_many(award_hashes)
-            for award in self.awards.values():
+        def read(tx: Transaction) -> dict[str, Award]:
+            awards = tx.awards.find_many(award_hashes)
+            for award in awards.values():
                 self._badge(tx, award.badge_class_id)
-            if primary is not None:
-                self.pushed = tx.push_claims.content_hashes(
-                    primary.id, IdentifierKind.ASSERTION, award_hashes
-                )
-                self.mapped = tx.identifiers.get_many(
-                    primary.id, IdentifierKind.ASSERTION, award_hashes
-                )
+            return awards
 
-        in_transaction(self.store, read)
+        self.awards.update(in_transaction(self.store, read))
 
     def award(self, award_hash: str) -> Award:
         """The award, as preloaded (or read now, for a single push)."""
