@@ -4,6 +4,7 @@
 requests per second (as ``bulk_push``), pushed by a real subprocess
 (``benchmarks._crash_child``: 16 at a time, paced at the host's rate). At random moments
 after its first award is done, the process is killed with SIGKILL; a new one is started each time
+(a new interpreter, a warm spare, or a child forked from a parent that imported the package)
 and the last one runs to the end. Then the host's own database is read: how many
 assertions each award has there. Targets: no duplicate (an award with two assertions), none
 lost (an award with none, or without a mapping in the store), and the whole wall time,
@@ -13,14 +14,17 @@ restarts included, within 1.5 x the 10 s floor.
 from __future__ import annotations
 
 import json
+import multiprocessing
+import multiprocessing.process
 import random
 import subprocess
 import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal, Protocol
 
 from sqlalchemy import func, select
 
@@ -46,13 +50,24 @@ KILL_AFTER: Final = (0.1, 1.0)
 _CHILD_TIMEOUT: Final = 300.0
 
 
+Restart = Literal["cold", "standby", "forked"]
+"""How each next pushing process starts: a new interpreter, a warm spare started ahead, or
+a child forked from a parent that has imported the package (a prefork pool)."""
+
+_RESTARTS: Final[dict[Restart, str]] = {
+    "cold": "new interpreter",
+    "standby": "warm spare",
+    "forked": "forked from a parent with the package imported",
+}
+
+
 @dataclass(slots=True)
 class CrashRun:
     """What one push_crash run saw."""
 
     awards: int
-    standby: bool = False
-    """Whether each next process was started ahead (a warm spare)."""
+    restart: Restart = "cold"
+    """How each next process started (see :data:`Restart`)."""
     kills: int = 0
     processes: int = 0
     seconds: float = 0.0
@@ -65,35 +80,128 @@ class CrashRun:
     """The counts printed by the process that finished."""
 
 
-class _Processes:
-    """Starts pushing processes: cold (a new interpreter each time) or from a warm spare."""
+class _Pusher(Protocol):
+    """One pushing process, as the kill loop drives it."""
 
-    def __init__(self, store_url: str, listing: Path, log: Path, *, standby: bool) -> None:
-        self.command = [
-            sys.executable, "-m", "benchmarks._crash_child", store_url, ISSUER_BASE,
-            str(listing), str(RATE), str(CONCURRENCY), *(["--standby"] if standby else []),
-        ]  # fmt: skip
+    def started(self) -> None:
+        """Return once the process says its first award is done."""
+
+    def finished(self, timeout: float) -> bool:
+        """Whether the process exits within ``timeout`` seconds."""
+
+    def kill(self) -> None:
+        """SIGKILL it (no cleanup, no flush, no atexit) and reap it."""
+
+    def counts(self) -> dict[str, Any]:
+        """Wait for the end; the report's counts it gave."""
+
+
+@dataclass(slots=True)
+class _Interpreter:
+    """A pushing process that is a new interpreter (``benchmarks._crash_child``)."""
+
+    process: subprocess.Popen[str]
+
+    def started(self) -> None:
+        _expect(self.process, "pushing")
+
+    def finished(self, timeout: float) -> bool:
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.communicate()
+
+    def counts(self) -> dict[str, Any]:
+        out, _ = self.process.communicate(timeout=_CHILD_TIMEOUT)
+        if self.process.returncode != 0:
+            raise RuntimeError(f"the last pushing process failed ({self.process.returncode})")
+        return dict(json.loads(out.strip().splitlines()[-1]))
+
+
+@dataclass(slots=True)
+class _Forked:
+    """A pushing process forked from the fork server; it answers through a pipe."""
+
+    process: multiprocessing.process.BaseProcess
+    answers: Connection
+
+    def started(self) -> None:
+        if not self.answers.poll(_CHILD_TIMEOUT) or self.answers.recv() != "pushing":
+            self.kill()
+            raise RuntimeError("the forked pushing process did not say it was pushing")
+
+    def finished(self, timeout: float) -> bool:
+        self.process.join(timeout)
+        return self.process.exitcode is not None
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.join()
+        self.answers.close()
+
+    def counts(self) -> dict[str, Any]:
+        try:
+            counts = self.answers.recv()
+        except EOFError:
+            counts = None
+        self.process.join(_CHILD_TIMEOUT)
+        self.answers.close()
+        if self.process.exitcode != 0 or not isinstance(counts, dict):
+            raise RuntimeError(f"the last pushing process failed ({self.process.exitcode})")
+        return counts
+
+
+class _Processes:
+    """Starts pushing processes in the way ``restart`` names."""
+
+    def __init__(self, store_url: str, listing: Path, log: Path, *, restart: Restart) -> None:
+        self.args = [store_url, ISSUER_BASE, str(listing), str(RATE), str(CONCURRENCY)]
         self.log = log
-        self.standby = standby
+        self.restart = restart
         self.spare: subprocess.Popen[str] | None = None
+        self.forks = multiprocessing.get_context("forkserver")
+        if restart == "forked":
+            # The server itself starts with the first child: that first start is cold.
+            self.forks.set_forkserver_preload(["benchmarks._crash_forkserver"])
 
     def _spawn(self) -> subprocess.Popen[str]:
+        command = [sys.executable, "-m", "benchmarks._crash_child", *self.args]
+        if self.restart == "standby":
+            command.append("--standby")
         with open(self.log, "a", encoding="utf-8") as errors:
             return subprocess.Popen(  # noqa: S603 - our own interpreter and module
-                self.command,
+                command,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=errors,
                 text=True,
             )
 
-    def start(self, *, more: bool) -> subprocess.Popen[str]:
+    def _fork(self) -> _Forked:
+        from benchmarks._crash_forkserver import forked
+
+        ours, theirs = self.forks.Pipe(duplex=False)
+        process = self.forks.Process(target=forked, args=(theirs, self.args), daemon=True)
+        process.start()
+        theirs.close()
+        return _Forked(process, ours)
+
+    def start(self, *, more: bool) -> _Pusher:
         """A process that has started pushing; with a spare, the next one warms up meanwhile."""
+        pusher: _Pusher
+        if self.restart == "forked":
+            pusher = self._fork()
+            pusher.started()
+            return pusher
         process = self.spare if self.spare is not None else self._spawn()
         self.spare = None
         assert process.stdin is not None
-        assert process.stdout is not None
-        if self.standby:
+        if self.restart == "standby":
             _expect(process, "ready")
             process.stdin.write("go\n")
             process.stdin.flush()
@@ -101,8 +209,9 @@ class _Processes:
             # its imports take longer than the shortest runs between kills.
             if more:
                 self.spare = self._spawn()
-        _expect(process, "pushing")
-        return process
+        pusher = _Interpreter(process)
+        pusher.started()
+        return pusher
 
     def close(self) -> None:
         """Stop a spare that was not needed."""
@@ -127,21 +236,14 @@ def _push_until_done(
     try:
         while True:
             spawned = time.perf_counter()
-            process = processes.start(more=crash.kills < kills)
+            pusher = processes.start(more=crash.kills < kills)
             crash.processes += 1
             crash.startup_s += time.perf_counter() - spawned
-            if crash.kills < kills:
-                try:
-                    process.wait(chance.uniform(*kill_after))
-                except subprocess.TimeoutExpired:
-                    process.kill()  # SIGKILL: no cleanup, no flush, no atexit
-                    process.communicate()
-                    crash.kills += 1
-                    continue
-            out, _ = process.communicate(timeout=_CHILD_TIMEOUT)
-            if process.returncode != 0:
-                raise RuntimeError(f"the last pushing process failed ({process.returncode})")
-            crash.last = json.loads(out.strip().splitlines()[-1])
+            if crash.kills < kills and not pusher.finished(chance.uniform(*kill_after)):
+                pusher.kill()
+                crash.kills += 1
+                continue
+            crash.last = pusher.counts()
             break
     finally:
         processes.close()
@@ -168,15 +270,17 @@ def measure(
     kills: int = KILLS,
     kill_after: tuple[float, float] = KILL_AFTER,
     *,
-    standby: bool = False,
+    restart: Restart = "cold",
 ) -> CrashRun:
     """Push ``awards`` awards, killing the pushing process ``kills`` times; what it left.
 
     Each kill comes a random ``kill_after`` seconds after the process starts pushing (a
-    process that finishes first is not killed). With ``standby``, each next process is
-    started (imports done) while the current one pushes, and told to go after the kill.
+    process that finishes first is not killed). ``restart`` says how each next process
+    starts: ``cold``, a new interpreter; ``standby``, one started (imports done) while the
+    current one pushes and told to go after the kill; ``forked``, a child of a fork server
+    that imported the package once, as a prefork pool replaces a killed child.
     """
-    crash = CrashRun(awards, standby=standby)
+    crash = CrashRun(awards, restart=restart)
     with workdir() as directory:
         db = f"sqlite:///{directory / 'host.sqlite3'}"
         add_host_users(db, (ISSUER_EMAIL, ISSUER_PASSWORD))
@@ -195,7 +299,7 @@ def measure(
             listing.write_text("\n".join(hashes[1:]), encoding="ascii")
             progress(f"{NAME}: {awards} awards, killing the pushing process {kills} times")
             processes = _Processes(
-                f"sqlite:///{store_path}", listing, directory / "child.log", standby=standby
+                f"sqlite:///{store_path}", listing, directory / "child.log", restart=restart
             )
             _push_until_done(processes, kills, kill_after, crash)
             crash.unmapped = _unmapped(store, hashes[1:])
@@ -215,8 +319,8 @@ def _unmapped(store: Store, hashes: list[str]) -> int:
 
 
 def run() -> list[Result]:
-    """2,000 awards, 10 kills, twice: cold restarts, then a warm spare; one result each."""
-    return [_result(measure()), _result(measure(standby=True))]
+    """2,000 awards, 10 kills, three times: cold, warm spare, forked; one result each."""
+    return [_result(measure(restart=restart)) for restart in _RESTARTS]
 
 
 def _result(crash: CrashRun) -> Result:
@@ -228,7 +332,7 @@ def _result(crash: CrashRun) -> Result:
         and crash.seconds <= MAX_FLOOR_MULTIPLE * floor
     )
     return Result(
-        name=NAME + ("_standby" if crash.standby else ""),
+        name=NAME + ("" if crash.restart == "cold" else f"_{crash.restart}"),
         openbackpack=crash.seconds,
         baseline=floor,
         unit="s",
@@ -240,7 +344,7 @@ def _result(crash: CrashRun) -> Result:
         met=met,
         extra={
             "awards": crash.awards,
-            "restart": "warm spare" if crash.standby else "new interpreter",
+            "restart": _RESTARTS[crash.restart],
             "kills": crash.kills,
             "processes": crash.processes,
             "duplicates": crash.duplicates,

@@ -192,9 +192,9 @@ def test_move_benchmark_moves_a_few_badges_and_proves_them() -> None:
 
 
 def test_push_crash_leaves_one_assertion_per_award_after_kills() -> None:
-    """push_crash at a small size, cold and warm restarts: one host assertion per award."""
-    for standby in (False, True):
-        crash = measure_push_crash(awards=60, kills=2, kill_after=(0.05, 0.2), standby=standby)
+    """push_crash at a small size, each way of restarting: one host assertion per award."""
+    for restart in ("cold", "standby", "forked"):
+        crash = measure_push_crash(awards=60, kills=2, kill_after=(0.05, 0.2), restart=restart)
         assert crash.kills == 2
         assert crash.processes == 3
         assert (crash.duplicates, crash.lost, crash.unmapped) == (0, 0, 0)
