@@ -131,7 +131,11 @@ class _Forked:
     answers: Connection
 
     def started(self) -> None:
-        if not self.answers.poll(_CHILD_TIMEOUT) or self.answers.recv() != "pushing":
+        try:
+            said = self.answers.recv() if self.answers.poll(_CHILD_TIMEOUT) else None
+        except EOFError:  # it died before its first award
+            said = None
+        if said != "pushing":
             self.kill()
             raise RuntimeError("the forked pushing process did not say it was pushing")
 
