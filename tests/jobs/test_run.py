@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from openbackpack.client import BackpackClient, RetryPolicy
+from openbackpack.client import BackpackClient, RateLimiter, RetryPolicy
 from openbackpack.host import FaultSettings, HostSettings, RunningHost, run_host_in_thread
 from openbackpack.jobs import SharedRateLimit, origin_of
 from openbackpack.jobs._run import owners_to_refresh, refresh_owner, run_chunk
-from openbackpack.store import Store
+from openbackpack.store import IdentifierKind, Store
 from tests.jobs._deploy import REDIS, site
 from tests.services.conftest import collection
 
@@ -115,6 +117,46 @@ def test_a_chunk_of_a_cancelled_job_does_nothing(
     assert outcome.stopped
     with store.transaction() as tx:
         assert tx.jobs.pending(job_id, 0) == sorted(hashes)
+
+
+def test_a_chunk_records_as_it_goes_and_stops_soon_after_its_job_is_cancelled(
+    store: Store, host: RunningHost
+) -> None:
+    """Outcomes reach the job while it runs; a cancel stops it; what is done is what is pushed."""
+    hashes = site(store, host.api_url, 40, uuid.uuid4().hex[:8])
+    job_id = _job(store, hashes)
+    seen_during_run: list[int] = []
+
+    def cancel_once_some_are_recorded() -> None:
+        for _ in range(400):
+            with store.transaction() as tx:
+                done = tx.jobs.get(job_id).done
+            if done >= 4:
+                seen_during_run.append(done)
+                with store.transaction() as tx:
+                    tx.jobs.cancel(job_id)
+                return
+            time.sleep(0.01)
+
+    canceller = threading.Thread(target=cancel_once_some_are_recorded)
+    # 10 requests a second: the 40 awards would take 4 s, the cancel comes after about 0.5 s.
+    with BackpackClient(retry=FAST, rate_limit=RateLimiter(10, burst=1)) as paced:
+        canceller.start()
+        outcome = run_chunk(store, paced, job_id, 0, threads=2)
+    canceller.join()
+    assert seen_during_run
+    assert seen_during_run[0] >= 4
+    assert outcome.stopped
+    assert outcome.pushed < 40
+    with store.transaction() as tx:
+        job = tx.jobs.get(job_id)
+        pending = tx.jobs.pending(job_id, 0)
+        primary = tx.providers.primary()
+        assert primary is not None
+        mapped = tx.identifiers.get_many(primary.id, IdentifierKind.ASSERTION, hashes)
+    assert job.state == "cancelled"
+    assert job.done == outcome.pushed == len(mapped) == 40 - len(pending)
+    assert set(pending) == set(hashes) - set(mapped)
 
 
 def test_an_award_recorded_twice_counts_once(store: Store, host: RunningHost) -> None:

@@ -176,7 +176,7 @@ def test_a_cancelled_job_stops_after_the_awards_in_flight(
         cancelled = runner.invoke(app, ["--db", store_url, "jobs", "cancel", job.id],
                                   env=deployment.environment)  # fmt: skip
         assert cancelled.exit_code == 0, cancelled.output
-        time.sleep(3)  # in-flight waves (8 awards at most) end within a second at 10/s
+        time.sleep(3)  # the awards in flight (8 at most) end within a second at 10/s
         with store.transaction() as tx:
             settled = tx.jobs.get(job.id)
         time.sleep(2)

@@ -122,6 +122,37 @@ def test_a_resume_pushes_the_new_awards_first_and_reports_in_the_given_order(
     assert all(outcome in ("created", "adopted") for outcome in outcomes[3:])
 
 
+def test_stop_ends_a_push_after_the_awards_in_flight_and_lists_those_never_started(
+    site: Site, badge: int, client: BackpackClient
+) -> None:
+    """After stop, no award starts; those not started are listed, unclaimed, and pushed later."""
+    hashes = [_award(site, badge) for _ in range(8)]
+    started: list[str] = []
+    report = push_awards(
+        site.store,
+        None,
+        hashes,
+        issuer_base_url=ISSUER_BASE,
+        client=client,
+        concurrency=1,
+        on_done=lambda outcome: started.append(outcome.award_hash),
+        stop=lambda: len(started) >= 3,
+    )
+    assert [result.award_hash for result in report.results] == hashes[:3]
+    assert report.not_started == hashes[3:]
+    assert not report.complete
+    assert not report.failures
+    assert set(_mapped(site)) >= set(hashes[:3])
+    assert not set(_mapped(site)) & set(hashes[3:])
+    assert _remote_count(site, client, badge) == 3
+    with site.store.transaction() as tx:
+        held = [tx.push_claims.held(site.primary_id, IdentifierKind.ASSERTION, h) for h in hashes]
+    assert held == [None] * 8  # the claims taken ahead for the awards not started are freed
+    rest = push_awards(site.store, None, hashes, issuer_base_url=ISSUER_BASE, client=client)
+    assert (rest.skipped, rest.created + rest.adopted) == (3, 5)
+    assert _remote_count(site, client, badge) == 8
+
+
 def test_an_answer_cut_off_after_the_create_is_adopted(
     site: Site, hosts: Hosts, client: BackpackClient, badge: int
 ) -> None:

@@ -1,16 +1,22 @@
 """What the tasks do, as plain functions over a store and a client (Celery is in ``_app``).
 
-A chunk pushes its pending awards in waves of ``threads`` through :func:`push_awards`, so
-every create goes through the push claims: a chunk run twice, or taken over from a worker
-that died mid-wave, creates nothing twice. Between waves it looks at the job: a cancelled
-job stops there, after the awards in flight. Awards that met a 429 or a 5xx stay pending
-and the chunk is retried later (the host's ``Retry-After``), until the retries run out.
+A chunk pushes its pending awards through one :func:`push_awards`, ``threads`` at a time,
+so every create goes through the push claims: a chunk run twice, or taken over from a
+worker that died mid-chunk, creates nothing twice. Outcomes are recorded in the job every
+``threads`` awards, and the job is looked at as often (at most every
+:data:`CANCEL_CHECK_EVERY` seconds): a cancelled job starts no award after that, and the
+awards in flight finish. Awards that met a 429 or a 5xx stay pending and the chunk is
+retried later (the host's ``Retry-After``), until the retries run out.
 """
 
 from __future__ import annotations
 
+import contextlib
+import threading
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Final
 
 from openbackpack._exceptions import (
     BackpackError,
@@ -19,12 +25,21 @@ from openbackpack._exceptions import (
     TransportError,
 )
 from openbackpack.client import BackpackClient
-from openbackpack.services import BulkPushReport, external_badges, push_awards
+from openbackpack.services import PushFailure, PushResult, external_badges, push_awards
 from openbackpack.services._claiming import StoreBusyError, in_transaction
 from openbackpack.store import SITE_OWNER, Job, Store
 from openbackpack.store._jobs import ItemStatus
 
-__all__ = ["ChunkOutcome", "owners_to_refresh", "refresh_owner", "run_chunk"]
+__all__ = [
+    "CANCEL_CHECK_EVERY",
+    "ChunkOutcome",
+    "owners_to_refresh",
+    "refresh_owner",
+    "run_chunk",
+]
+
+CANCEL_CHECK_EVERY: Final = 0.25
+"""Seconds between two looks at whether a running chunk's job was cancelled."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,19 +64,68 @@ def _countdown(errors: Sequence[BackpackError], attempt: int, cap: float) -> flo
     return min(max(wait, 1.0), cap)
 
 
-def _outcomes(
-    report: BulkPushReport, *, final: bool
-) -> tuple[list[tuple[str, ItemStatus, str]], list[BackpackError]]:
-    rows: list[tuple[str, ItemStatus, str]] = [
-        (r.award_hash, "done", r.status) for r in report.results
-    ]
-    again: list[BackpackError] = []
-    for failure in report.failures:
-        if _retryable(failure.error) and not final:
-            again.append(failure.error)  # stays pending for the retry
-        else:
-            rows.append((failure.award_hash, "failed", str(failure.error)))
-    return rows, again
+@dataclass
+class _Progress:
+    """A running chunk's outcomes, recorded in the job every ``every`` awards.
+
+    The pushing threads report here as each award finishes; the one that fills a batch
+    writes it (one transaction) and looks at the job, at most every
+    :data:`CANCEL_CHECK_EVERY` seconds, so that a cancel is seen within about one round.
+    """
+
+    store: Store
+    job_id: str
+    every: int
+    final: bool
+    rows: list[tuple[str, ItemStatus, str]] = field(default_factory=list)
+    again: list[BackpackError] = field(default_factory=list)
+    pushed: int = 0
+    failed: int = 0
+    cancelled: bool = False
+    _checked_at: float = field(default_factory=time.monotonic)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def done(self, outcome: PushResult | PushFailure) -> None:
+        """Count one award's outcome; write the batch once it is full."""
+        with self._lock:
+            if isinstance(outcome, PushResult):
+                self.rows.append((outcome.award_hash, "done", outcome.status))
+                self.pushed += 1
+            elif _retryable(outcome.error) and not self.final:
+                self.again.append(outcome.error)  # stays pending for the retry
+            else:
+                self.rows.append((outcome.award_hash, "failed", str(outcome.error)))
+                self.failed += 1
+            full = len(self.rows) >= self.every
+        if full:
+            # A failed write keeps its rows: the chunk's last flush writes them, or raises.
+            with contextlib.suppress(StoreBusyError):
+                self.flush()
+
+    def flush(self) -> None:
+        """Write the outcomes not yet written (one transaction); kept if it fails."""
+        with self._lock:
+            rows, self.rows = self.rows, []
+        if not rows:
+            return
+        try:
+            _record(self.store, self.job_id, rows)
+        except BaseException:
+            with self._lock:
+                self.rows[:0] = rows
+            raise
+
+    def stop(self) -> bool:
+        """Whether the job was cancelled (or ended): looked at most every so often."""
+        now = time.monotonic()
+        with self._lock:
+            if self.cancelled or now - self._checked_at < CANCEL_CHECK_EVERY:
+                return self.cancelled
+            self._checked_at = now
+        finished = _live(self.store, self.job_id).finished
+        with self._lock:
+            self.cancelled = self.cancelled or finished
+            return self.cancelled
 
 
 def _fail(store: Store, job_id: str, reason: str) -> None:
@@ -96,31 +160,27 @@ def run_chunk(
     if job.finished:
         return ChunkOutcome(0, 0, stopped=True)
     pending = in_transaction(store, lambda tx: tx.jobs.pending(job_id, chunk))
-    pushed = failed = 0
-    again: list[BackpackError] = []
-    for start in range(0, len(pending), threads):
-        if start and _live(store, job_id).finished:
-            return ChunkOutcome(pushed, failed, stopped=True)
-        wave = pending[start : start + threads]
-        try:
-            report = push_awards(
-                store, job.owner, wave, issuer_base_url=job.issuer_base_url,
-                provider_id=job.provider_id, client=client, concurrency=len(wave),
-                refresh=job.refresh,
-            )  # fmt: skip
-        except BackpackError as exc:
-            # Not one award's failure but the whole push's (external backpacks switched
-            # off, ...): the job cannot go on.
-            _fail(store, job_id, str(exc))
-            return ChunkOutcome(pushed, failed + len(pending) - start, stopped=True)
-        rows, retry = _outcomes(report, final=final)
-        again += retry
-        _record(store, job_id, rows)
-        pushed += len(report.results)
-        failed += sum(1 for _, status, _ in rows if status == "failed")
-    if again:
-        return ChunkOutcome(pushed, failed, retry_in=_countdown(again, attempt, max_countdown))
-    return ChunkOutcome(pushed, failed)
+    # The job was just read: the first look for a cancel comes CANCEL_CHECK_EVERY later.
+    progress = _Progress(store, job_id, every=threads, final=final)
+    try:
+        report = push_awards(
+            store, job.owner, pending, issuer_base_url=job.issuer_base_url,
+            provider_id=job.provider_id, client=client, concurrency=threads,
+            refresh=job.refresh, on_done=progress.done, stop=progress.stop,
+        )  # fmt: skip
+    except BackpackError as exc:
+        # Not one award's failure but the whole push's (external backpacks switched off,
+        # ...): the job cannot go on.
+        _fail(store, job_id, str(exc))
+        return ChunkOutcome(0, len(pending), stopped=True)
+    finally:
+        progress.flush()
+    if report.not_started:
+        return ChunkOutcome(progress.pushed, progress.failed, stopped=True)
+    if progress.again:
+        retry_in = _countdown(progress.again, attempt, max_countdown)
+        return ChunkOutcome(progress.pushed, progress.failed, retry_in=retry_in)
+    return ChunkOutcome(progress.pushed, progress.failed)
 
 
 def refresh_owner(store: Store, client: BackpackClient, owner: str) -> int:

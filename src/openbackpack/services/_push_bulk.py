@@ -45,11 +45,13 @@ class BulkPushReport:
 
     results: list[PushResult] = field(default_factory=list)
     failures: list[PushFailure] = field(default_factory=list)
+    not_started: list[str] = field(default_factory=list)
+    """Awards never tried because ``stop`` asked the push to end (in the given order)."""
 
     @property
     def complete(self) -> bool:
         """Whether every award was pushed."""
-        return not self.failures
+        return not self.failures and not self.not_started
 
     def _count(self, outcome: SiteOutcome) -> int:
         return sum(1 for result in self.results if result.site == outcome)
@@ -91,6 +93,7 @@ def push_awards(
     concurrency: int = DEFAULT_PUSH_CONCURRENCY,
     on_done: Callable[[PushResult | PushFailure], None] | None = None,
     refresh: bool = False,
+    stop: Callable[[], bool] | None = None,
 ) -> BulkPushReport:
     """Push many awards, ``concurrency`` at a time; each failure is reported, the rest go on.
 
@@ -104,6 +107,13 @@ def push_awards(
     outcome is recorded. Awards never pushed to the site backpack are sent first, then those
     pushed before (so a resume's first requests leave at once); the report keeps the order
     of ``award_hashes``.
+
+    ``stop`` is asked before each award is started, from the pushing threads (keep it cheap
+    and thread-safe): once it answers True, no award is started any more, those in flight
+    finish, and the awards not started are listed in ``report.not_started``.
+
+    .. versionchanged:: 0.1
+       ``stop`` and ``BulkPushReport.not_started``.
 
     Raises:
         ExternalBackpacksDisabledError: the site switched external backpacks off (before
@@ -120,8 +130,17 @@ def push_awards(
     # Claims taken ahead wait for a free worker: allow two rounds of them, no more, so that
     # a crash leaves few claims whose creates must be looked for on the host.
     window = threading.BoundedSemaphore(2 * concurrency)
+    halted = threading.Event()
 
-    def one(award_hash: str) -> PushResult | PushFailure:
+    def stopped() -> bool:
+        if not halted.is_set() and stop is not None and stop():
+            halted.set()
+        return halted.is_set()
+
+    def one(award_hash: str) -> PushResult | PushFailure | None:
+        if stopped():
+            window.release()
+            return None  # not started; its claim taken ahead is freed with the others
         try:
             outcome: PushResult | PushFailure = _push_one(session, owner, award_hash, provider_id)
         except BackpackError as exc:
@@ -134,28 +153,34 @@ def push_awards(
             on_done(outcome)
         return outcome
 
-    futures: dict[str, Future[PushResult | PushFailure]] = {}
+    futures: dict[str, Future[PushResult | PushFailure | None]] = {}
     try:
         session.preload_pushed(list(hashes))
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
             for group in _new_first(session, hashes, 2 * concurrency):
                 session.preload(group)
                 for start in range(0, len(group), concurrency):
+                    if halted.is_set():
+                        break
                     chunk = group[start : start + concurrency]
                     for _ in chunk:
                         window.acquire()
                     if owner is None:
                         _claim_ahead(session, chunk)
                     futures.update((h, pool.submit(one, h)) for h in chunk)
-        outcomes = [futures[award_hash].result() for award_hash in hashes]
+        outcomes = [
+            futures[award_hash].result() if award_hash in futures else None for award_hash in hashes
+        ]
     finally:
         session.writes.release_ahead()
         session.close()
         if own:
             shared.close()
     report = BulkPushReport()
-    for outcome in outcomes:
-        if isinstance(outcome, PushFailure):
+    for award_hash, outcome in zip(hashes, outcomes, strict=True):
+        if outcome is None:
+            report.not_started.append(award_hash)
+        elif isinstance(outcome, PushFailure):
             report.failures.append(outcome)
         else:
             report.results.append(outcome)
