@@ -24,7 +24,7 @@ from openbackpack.jobs._enqueue import (
     enqueue_refresh,
     wait_for_job,
 )
-from openbackpack.jobs._limit import SharedRateLimit, origin_of
+from openbackpack.jobs._limit import SharedRateLimit, origin_of, sender_burst
 from openbackpack.jobs._run import ChunkOutcome, run_chunk
 from openbackpack.jobs._settings import (
     BROKER_ENV,
@@ -55,6 +55,7 @@ __all__ = [
     "enqueue_refresh",
     "origin_of",
     "run_chunk",
+    "sender_burst",
     "store_key",
     "wait_for_job",
 ]

@@ -4,8 +4,9 @@ Celery's own ``rate_limit`` counts per worker process, so N workers send N times
 Here every request of every worker takes its send time from one bucket per host (per
 origin, ``scheme://host:port``) kept in Redis, as the client's local
 :class:`~openbackpack.client.RateLimiter` does in memory: the generic cell rate algorithm,
-a token bucket seen from the sender's side. At most ``burst`` requests leave at once, then
-one every ``1 / rate`` seconds; a 429's ``Retry-After`` pauses the bucket for everyone.
+a token bucket seen from the sender's side. At most half the host's ``burst`` requests leave
+at once (:func:`sender_burst`), then one every ``1 / rate`` seconds; a 429's ``Retry-After``
+pauses the bucket for everyone.
 
 Why a Lua script and not ``limits``: ``limits`` answers "may I, now?" (``hit``) over fixed or
 moving windows, with no burst separate from the rate and no reservation, so a blocking
@@ -27,12 +28,12 @@ import redis
 
 from openbackpack._exceptions import TransportError
 
-__all__ = ["HostLimit", "SharedRateLimit", "origin_of"]
+__all__ = ["HostLimit", "SharedRateLimit", "origin_of", "sender_burst"]
 
 HostLimit = tuple[float, int]
 """Requests per second and burst of one host."""
 
-# KEYS[1]: the bucket. ARGV: interval (s), tolerance (s) = (burst - 1) * interval, pause (s).
+# KEYS[1]: the bucket. ARGV: interval (s), tolerance (s) = (sent at once - 1) * interval, pause (s).
 # The value is the theoretical time the next request would leave at the sustained rate.
 _RESERVE: Final = """
 local interval = tonumber(ARGV[1])
@@ -53,6 +54,17 @@ local keep = math.ceil((next_at - now + tolerance) * 1000) + 60000
 redis.call('SET', KEYS[1], string.format('%.6f', next_at), 'PX', keep)
 return string.format('%.6f', wait)
 """
+
+
+def sender_burst(host_burst: int) -> int:
+    """How many requests the workers send at once to a host whose bucket holds ``host_burst``.
+
+    Half of it, at least one: the host's bucket sees arrivals, not sends, and requests sent
+    on time arrive bunched (a sender's thread woken late, a network queue emptying at
+    once). Sending the whole burst leaves the host no room for that, and each 429 pauses
+    every worker for the host's ``Retry-After``; the sustained rate is the host's either way.
+    """
+    return max(host_burst // 2, 1)
 
 
 def origin_of(url: str) -> str:
@@ -128,7 +140,7 @@ class SharedRateLimit:
     def _call(self, url: str, limit: HostLimit, pause: float) -> float:
         rate, burst = limit
         interval = 1.0 / rate
-        tolerance = (max(burst, 1) - 1) * interval
+        tolerance = (sender_burst(burst) - 1) * interval
         try:
             answer = self._script(keys=[self.key_of(url)], args=[interval, tolerance, pause])
         except redis.RedisError as exc:
