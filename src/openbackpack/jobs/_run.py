@@ -122,7 +122,10 @@ class _Progress:
             if self.cancelled or now - self._checked_at < CANCEL_CHECK_EVERY:
                 return self.cancelled
             self._checked_at = now
-        finished = _live(self.store, self.job_id).finished
+        try:
+            finished = _live(self.store, self.job_id).finished
+        except StoreBusyError:
+            return False  # the store is busy: look again a moment later
         with self._lock:
             self.cancelled = self.cancelled or finished
             return self.cancelled
