@@ -68,9 +68,9 @@ def _countdown(errors: Sequence[BackpackError], attempt: int, cap: float) -> flo
 class _Progress:
     """A running chunk's outcomes, recorded in the job every ``every`` awards.
 
-    The pushing threads report here as each award finishes; the one that fills a batch
-    writes it (one transaction) and looks at the job, at most every
-    :data:`CANCEL_CHECK_EVERY` seconds, so that a cancel is seen within about one round.
+    The pushing threads report here as each award finishes, and the one that fills a batch
+    writes it (one transaction). Before each award starts, :meth:`stop` looks at the job,
+    at most every :data:`CANCEL_CHECK_EVERY` seconds: a cancel is seen within that long.
     """
 
     store: Store

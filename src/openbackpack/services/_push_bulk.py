@@ -158,6 +158,8 @@ def push_awards(
         session.preload_pushed(list(hashes))
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
             for group in _new_first(session, hashes, 2 * concurrency):
+                if halted.is_set():
+                    break
                 session.preload(group)
                 for start in range(0, len(group), concurrency):
                     if halted.is_set():
