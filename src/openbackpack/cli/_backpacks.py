@@ -36,7 +36,11 @@ RateOption = Annotated[
 ]
 BurstOption = Annotated[
     int | None,
-    typer.Option("--burst", min=1, help="Requests that may go at once within the rate limit."),
+    typer.Option(
+        "--burst",
+        min=1,
+        help="Requests the backpack lets through at once (its own burst; workers send half).",
+    ),
 ]
 EmailOption = Annotated[
     str | None, typer.Option("--email", help="Email of the site (issuer) account on the backpack.")
