@@ -343,3 +343,24 @@ def test_only_2p1_backpacks_connect_with_oauth(store: Store) -> None:
         tx.settings.update(allow_external_backpacks=False)
     with pytest.raises(ExternalBackpacksDisabledError):
         begin_oauth_connection(store, "42", provider.id, REDIRECT)
+
+
+def test_a_push_whose_answer_was_lost_is_in_the_backpack_once(
+    site: Site, bc_host: RunningHost, client: BackpackClient, transport: Counting
+) -> None:
+    """A 2.1 POST the host stored but whose answer was cut off: the push succeeds, one badge."""
+    email = new_learner(bc_host)
+    account = _connect(site, email, client)
+    award_hash = site.award(email)
+    assertions_path = urlsplit(bc_host.badgeconnect_api_url).path + "/assertions"
+    bc_host.faults.drop_next(1, path=assertions_path)
+    result = push_award(
+        site.store, "42", award_hash, issuer_base_url=site.issuer_url, client=client
+    )
+    assert result.status in ("added", "already in backpack")
+    assert transport.paths("POST", "/assertions") == 2  # the lost one, then the duplicate
+    with _api(site, account, client) as api:
+        held = [item["id"] for page in api.iter_assertion_pages(limit=50) for item in page]
+    assert held == [result.import_url]
+    again = push_award(site.store, "42", award_hash, issuer_base_url=site.issuer_url, client=client)
+    assert again.status == "already in backpack"
