@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx2
@@ -20,7 +21,7 @@ import pytest
 from openbackpack import BackpackApi
 from openbackpack.client import BackpackClient
 from openbackpack.protocols import badgr
-from openbackpack.services import push_awards
+from openbackpack.services import BulkPushReport, push_awards
 from openbackpack.store import IdentifierKind
 from tests.registry_data import PNG
 
@@ -75,6 +76,26 @@ def _mapped(site: Site) -> dict[str, str]:
         }
 
 
+def _push_one_at_a_time(
+    site: Site,
+    client: BackpackClient,
+    hashes: list[str],
+    done: list[str],
+    stop: Callable[[], bool] | None = None,
+) -> BulkPushReport:
+    """Push ``hashes`` one at a time, appending each award to ``done`` as it finishes."""
+    return push_awards(
+        site.store,
+        None,
+        hashes,
+        issuer_base_url=ISSUER_BASE,
+        client=client,
+        concurrency=1,
+        on_done=lambda outcome: done.append(outcome.award_hash),
+        stop=stop,
+    )
+
+
 def test_a_resume_after_everything_was_pushed_sends_no_request(site: Site, badge: int) -> None:
     """Once every award is pushed and unchanged, a rerun sends nothing; refresh sends PUTs."""
     hashes = [_award(site, badge) for _ in range(5)]
@@ -105,15 +126,7 @@ def test_a_resume_pushes_the_new_awards_first_and_reports_in_the_given_order(
     pushed_before, new = hashes[:3], hashes[3:]
     push_awards(site.store, None, pushed_before, issuer_base_url=ISSUER_BASE, client=client)
     done: list[str] = []
-    report = push_awards(
-        site.store,
-        None,
-        hashes,
-        issuer_base_url=ISSUER_BASE,
-        client=client,
-        concurrency=1,
-        on_done=lambda outcome: done.append(outcome.award_hash),
-    )
+    report = _push_one_at_a_time(site, client, hashes, done)
     assert done == new + pushed_before
     assert [result.award_hash for result in report.results] == hashes
     outcomes = [result.site for result in report.results]
@@ -128,16 +141,7 @@ def test_stop_ends_a_push_after_the_awards_in_flight_and_lists_those_never_start
     """After stop, no award starts; those not started are listed, unclaimed, and pushed later."""
     hashes = [_award(site, badge) for _ in range(8)]
     started: list[str] = []
-    report = push_awards(
-        site.store,
-        None,
-        hashes,
-        issuer_base_url=ISSUER_BASE,
-        client=client,
-        concurrency=1,
-        on_done=lambda outcome: started.append(outcome.award_hash),
-        stop=lambda: len(started) >= 3,
-    )
+    report = _push_one_at_a_time(site, client, hashes, started, stop=lambda: len(started) >= 3)
     assert [result.award_hash for result in report.results] == hashes[:3]
     assert report.not_started == hashes[3:]
     assert not report.complete
