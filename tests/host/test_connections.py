@@ -122,6 +122,20 @@ def test_a_slow_but_steady_body_is_not_cut_off(guarded_host: RunningHost) -> Non
         assert sock.recv(65536).startswith(b"HTTP/1.1 400")
 
 
+def test_pipelined_requests_are_all_answered_on_one_connection(guarded_host: RunningHost) -> None:
+    """Three requests sent in one write each get their answer, in order, on that connection."""
+    with _open(guarded_host) as sock:
+        sock.sendall((_head(guarded_host) + b"\r\n") * 3)
+        received = b""
+        deadline = time.monotonic() + 5
+        while received.count(b"HTTP/1.1 401") < 3 and time.monotonic() < deadline:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+        assert received.count(b"HTTP/1.1 401") == 3
+
+
 def test_connections_beyond_the_limit_get_503(host_db_url: str, host: RunningHost) -> None:
     """With limit_concurrency 3, a request on a fourth open connection is answered 503."""
     settings = HostSettings(db_url=host_db_url, migrate=False, limit_concurrency=3)

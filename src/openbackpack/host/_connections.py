@@ -1,8 +1,8 @@
 """Closing connections that hold a worker without finishing a request.
 
-uvicorn's h11 protocol has a keep-alive timeout (idle *after* an answer) and a concurrency
-limit, but nothing bounds a connection that never sends a request, sends its headers a byte
-at a time (slow loris), or stops halfway through a body. This protocol adds two timers:
+uvicorn has a keep-alive timeout (idle *after* an answer) and a concurrency limit, but
+nothing bounds a connection that never sends a request, sends its headers a byte at a time
+(slow loris), or stops halfway through a body. This protocol adds two timers:
 
 * a **header timeout**, from the moment a request may begin (the connection opens, or the
   previous answer is complete) until its request line and headers have all arrived;
@@ -10,6 +10,10 @@ at a time (slow loris), or stops halfway through a body. This protocol adds two 
 
 Either expiring closes the connection; a handler waiting on the body then sees a client
 disconnect (logged at debug level, see ``_app``).
+
+The protocol is uvicorn's httptools one (llhttp, a C parser) rather than its pure-Python
+h11 one: parsing and writing the HTTP/1.1 framing was a large share of the host's CPU per
+request, and the host runs on uvloop where it is installed (``loop="auto"``).
 """
 
 from __future__ import annotations
@@ -17,16 +21,15 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import h11
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from openbackpack.host._settings import HostSettings
 
 __all__ = ["guarded_protocol", "uvicorn_options"]
 
 
-class _GuardedH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol with a header timeout and a body-silence timeout."""
+class _GuardedHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with a header timeout and a body-silence timeout."""
 
     header_timeout: float = 10.0
     body_timeout: float = 30.0
@@ -36,19 +39,25 @@ class _GuardedH11Protocol(H11Protocol):
         super().connection_made(transport)
         self._arm(self.header_timeout)
 
-    def data_received(self, data: bytes) -> None:
-        super().data_received(data)
-        state = self.conn.their_state
-        if state is h11.IDLE:
-            return  # still waiting for the headers: the header timer keeps running
-        if state is h11.SEND_BODY:
-            self._arm(self.body_timeout)  # every chunk of body restarts the silence timer
-        else:
-            self._disarm()
+    # The parser's callbacks: headers done (a body may follow), a piece of body, all of it.
+    # Until the headers are complete the header timer keeps running, however the bytes come.
+    def on_headers_complete(self) -> None:
+        super().on_headers_complete()
+        self._arm(self.body_timeout)
+
+    def on_body(self, body: bytes) -> None:
+        super().on_body(body)
+        self._arm(self.body_timeout)  # every chunk of body restarts the silence timer
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._disarm()
 
     def on_response_complete(self) -> None:
+        # A request already queued behind this one (pipelined) has sent its headers.
+        pipelined = bool(self.pipeline)
         super().on_response_complete()
-        if not self.transport.is_closing() and self.conn.their_state is h11.IDLE:
+        if not pipelined and not self.transport.is_closing():
             # A kept-alive connection must send its next headers in time too (uvicorn's
             # keep-alive timer stops at the first byte, which a slow loris sends).
             self._arm(self.header_timeout)
@@ -72,11 +81,11 @@ class _GuardedH11Protocol(H11Protocol):
             self.transport.close()
 
 
-def guarded_protocol(header_timeout: float, body_timeout: float) -> type[H11Protocol]:
-    """An h11 protocol class for uvicorn closing connections past these timeouts (seconds)."""
+def guarded_protocol(header_timeout: float, body_timeout: float) -> type[HttpToolsProtocol]:
+    """An HTTP protocol class for uvicorn closing connections past these timeouts (seconds)."""
     return type(
-        "GuardedH11Protocol",
-        (_GuardedH11Protocol,),
+        "GuardedHttpToolsProtocol",
+        (_GuardedHttpToolsProtocol,),
         {"header_timeout": header_timeout, "body_timeout": body_timeout},
     )
 
