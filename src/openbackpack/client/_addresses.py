@@ -9,6 +9,7 @@ resolves to is checked, IPv4 embedded in IPv6 included.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 import socket
@@ -68,7 +69,15 @@ def is_public(address: IPAddress) -> bool:
     return True
 
 
-def _networks(entries: Iterable[str]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+# Asked for every request a client sends: what a policy's allowed hosts parse to is kept
+# rather than parsed again each time (frozenset() of a frozen set is that same set).
+@functools.lru_cache(maxsize=64)
+def _names(entries: frozenset[str]) -> frozenset[str]:
+    return frozenset(entry.lower() for entry in entries)
+
+
+@functools.lru_cache(maxsize=64)
+def _networks(entries: frozenset[str]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
     networks = []
     for entry in entries:
         try:
@@ -150,7 +159,7 @@ class AddressPolicy:
         if self.allowed_ports is not None and port not in self.allowed_ports:
             allowed = ", ".join(str(p) for p in sorted(self.allowed_ports))
             raise _blocked(url, f"port {port} is not allowed (only {allowed})")
-        if self.allow_private or host in {h.lower() for h in self.allowed_hosts}:
+        if self.allow_private or host in _names(frozenset(self.allowed_hosts)):
             return None
         try:
             literal = ipaddress.ip_address(host)
@@ -165,7 +174,7 @@ class AddressPolicy:
         Raises:
             BlockedAddressError: naming the URL and the address.
         """
-        allowed = _networks(self.allowed_hosts)
+        allowed = _networks(frozenset(self.allowed_hosts))
         for address in addresses:
             if is_public(address) or any(address in network for network in allowed):
                 continue

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import Connection, Row, func, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, func, insert, select, update
 
 from openbackpack._exceptions import DocumentUnavailableError
 from openbackpack.credentials import (
@@ -181,34 +181,55 @@ def keys_of(signed: dict[str, Any]) -> UpsertKeys:
     )
 
 
+# The statements of every push, built once: building a statement and its cache key costs
+# SQLAlchemy more CPU than SQLite spends answering it.
+_CREDENTIALS: Final = t.ob3_credentials
+_HOLD_USER: Final = (
+    update(t.users)
+    .where(t.users.c.id == bindparam("user_id"))
+    .values(first_name=t.users.c.first_name)
+)
+_CREDENTIAL_BY_ID: Final = select(_CREDENTIALS.c.id).where(
+    _CREDENTIALS.c.user_id == bindparam("user_id"),
+    _CREDENTIALS.c.credential_id == bindparam("credential_id"),
+)
+_CREDENTIAL_BY_KEYS: Final = (
+    select(_CREDENTIALS.c.id)
+    .where(
+        _CREDENTIALS.c.user_id == bindparam("user_id"),
+        _CREDENTIALS.c.issuer_id == bindparam("issuer_id"),
+        _CREDENTIALS.c.achievement_id == bindparam("achievement_id"),
+        _CREDENTIALS.c.subject_id == bindparam("subject_id"),
+    )
+    .order_by(_CREDENTIALS.c.id)
+    .limit(1)
+)
+_REPLACE_CREDENTIAL: Final = update(_CREDENTIALS).where(_CREDENTIALS.c.id == bindparam("row_id"))
+_NEW_CREDENTIAL: Final = insert(_CREDENTIALS)
+
+
 def _hold_user(connection: Connection, user_id: int) -> None:
     # A write first: SQLite takes its write lock here (a read first would leave a stale
     # snapshot) and PostgreSQL a row lock, so concurrent pushes of one user run one by one
     # and two copies of one credential can never both be "created".
-    connection.execute(
-        update(t.users).where(t.users.c.id == user_id).values(first_name=t.users.c.first_name)
-    )
+    connection.execute(_HOLD_USER, {"user_id": user_id})
 
 
 def _existing(connection: Connection, user_id: int, keys: UpsertKeys) -> int | None:
-    table = t.ob3_credentials
-    mine = table.c.user_id == user_id
     if keys.credential_id is not None:
         found = connection.scalar(
-            select(table.c.id).where(mine, table.c.credential_id == keys.credential_id)
+            _CREDENTIAL_BY_ID, {"user_id": user_id, "credential_id": keys.credential_id}
         )
         if found is not None:
             return int(found)
     found = connection.scalar(
-        select(table.c.id)
-        .where(
-            mine,
-            table.c.issuer_id == keys.issuer_id,
-            table.c.achievement_id == keys.achievement_id,
-            table.c.subject_id == keys.subject_id,
-        )
-        .order_by(table.c.id)
-        .limit(1)
+        _CREDENTIAL_BY_KEYS,
+        {
+            "user_id": user_id,
+            "issuer_id": keys.issuer_id,
+            "achievement_id": keys.achievement_id,
+            "subject_id": keys.subject_id,
+        },
     )
     return None if found is None else int(found)
 
@@ -231,12 +252,10 @@ def upsert_credential(
     }
     existing = _existing(connection, user_id, keys)
     if existing is not None:
-        connection.execute(
-            update(t.ob3_credentials).where(t.ob3_credentials.c.id == existing).values(**values)
-        )
+        connection.execute(_REPLACE_CREDENTIAL, {"row_id": existing, **values})
         return False
     connection.execute(
-        insert(t.ob3_credentials).values(user_id=user_id, created_at=values["updated_at"], **values)
+        _NEW_CREDENTIAL, {"user_id": user_id, "created_at": values["updated_at"], **values}
     )
     return True
 

@@ -42,6 +42,15 @@ _ACTIVE_KEY: Final = (
 _STATUS_INDEX_OF: Final = select(t.status_entries.c.status_index).where(
     t.status_entries.c.award_id == bindparam("award_id")
 )
+# Taking an issuer's next status list index, once per credential issued: built once.
+_ISSUER_ID: Final = t.issuers.c.id == bindparam("issuer_id")
+# SQLite ignores FOR UPDATE; a no-op write takes its write lock instead (see index_for).
+_LOCK_ISSUER_SQLITE: Final = update(t.issuers).where(_ISSUER_ID).values(id=t.issuers.c.id)
+_LOCK_ISSUER: Final = select(t.issuers.c.id).where(_ISSUER_ID).with_for_update()
+_HIGHEST_INDEX: Final = select(func.max(t.status_entries.c.status_index)).where(
+    t.status_entries.c.issuer_id == bindparam("issuer_id")
+)
+_NEW_ENTRY: Final = insert(t.status_entries)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,25 +171,20 @@ class StatusEntries(_Repository):
         issuer_id = badge.issuer_id
         # Lock the issuer's row, so concurrent transactions take the issuer's next index one
         # after another instead of racing for it (and retrying on the unique constraint).
-        if self._conn.dialect.name == "sqlite":
-            # SQLite ignores FOR UPDATE, and Python's driver begins the transaction only at
-            # its first write: write first (a no-op), so the next index is read as the writer.
-            self._conn.execute(
-                update(t.issuers).where(t.issuers.c.id == issuer_id).values(id=t.issuers.c.id)
-            )
-        else:
-            self._conn.execute(
-                select(t.issuers.c.id).where(t.issuers.c.id == issuer_id).with_for_update()
-            )
+        # SQLite ignores FOR UPDATE, and Python's driver begins the transaction only at its
+        # first write: write first (a no-op), so the next index is read as the writer.
+        sqlite = self._conn.dialect.name == "sqlite"
+        self._conn.execute(
+            _LOCK_ISSUER_SQLITE if sqlite else _LOCK_ISSUER, {"issuer_id": issuer_id}
+        )
         for _ in range(_ATTEMPTS):
             index = self._next_index(issuer_id)
             try:
                 # A savepoint: losing the race for an index must not undo the caller's work.
                 with self._conn.begin_nested():
                     self._conn.execute(
-                        insert(t.status_entries).values(
-                            issuer_id=issuer_id, award_id=award.id, status_index=index
-                        )
+                        _NEW_ENTRY,
+                        {"issuer_id": issuer_id, "award_id": award.id, "status_index": index},
                     )
             except IntegrityError:
                 taken = self._conn.execute(
@@ -195,11 +199,7 @@ class StatusEntries(_Repository):
         raise InvalidInputError(f"no free status list index for issuer {issuer_id}; try again")
 
     def _next_index(self, issuer_id: int) -> int:
-        highest = self._conn.execute(
-            select(func.max(t.status_entries.c.status_index)).where(
-                t.status_entries.c.issuer_id == issuer_id
-            )
-        ).scalar()
+        highest = self._conn.execute(_HIGHEST_INDEX, {"issuer_id": issuer_id}).scalar()
         index = 0 if highest is None else int(highest) + 1
         if index >= STATUS_LIST_SIZE:
             raise InvalidInputError(f"the status list of issuer {issuer_id} is full")

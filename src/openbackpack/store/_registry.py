@@ -62,6 +62,12 @@ _ENDORSEMENTS_OF: Final = (
     .order_by(t.endorsements.c.id)
 )
 _AWARD_BY_HASH: Final = select(t.awards).where(t.awards.c.hash == bindparam("hash"))
+_RELATIONS_OF: Final = select(t.badge_class_relations).where(
+    or_(
+        t.badge_class_relations.c.badge_class_id == bindparam("id"),
+        t.badge_class_relations.c.related_id == bindparam("id"),
+    )
+)
 
 
 class Issuers(_Repository):
@@ -251,15 +257,7 @@ class BadgeClasses(_Repository):
         return [_endorsement(row) for row in rows]
 
     def _related_ids(self, badge_class_id: int) -> tuple[int, ...]:
-        relations = t.badge_class_relations
-        rows = self._conn.execute(
-            select(relations).where(
-                or_(
-                    relations.c.badge_class_id == badge_class_id,
-                    relations.c.related_id == badge_class_id,
-                )
-            )
-        )
+        rows = self._conn.execute(_RELATIONS_OF, {"id": badge_class_id})
         others = {
             row.related_id if row.badge_class_id == badge_class_id else row.badge_class_id
             for row in rows

@@ -6,12 +6,25 @@ to, so every call made inside one ``with store.transaction()`` block commits or 
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, CursorResult, Row, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    Row,
+    Select,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from openbackpack._exceptions import (
@@ -604,6 +617,12 @@ class OAuthClients(_Repository):
         return result.rowcount > 0
 
 
+@functools.cache
+def _token_of(table: Table) -> Select[Any]:
+    # Read before every request an account makes: built once per table, not per call.
+    return select(table).where(table.c.account_id == bindparam("account_id"))
+
+
 class _AccountTokens(_Repository):
     _table = t.token_cache
 
@@ -623,8 +642,7 @@ class _AccountTokens(_Repository):
             self._conn.execute(update(table).where(table.c.account_id == account_id).values(values))
 
     def _row(self, account_id: int) -> Row[Any] | None:
-        table = self._table
-        return self._conn.execute(select(table).where(table.c.account_id == account_id)).first()
+        return self._conn.execute(_token_of(self._table), {"account_id": account_id}).first()
 
     def delete(self, account_id: int) -> bool:
         """Forget the account's token; returns whether there was one."""
