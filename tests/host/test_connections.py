@@ -136,6 +136,20 @@ def test_pipelined_requests_are_all_answered_on_one_connection(guarded_host: Run
         assert received.count(b"HTTP/1.1 401") == 3
 
 
+def test_a_request_head_past_16_kib_is_refused_and_one_below_is_served(
+    guarded_host: RunningHost,
+) -> None:
+    """Headers of 64 KiB get a 400 and a closed connection; 8 KiB of them are answered."""
+    with _open(guarded_host) as sock:
+        sock.sendall(_head(guarded_host) + b"X-Filler: " + b"a" * 8192 + b"\r\n\r\n")
+        assert sock.recv(65536).startswith(b"HTTP/1.1 401")
+    with _open(guarded_host) as sock:
+        with contextlib.suppress(ConnectionError):
+            sock.sendall(_head(guarded_host) + b"X-Filler: " + b"a" * 65536 + b"\r\n\r\n")
+        assert sock.recv(65536).startswith(b"HTTP/1.1 400")
+        assert _closed_within(sock, 2)
+
+
 def test_connections_beyond_the_limit_get_503(host_db_url: str, host: RunningHost) -> None:
     """With limit_concurrency 3, a request on a fourth open connection is answered 503."""
     settings = HostSettings(db_url=host_db_url, migrate=False, limit_concurrency=3)

@@ -9,7 +9,9 @@ nothing bounds a connection that never sends a request, sends its headers a byte
 * a **body timeout**: the longest silence allowed while a body is being received.
 
 Either expiring closes the connection; a handler waiting on the body then sees a client
-disconnect (logged at debug level, see ``_app``).
+disconnect (logged at debug level, see ``_app``). A request line and headers longer than
+:data:`MAX_HEAD_BYTES` are answered 400 and the connection closed, as uvicorn's h11
+protocol did (h11 buffers at most 16 KiB of an incomplete head; llhttp has no such bound).
 
 The protocol is uvicorn's httptools one (llhttp, a C parser) rather than its pure-Python
 h11 one: parsing and writing the HTTP/1.1 framing was a large share of the host's CPU per
@@ -19,13 +21,20 @@ request, and the host runs on uvloop where it is installed (``loop="auto"``).
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Final
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from openbackpack.host._settings import HostSettings
 
-__all__ = ["guarded_protocol", "uvicorn_options"]
+__all__ = ["MAX_HEAD_BYTES", "guarded_protocol", "uvicorn_options"]
+
+MAX_HEAD_BYTES: Final = 16 * 1024
+"""The most bytes of request line and headers one request may send (h11's default bound)."""
+
+
+class _HeadTooLargeError(Exception):
+    """Raised from a parser callback: the parser stops and uvicorn answers 400, closing."""
 
 
 class _GuardedHttpToolsProtocol(HttpToolsProtocol):
@@ -36,8 +45,26 @@ class _GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self._guard: asyncio.TimerHandle | None = None
+        self._head_bytes = 0
         super().connection_made(transport)
         self._arm(self.header_timeout)
+
+    def on_message_begin(self) -> None:
+        self._head_bytes = 0
+        super().on_message_begin()
+
+    def on_url(self, url: bytes) -> None:
+        self._count_head(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count_head(len(name) + len(value) + 4)  # ": " and CRLF
+        super().on_header(name, value)
+
+    def _count_head(self, size: int) -> None:
+        self._head_bytes += size
+        if self._head_bytes > MAX_HEAD_BYTES:
+            raise _HeadTooLargeError
 
     # The parser's callbacks: headers done (a body may follow), a piece of body, all of it.
     # Until the headers are complete the header timer keeps running, however the bytes come.
