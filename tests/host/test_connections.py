@@ -123,7 +123,7 @@ def test_a_slow_but_steady_body_is_not_cut_off(guarded_host: RunningHost) -> Non
 
 
 def test_pipelined_requests_are_all_answered_on_one_connection(guarded_host: RunningHost) -> None:
-    """Three requests sent in one write each get their answer, in order, on that connection."""
+    """Three requests sent in one write each get an answer on that same connection."""
     with _open(guarded_host) as sock:
         sock.sendall((_head(guarded_host) + b"\r\n") * 3)
         received = b""
