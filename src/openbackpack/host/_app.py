@@ -30,6 +30,7 @@ from openbackpack.host._badgeconnect import api_prefix, badgeconnect_response
 from openbackpack.host._db import HostDatabase
 from openbackpack.host._faults import FaultInjector, FaultMiddleware
 from openbackpack.host._fetch import Fetcher
+from openbackpack.host._loop import on_loop, served_callable
 from openbackpack.host._ob3wire import Ob3Error, ob3_error_response, ob3_status_error
 from openbackpack.host._openapi import request_body
 from openbackpack.host._registry import BADGECONNECT, BADGR, DISPLAYER, OB3API
@@ -136,7 +137,9 @@ def create_app(
     app.state.host = state
     _add_routes(app, settings.badgr_quirks)
     if settings.static_path is not None:
-        app.add_api_route(settings.static_path, _static, methods=["GET"], include_in_schema=False)
+        app.add_api_route(
+            settings.static_path, served_callable(_static), methods=["GET"], include_in_schema=False
+        )
     _add_error_handlers(app)
     for prefix, mounted in (mounts or {}).items():
         app.mount(prefix, mounted)
@@ -149,9 +152,10 @@ def create_app(
 _STATIC_BODY: Final = dumps({"status": {"success": True, "description": "ok"}, "result": []})
 
 
+@on_loop
 def _static() -> Response:
-    # A plain function, like the real handlers, so it runs in a worker thread as they do:
-    # the difference between the two is then the work of the route alone.
+    # Served as the local handlers are (on the event loop, see ``_loop``): the difference
+    # between the two is then the work of the route alone.
     return Response(_STATIC_BODY, media_type="application/json")
 
 
@@ -202,7 +206,7 @@ def _add_routes(app: FastAPI, badgr_quirks: bool) -> None:
         body = request_body(endpoint.name, ob3=table is ob3api.ROUTES)
         app.add_api_route(
             path,
-            handlers[endpoint.name],
+            served_callable(handlers[endpoint.name]),
             methods=[method],
             name=endpoint.name,
             summary=endpoint.summary,

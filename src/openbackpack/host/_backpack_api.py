@@ -13,6 +13,7 @@ from starlette.responses import Response
 from openbackpack.host import _schema as t
 from openbackpack.host._db import insert_id
 from openbackpack.host._import import import_badge
+from openbackpack.host._loop import on_loop
 from openbackpack.host._queries import (
     backpack_assertions,
     find_badgeclass,
@@ -92,6 +93,7 @@ def _find_item(connection: Connection, ctx: Ctx, eid: str) -> tuple[Row[Any], bo
 
 
 @handles(BADGR, "backpack.assertions.list")
+@on_loop
 def backpack_assertions_list(
     ctx: Authed,
     include_expired: Flag = None,
@@ -115,6 +117,7 @@ def backpack_assertions_list(
 
 
 @handles(BADGR, "backpack.assertions.get")
+@on_loop
 def backpack_assertions_get(ctx: Authed, assertion: str, expand: Expand = None) -> Response:
     """One backpack item, even a rejected one; ``expand=badgeclass&expand=issuer`` works."""
     with ctx.tx() as connection:
@@ -124,6 +127,7 @@ def backpack_assertions_get(ctx: Authed, assertion: str, expand: Expand = None) 
 
 
 @handles(BADGR, "backpack.assertions.update")
+@on_loop
 def backpack_assertions_update(ctx: Authed, assertion: str, body: BadgrBody) -> Response:
     """Accept an award: ``{"acceptance": "Accepted"}`` is the only change allowed."""
     acceptance = as_object(body).get("acceptance")
@@ -139,6 +143,7 @@ def backpack_assertions_update(ctx: Authed, assertion: str, body: BadgrBody) -> 
 
 
 @handles(BADGR, "backpack.assertions.delete")
+@on_loop
 def backpack_assertions_delete(ctx: Authed, assertion: str) -> Response:
     """Remove an item: a local award becomes ``Rejected``, an imported one is deleted."""
     with ctx.tx() as connection:
@@ -265,6 +270,7 @@ def _find_collection(connection: Connection, ctx: Ctx, eid: str) -> Row[Any]:
 
 
 @handles(BADGR, "backpack.collections.list")
+@on_loop
 def backpack_collections_list(ctx: Authed) -> Response:
     """Every collection of the caller."""
     with ctx.tx() as connection:
@@ -278,6 +284,7 @@ def backpack_collections_list(ctx: Authed) -> Response:
 
 
 @handles(BADGR, "backpack.collections.create")
+@on_loop
 def backpack_collections_create(ctx: Authed, body: BadgrBody) -> Response:
     """Create a collection; unlike Badgr (a 500), ``assertions`` may be given at once."""
     values, assertions, _ = _collection_values(body)
@@ -303,6 +310,7 @@ def backpack_collections_create(ctx: Authed, body: BadgrBody) -> Response:
 
 
 @handles(BADGR, "backpack.collections.get")
+@on_loop
 def backpack_collections_get(ctx: Authed, collection: str) -> Response:
     """One collection of the caller."""
     with ctx.tx() as connection:
@@ -311,6 +319,7 @@ def backpack_collections_get(ctx: Authed, collection: str) -> Response:
 
 
 @handles(BADGR, "backpack.collections.update")
+@on_loop
 def backpack_collections_update(ctx: Authed, collection: str, body: BadgrBody) -> Response:
     """Replace a collection (``name`` required); ``assertions`` replaces the list when given."""
     with ctx.tx() as connection:
@@ -329,6 +338,7 @@ def backpack_collections_update(ctx: Authed, collection: str, body: BadgrBody) -
 
 
 @handles(BADGR, "backpack.collections.delete")
+@on_loop
 def backpack_collections_delete(ctx: Authed, collection: str) -> Response:
     """Delete a collection (the awards stay in the backpack)."""
     with ctx.tx() as connection:

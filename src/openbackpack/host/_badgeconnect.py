@@ -33,6 +33,7 @@ from openbackpack.host._clients import (
     offered_scopes,
 )
 from openbackpack.host._import import DUPLICATE, import_badge
+from openbackpack.host._loop import loop_dependency, on_loop
 from openbackpack.host._oauth import OAuthForm, RegistrationBody, registration_answer, revoke_token
 from openbackpack.host._profiles import ProfileError, profile_id, update_profile
 from openbackpack.host._public import public_assertion
@@ -161,6 +162,7 @@ def _manifest_response(ctx: Ctx) -> Response:
 
 
 @handles(BADGECONNECT, "manifest")
+@on_loop
 def manifest(ctx: Open) -> Response:
     """The manifest, with an ETag for If-None-Match (Badgr mode: a 302 to ``/bcv1``)."""
     if ctx.settings.badgr_quirks:
@@ -170,6 +172,7 @@ def manifest(ctx: Open) -> Response:
 
 
 @handles(BADGECONNECT, "manifest.badgr")
+@on_loop
 def manifest_badgr(ctx: Open, domain: str) -> Response:
     """The manifest where Badgr serves it; any other domain is a bare 404, as in Badgr."""
     if domain != _domain(ctx):
@@ -246,7 +249,7 @@ async def bc_body(request: Request) -> Any:
         raise BadgeConnectError(exc.status, "BAD_REQUEST", exc.message) from None
 
 
-BcAuthed = Annotated[BcCtx, Depends(bc_authenticated)]
+BcAuthed = Annotated[BcCtx, Depends(loop_dependency(bc_authenticated))]
 BcBody = Annotated[Any, Depends(bc_body)]
 Param = Annotated[str | None, Query()]
 
@@ -338,6 +341,7 @@ def _links(bc: BcCtx, limit: int, offset: int, total: int) -> str:
 
 
 @handles(BADGECONNECT, "assertions.list")
+@on_loop
 def assertions_list(
     bc: BcAuthed, limit: Param = None, offset: Param = None, since: Param = None
 ) -> Response:
@@ -440,6 +444,7 @@ def _profile(bc: BcCtx, user: HostUser) -> dict[str, Any]:
 
 
 @handles(BADGECONNECT, "profile.get")
+@on_loop
 def profile_get(bc: BcAuthed) -> Response:
     """The caller's profile: an OB 2.0 Profile (Badgr mode: a ``results`` list)."""
     bc.need(Scope.PROFILE_READONLY)
@@ -454,6 +459,7 @@ def _apply_profile(connection: Connection, user: HostUser, body: Mapping[str, An
 
 
 @handles(BADGECONNECT, "profile.update")
+@on_loop
 def profile_update(bc: BcAuthed, body: BcBody) -> Response:
     """Change the caller's name, or which verified e-mail is primary (Badgr: not supported)."""
     if bc.badgr:

@@ -17,6 +17,7 @@ from starlette.responses import Response
 from openbackpack.host import _schema as t
 from openbackpack.host._accounts import HostUser, load_user
 from openbackpack.host._body import BodyError, read_body
+from openbackpack.host._loop import on_loop
 from openbackpack.host._public import collection_badges
 from openbackpack.host._registry import DISPLAYER, handles
 from openbackpack.host._state import Ctx, HostState, Open
@@ -89,6 +90,7 @@ def _group_row(connection: Connection, user_id: int, group: str) -> Row[Any] | N
 
 
 @handles(DISPLAYER, "groups")
+@on_loop
 def groups(ctx: Open, user: str, callback: Callback = None) -> Response:
     """A user's public groups, each with its badge count."""
     with ctx.tx() as connection:
@@ -112,6 +114,7 @@ def _count(connection: Connection, ctx: Ctx, row: Row[Any]) -> int:
 
 
 @handles(DISPLAYER, "group")
+@on_loop
 def group(ctx: Open, user: str, group: str, callback: Callback = None) -> Response:
     """The badges of one public group: the stored assertion JSON with badge and issuer."""
     with ctx.tx() as connection:

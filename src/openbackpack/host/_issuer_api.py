@@ -15,6 +15,7 @@ from starlette.responses import Response
 from openbackpack.host import _schema as t
 from openbackpack.host._db import insert_id
 from openbackpack.host._images import ImageError, parse_image_input
+from openbackpack.host._loop import on_loop
 from openbackpack.host._paging import paginate
 from openbackpack.host._queries import (
     assertion_by_id,
@@ -95,6 +96,7 @@ def _issuer_values(ctx: Ctx, body: Any) -> dict[str, Any]:
 
 
 @handles(BADGR, "issuers.list")
+@on_loop
 def issuers_list(ctx: Authed) -> Response:
     """Every issuer the caller owns."""
     with ctx.tx() as connection:
@@ -125,6 +127,7 @@ def issuers_create(ctx: Authed, body: BadgrBody) -> Response:
 
 
 @handles(BADGR, "issuers.get")
+@on_loop
 def issuers_get(ctx: Authed, issuer: str) -> Response:
     """One issuer of the caller."""
     with ctx.tx() as connection:
@@ -154,6 +157,7 @@ def _live_awards(connection: Connection, *conditions: Any) -> int:
 
 
 @handles(BADGR, "issuers.delete")
+@on_loop
 def issuers_delete(ctx: Authed, issuer: str) -> Response:
     """Delete an issuer that has no unrevoked awards (its badge classes go with it)."""
     with ctx.tx() as connection:
@@ -291,6 +295,7 @@ def _badgeclass_page(ctx: Ctx, connection: Connection, *conditions: Any) -> Resp
 
 
 @handles(BADGR, "badgeclasses.list")
+@on_loop
 def badgeclasses_list(ctx: Authed, num: Flags = None, cursor: Flags = None) -> Response:
     """Every badge class of the caller's issuers (paged with ``num``)."""
     with ctx.tx() as connection:
@@ -304,6 +309,7 @@ def badgeclasses_create(ctx: Authed, body: BadgrBody) -> Response:
 
 
 @handles(BADGR, "issuer.badgeclasses.list")
+@on_loop
 def issuer_badgeclasses_list(
     ctx: Authed, issuer: str, num: Flags = None, cursor: Flags = None
 ) -> Response:
@@ -320,6 +326,7 @@ def issuer_badgeclasses_create(ctx: Authed, issuer: str, body: BadgrBody) -> Res
 
 
 @handles(BADGR, "badgeclasses.get")
+@on_loop
 def badgeclasses_get(ctx: Authed, badgeclass: str) -> Response:
     """One badge class."""
     with ctx.tx() as connection:
@@ -345,6 +352,7 @@ def badgeclasses_update(ctx: Authed, badgeclass: str, body: BadgrBody) -> Respon
 
 
 @handles(BADGR, "badgeclasses.delete")
+@on_loop
 def badgeclasses_delete(ctx: Authed, badgeclass: str) -> Response:
     """Delete a badge class whose awards are all revoked."""
     with ctx.tx() as connection:
@@ -529,6 +537,7 @@ ListQuery = Annotated[list[str] | None, Query()]
 
 
 @handles(BADGR, "badgeclass.assertions.list")
+@on_loop
 def badgeclass_assertions_list(
     ctx: Authed,
     badgeclass: str,
@@ -545,6 +554,7 @@ def badgeclass_assertions_list(
 
 
 @handles(BADGR, "badgeclass.assertions.create")
+@on_loop
 def badgeclass_assertions_create(ctx: Authed, badgeclass: str, body: BadgrBody) -> Response:
     """Award the badge class in the path (what Moodle calls); unknown keys are ignored."""
     with ctx.tx() as connection:
@@ -556,6 +566,7 @@ def badgeclass_assertions_create(ctx: Authed, badgeclass: str, body: BadgrBody) 
 
 
 @handles(BADGR, "badgeclass.issue")
+@on_loop
 def badgeclass_issue(ctx: Authed, badgeclass: str, body: BadgrBody) -> Response:
     """Award a badge class to several recipients at once: all of them, or none."""
     fields = Fields(body)
@@ -583,6 +594,7 @@ def _batch_errors(checked: Sequence[tuple[dict[str, Any], Fields]]) -> BadgrErro
 
 
 @handles(BADGR, "issuer.assertions.list")
+@on_loop
 def issuer_assertions_list(
     ctx: Authed,
     issuer: str,
@@ -625,6 +637,7 @@ def _badgeclass_from_body(connection: Connection, issuer: Row[Any], body: Any) -
 
 
 @handles(BADGR, "issuer.assertions.create")
+@on_loop
 def issuer_assertions_create(ctx: Authed, issuer: str, body: BadgrBody) -> Response:
     """Award a badge class of the issuer named by id, public URL or exact name."""
     with ctx.tx() as connection:
@@ -635,6 +648,7 @@ def issuer_assertions_create(ctx: Authed, issuer: str, body: BadgrBody) -> Respo
 
 
 @handles(BADGR, "assertions.get")
+@on_loop
 def assertions_get(ctx: Authed, assertion: str) -> Response:
     """One award."""
     with ctx.tx() as connection:
@@ -643,6 +657,7 @@ def assertions_get(ctx: Authed, assertion: str) -> Response:
 
 
 @handles(BADGR, "assertions.update")
+@on_loop
 def assertions_update(ctx: Authed, assertion: str, body: BadgrBody) -> Response:
     """Update an award: recipient, dates, narrative, evidence, extensions; nothing required.
 
@@ -669,6 +684,7 @@ def _revoke(connection: Connection, row: Row[Any], reason: str) -> None:
 
 
 @handles(BADGR, "assertions.revoke")
+@on_loop
 def assertions_revoke(ctx: Authed, assertion: str, body: BadgrBody) -> Response:
     """Revoke an award; the reason travels in the DELETE body."""
     data = as_object(body)
@@ -703,6 +719,7 @@ def _revoke_one(ctx: Ctx, connection: Connection, item: Any) -> dict[str, Any]:
 
 
 @handles(BADGR, "assertions.revoke_many")
+@on_loop
 def assertions_revoke_many(ctx: Authed, body: BadgrBody) -> Response:
     """Revoke several awards; one result per item, in order, always 200.
 

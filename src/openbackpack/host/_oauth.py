@@ -48,7 +48,7 @@ from openbackpack.host._clients import (
 )
 from openbackpack.host._registration import register
 from openbackpack.host._registry import BADGR, handles
-from openbackpack.host._state import Ctx, HostState, context
+from openbackpack.host._state import Ctx, HostState, Open
 from openbackpack.host._wire import OAuthError, dumps
 
 __all__ = [
@@ -263,7 +263,7 @@ def registration_answer(ctx: Ctx, body: Any, api: OAuthApi) -> Response:
 
 
 @handles(BADGR, "token")
-def token(ctx: Annotated[Ctx, Depends(context)], form: OAuthForm) -> Response:
+def token(ctx: Open, form: OAuthForm) -> Response:
     """Issue tokens for a password or refresh-token grant, with Badgr's throttle on failures."""
     _query_refused(ctx)
     credentials = _registered(ctx, form)

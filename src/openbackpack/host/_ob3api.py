@@ -19,6 +19,7 @@ from fastapi import Depends, Query
 from starlette.responses import Response
 
 from openbackpack.host._accounts import HostUser, load_user
+from openbackpack.host._loop import on_loop
 from openbackpack.host._ob3store import (
     credentials_page,
     host_loader,
@@ -87,6 +88,7 @@ Since = Annotated[str | None, Query(description="Issued after (ISO 8601 date-tim
 
 
 @handles(OB3API, "credentials.list")
+@on_loop
 def credentials_list(
     ob3: Ob3Authed, limit: Limit = None, offset: Offset = None, since: Since = None
 ) -> Response:
@@ -145,6 +147,7 @@ def _profile(user: HostUser) -> dict[str, Any]:
 
 
 @handles(OB3API, "profile.get")
+@on_loop
 def profile_get(ob3: Ob3Authed) -> Response:
     """The caller's OB 3.0 Profile: id, type, names and primary e-mail."""
     ob3.need(Scope.PROFILE_READONLY)
@@ -168,6 +171,7 @@ def _check_profile(body: Any, user: HostUser) -> dict[str, Any]:
 
 
 @handles(OB3API, "profile.update")
+@on_loop
 def profile_update(ob3: Ob3Authed, body: Annotated[Any, Depends(ob3_profile_body)]) -> Response:
     """Replace the caller's profile: names and (a verified) primary e-mail; 200 with it."""
     ob3.need(Scope.PROFILE_UPDATE)

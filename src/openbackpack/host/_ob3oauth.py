@@ -32,6 +32,7 @@ from openbackpack.host._authorize import (
     authorization_page,
     authorization_submit,
 )
+from openbackpack.host._loop import on_loop
 from openbackpack.host._oauth import (
     OAuthForm,
     RegistrationBody,
@@ -130,6 +131,7 @@ def _fresh(ctx: Ctx, etag: str) -> bool:
 
 
 @handles(OB3API, "discovery")
+@on_loop
 def discovery(ctx: Open) -> Response:
     """The service description, cacheable, with validators for conditional requests."""
     content, etag = _encoded(ctx.origin)

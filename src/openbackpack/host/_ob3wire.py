@@ -22,6 +22,7 @@ from openbackpack.host import _schema as t
 from openbackpack.host._accounts import token_use
 from openbackpack.host._apis import OB3
 from openbackpack.host._body import BodyError, read_body
+from openbackpack.host._loop import loop_dependency
 from openbackpack.host._state import Ctx, HostState, context
 from openbackpack.host._wire import dumps
 from openbackpack.models.ob3api import CodeMinor
@@ -158,7 +159,7 @@ def ob3_authenticated(request: Request) -> Ob3Ctx:
     return Ob3Ctx(Ctx(ctx.state, request, ctx.origin, use.user), use.scopes)
 
 
-Ob3Authed = Annotated[Ob3Ctx, Depends(ob3_authenticated)]
+Ob3Authed = Annotated[Ob3Ctx, Depends(loop_dependency(ob3_authenticated))]
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from starlette.responses import Response
 from openbackpack.host import _schema as t
 from openbackpack.host._backpack_api import backpack_items, expanded_badgeclass
 from openbackpack.host._images import StoredImage, bake
+from openbackpack.host._loop import on_loop
 from openbackpack.host._queries import (
     find_assertion,
     find_badgeclass,
@@ -66,6 +67,7 @@ def public_assertion(
 
 
 @handles(BADGR, "public.assertions")
+@on_loop
 def public_assertions(ctx: Open, entity: str, expand: Expand = None) -> Response:
     """An award's OB 2.0 JSON; ``expand=badge`` and ``expand=badge.issuer`` embed."""
     eid, suffix = _eid(entity)
@@ -82,6 +84,7 @@ def public_assertions(ctx: Open, entity: str, expand: Expand = None) -> Response
 
 
 @handles(BADGR, "public.badges")
+@on_loop
 def public_badges(ctx: Open, entity: str, expand: Expand = None) -> Response:
     """A badge class's OB 2.0 JSON; ``expand=issuer`` embeds the issuer."""
     eid, suffix = _eid(entity)
@@ -93,6 +96,7 @@ def public_badges(ctx: Open, entity: str, expand: Expand = None) -> Response:
 
 
 @handles(BADGR, "public.issuers")
+@on_loop
 def public_issuers(ctx: Open, entity: str) -> Response:
     """An issuer's OB 2.0 Profile JSON."""
     eid, suffix = _eid(entity)
@@ -102,6 +106,7 @@ def public_issuers(ctx: Open, entity: str) -> Response:
 
 
 @handles(BADGR, "public.issuers.badges")
+@on_loop
 def public_issuers_badges(ctx: Open, entity: str) -> Response:
     """A bare JSON array of an issuer's badge classes."""
     with ctx.tx() as connection:
@@ -152,6 +157,7 @@ def public_assertions_image(ctx: Open, entity: str) -> Response:
 
 
 @handles(BADGR, "public.collections")
+@on_loop
 def public_collections(ctx: Open, share: str) -> Response:
     """A published collection with its awards' OB JSON (404 when not published)."""
     with ctx.tx() as connection:

@@ -22,6 +22,7 @@ from openbackpack.host._body import BodyError, read_body
 from openbackpack.host._db import HostDatabase
 from openbackpack.host._faults import FaultInjector
 from openbackpack.host._fetch import Fetcher
+from openbackpack.host._loop import loop_dependency
 from openbackpack.host._settings import HostSettings
 from openbackpack.host._wire import BadgrError, bad_request, not_found
 
@@ -137,6 +138,8 @@ async def badgr_body(request: Request) -> Any:
         raise BadgrError(exc.status, "miscellaneous error", field_errors=exc.message) from None
 
 
-Open = Annotated[Ctx, Depends(context)]
-Authed = Annotated[Ctx, Depends(authenticated)]
+# The token checks are a statement or two on the host's database: run on the event loop (see
+# ``_loop``), whether the handler after them runs there or in a worker thread.
+Open = Annotated[Ctx, Depends(loop_dependency(context))]
+Authed = Annotated[Ctx, Depends(loop_dependency(authenticated))]
 BadgrBody = Annotated[Any, Depends(badgr_body)]

@@ -1,0 +1,76 @@
+"""Which handlers run on the event loop, and which in a worker thread.
+
+FastAPI runs a plain (``def``) handler or dependency in a worker thread, and awaits an
+``async def`` one on the event loop. The host's handlers are plain functions over a
+synchronous database, so every request used to be handed to a thread twice (the token
+check, then the handler) and back. For the requests that are a few local statements and a
+rendered answer, those hand-offs cost more than the work: under load, with about 40 threads
+taking turns on the interpreter lock, a created assertion cost the host twice the CPU it
+costs on the loop, and a read three times.
+
+So a handler marked :func:`on_loop`, and the token checks, run on the loop. A handler stays
+in a thread when it may wait on something other than the host's own database: an outbound
+request (imports and Badge Connect assertions fetch the hosted badge; an Open Badges 3.0
+upsert may fetch a status list or a DID document), or work that takes long on purpose
+(password hashing at the token and consent endpoints), or decodes or bakes images. On
+the loop such a wait would stall every connection, and a fetch from the host itself would
+wait on itself.
+
+A database lock held by another process can still hold the loop for up to the busy timeout
+(SQLite) or the lock wait (PostgreSQL); no handler holds a write lock across a fetch, so
+within one host that wait is as short as the other writer's statements.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any, Final, ParamSpec, TypeVar
+
+__all__ = ["is_on_loop", "loop_dependency", "on_loop", "served_callable"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+_MARK: Final = "__openbackpack_on_loop__"
+
+
+def on_loop(handler: F) -> F:
+    """Mark a plain handler to run on the event loop instead of a worker thread.
+
+    Only for handlers whose work is local and short: statements on the host's database and
+    a rendered answer, with no outbound request, no password hashing and no image work.
+    """
+    setattr(handler, _MARK, True)
+    return handler
+
+
+def is_on_loop(handler: Callable[..., Any]) -> bool:
+    """Whether ``handler`` runs on the event loop (a coroutine, or marked :func:`on_loop`)."""
+    return inspect.iscoroutinefunction(handler) or bool(getattr(handler, _MARK, False))
+
+
+def served_callable(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """What the app registers for ``handler``: an awaitable twin if it is marked, else itself."""
+    if inspect.iscoroutinefunction(handler) or not getattr(handler, _MARK, False):
+        return handler
+    return loop_dependency(handler)
+
+
+def loop_dependency(function: Callable[P, T]) -> Callable[P, Awaitable[T]]:
+    """An ``async def`` twin of a plain function, so FastAPI calls it on the event loop.
+
+    The twin carries the function's signature with its annotations resolved (the handler
+    modules use postponed annotations, which FastAPI would otherwise resolve against the
+    twin's module), its name and its docstring, so the OpenAPI document does not change.
+    """
+    signature = inspect.signature(function, eval_str=True)
+
+    async def on_the_loop(*args: P.args, **kwargs: P.kwargs) -> T:
+        return function(*args, **kwargs)
+
+    on_the_loop.__signature__ = signature  # type: ignore[attr-defined]
+    for name in ("__module__", "__name__", "__qualname__", "__doc__"):
+        setattr(on_the_loop, name, getattr(function, name))
+    return on_the_loop
