@@ -15,6 +15,7 @@ from openbackpack.host import FaultSettings, HostSettings, RunningHost, run_host
 from openbackpack.jobs import SharedRateLimit, origin_of
 from openbackpack.jobs._run import owners_to_refresh, refresh_owner, run_chunk
 from openbackpack.store import IdentifierKind, Store
+from openbackpack.store._jobs import ItemStatus
 from tests.jobs._deploy import REDIS, site
 from tests.services.conftest import collection
 
@@ -167,6 +168,31 @@ def test_an_award_recorded_twice_counts_once(store: Store, host: RunningHost) ->
         tx.jobs.record(job_id, [(hashes[0], "done", "pushed")])
         job = tx.jobs.record(job_id, [(hashes[0], "done", "pushed")])
     assert (job.done, job.failed, job.state) == (1, 0, "queued")
+
+
+def test_one_record_of_mixed_outcomes_counts_each_award_once_by_its_first(
+    store: Store, host: RunningHost
+) -> None:
+    """Outcomes of several statuses and results in one call land per award, the first winning."""
+    hashes = site(store, host.api_url, 4, uuid.uuid4().hex[:8])
+    job_id = _job(store, hashes)
+    outcomes: list[tuple[str, ItemStatus, str]] = [
+        (hashes[0], "done", "201"),
+        (hashes[1], "done", "201"),
+        (hashes[2], "failed", "HTTP 400"),
+        (hashes[0], "failed", "HTTP 500"),  # the same award again: its first outcome stands
+        (hashes[3], "done", "200"),
+    ]
+    with store.transaction() as tx:
+        job = tx.jobs.record(job_id, outcomes)
+        items = {item.award_hash: (item.status, item.result) for item in tx.jobs.items(job_id)}
+    assert (job.done, job.failed, job.state) == (3, 1, "failed")
+    assert items == {
+        hashes[0]: ("done", "201"),
+        hashes[1]: ("done", "201"),
+        hashes[2]: ("failed", "HTTP 400"),
+        hashes[3]: ("done", "200"),
+    }
 
 
 def test_the_refresh_reads_every_learner_but_not_the_site(

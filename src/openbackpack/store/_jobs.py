@@ -56,12 +56,13 @@ BadgeOutcome = tuple[str, ItemStatus, str, Mapping[str, Any]]
 FINISHED_STATES: Final[frozenset[str]] = frozenset({"done", "failed", "cancelled"})
 _INSERT_BATCH: Final = 1000
 # Built once: a chunk records every few awards, and building the statement each time cost
-# about as much Python as running it.
-_FINISH_ITEM: Final = (
+# about as much Python as running it. One statement finishes every award of a group that
+# shares its status and result (most of a chunk's awards do: "done", "201").
+_FINISH_ITEMS: Final = (
     update(t.job_items)
     .where(
         t.job_items.c.job_id == bindparam("b_job"),
-        t.job_items.c.award_hash == bindparam("b_award"),
+        t.job_items.c.award_hash.in_(bindparam("b_awards", expanding=True)),
         t.job_items.c.status == "pending",
     )
     .values(
@@ -238,13 +239,13 @@ class Jobs:
         """Record awards as done or failed; each counts once; finish the job after the last."""
         now = utcnow()
         done = failed = 0
-        for award, status, result in outcomes:
-            values = {"b_job": job_id, "b_award": award, "b_status": status,
-                      "b_result": result[:2000], "b_finished": now}  # fmt: skip
-            moved = self._conn.execute(_FINISH_ITEM, values).rowcount
-            if moved == 1:
-                done += status == "done"
-                failed += status == "failed"
+        for (status, result), awards in _grouped(outcomes).items():
+            values = {"b_job": job_id, "b_awards": awards, "b_status": status,
+                      "b_result": result, "b_finished": now}  # fmt: skip
+            # Only pending items move, so the rowcount is what this call finished.
+            moved = self._conn.execute(_FINISH_ITEMS, values).rowcount
+            done += moved if status == "done" else 0
+            failed += moved if status == "failed" else 0
         if done or failed:
             self._conn.execute(
                 update(t.jobs)
@@ -440,3 +441,16 @@ def _item(row: Row[Any]) -> JobItem:
     return JobItem(
         row.award_hash, row.chunk, row.status, row.result, row.finished_at, _json(row.detail)
     )
+
+
+def _grouped(
+    outcomes: Iterable[tuple[str, ItemStatus, str]],
+) -> dict[tuple[ItemStatus, str], list[str]]:
+    """The awards by (status, result), each award once: its first outcome counts, as before."""
+    seen: set[str] = set()
+    groups: dict[tuple[ItemStatus, str], list[str]] = {}
+    for award, status, result in outcomes:
+        if award not in seen:
+            seen.add(award)
+            groups.setdefault((status, result[:2000]), []).append(award)
+    return groups
