@@ -1,8 +1,7 @@
 """distributed_push: 20,000 awards to 4 rate-limited hosts by 3 worker processes, one killed.
 
 Four sites (one store each, its primary backpack one of four reference hosts, each limited
-to 100 requests per second with a 50 ms round trip: the host's own ``--latency``, or the
-latency proxy with ``Config(network="proxy")``) push 5,000
+to 100 requests per second with a 50 ms round trip through the latency proxy) push 5,000
 awards each as a job. Three ``openbackpack worker`` processes serve the four stores over
 Redis, sharing one rate limit per host (the providers' rows say 100/s, burst 10); midway
 one worker is killed with SIGKILL and started again. No client can beat 20,000 / 400 = 50 s.
@@ -67,8 +66,6 @@ class Config:
     rate: int = 100
     burst: int = 10
     round_trip: float = 0.05
-    network: str = "host"
-    """How the round trip is made: ``host`` (each host's ``--latency``) or ``proxy``."""
     workers: int = 3
     processes: int = 2
     compare: bool = True
@@ -301,23 +298,15 @@ def _in_process(sites: list[Site], config: Config) -> tuple[float, StatusCounter
 
 @contextlib.contextmanager
 def _hosts(directory: Path, config: Config) -> Iterator[list[tuple[HostProcess, str, str]]]:
-    faults = ["--rate-limit", str(config.rate), "--burst", str(config.burst), "--retry-after", "1"]
-    if config.network == "host":
-        # The host holds each answer for the round trip: a sleep on its event loop, no CPU,
-        # where the proxy's copying cost the shared cores as much as a tenth of the run.
-        faults += ["--latency", str(config.round_trip)]
-    elif config.network != "proxy":
-        raise ValueError(f"network must be 'host' or 'proxy', not {config.network!r}")
+    faults = ("--rate-limit", str(config.rate), "--burst", str(config.burst), "--retry-after", "1")
     with contextlib.ExitStack() as stack:
         found = []
         for n in range(config.hosts):
             db = f"sqlite:///{directory / f'host{n}.sqlite3'}"
             add_host_users(db, (ISSUER_EMAIL, ISSUER_PASSWORD))
             host = stack.enter_context(host_process(db, directory / f"host{n}.log", *faults))
-            url = host.base_url
-            if config.network == "proxy":
-                url = stack.enter_context(proxy_process(host.base_url, config.round_trip))
-            found.append((host, db, url + "/v2"))
+            proxied = stack.enter_context(proxy_process(host.base_url, config.round_trip))
+            found.append((host, db, proxied + "/v2"))
         yield found
 
 
@@ -371,8 +360,7 @@ def _result(
         met=met,
         extra={
             "awards": config.awards, "hosts": config.hosts, "host_rate_limit": config.rate,
-            "burst": config.burst, "round_trip_s": config.round_trip,
-            "round_trip_by": config.network, "floor_s": config.floor,
+            "burst": config.burst, "round_trip_s": config.round_trip, "floor_s": config.floor,
             "of_floor": seconds / config.floor, "workers": config.workers,
             "processes_per_worker": config.processes, "worker_killed": killed,
             "duplicates": duplicates, "lost": lost, "http_429": throttled,

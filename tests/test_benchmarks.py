@@ -212,12 +212,3 @@ def test_distributed_push_at_a_small_size_loses_and_duplicates_nothing() -> None
     assert (result["duplicates"], result["lost"]) == (0, 0)
     assert result["worker_killed"] is True
     assert result["openbackpack"] > 0
-
-
-@pytest.mark.usefixtures("loopback_allowed")
-def test_distributed_push_through_the_latency_proxy_loses_and_duplicates_nothing() -> None:
-    """The same small run with the round trip made by the latency proxy: all pushed, none twice."""
-    config = Config(awards=40, hosts=2, rate=50, burst=5, round_trip=0.01, workers=2,
-                    processes=1, compare=False, network="proxy")  # fmt: skip
-    result = measure(config).as_dict()
-    assert (result["duplicates"], result["lost"], result["round_trip_by"]) == (0, 0, "proxy")
