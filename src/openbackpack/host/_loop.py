@@ -4,9 +4,8 @@ FastAPI runs a plain (``def``) handler or dependency in a worker thread, and awa
 ``async def`` one on the event loop. The host's handlers are plain functions over a
 synchronous database, so every request used to be handed to a thread twice (the token
 check, then the handler) and back. For the requests that are a few local statements and a
-rendered answer, those hand-offs cost more than the work: under load, with about 40 threads
-taking turns on the interpreter lock, a created assertion cost the host twice the CPU it
-costs on the loop, and a read three times.
+rendered answer, those hand-offs cost more than the work: over 32 busy connections, a
+created assertion cost the host twice the CPU it costs on the loop, and a read three times.
 
 So a handler marked :func:`on_loop`, and the token checks, run on the loop. A handler stays
 in a thread when it may wait on something other than the host's own database: an outbound
@@ -16,9 +15,11 @@ upsert may fetch a status list or a DID document), or work that takes long on pu
 the loop such a wait would stall every connection, and a fetch from the host itself would
 wait on itself.
 
-A database lock held by another process can still hold the loop for up to the busy timeout
-(SQLite) or the lock wait (PostgreSQL); no handler holds a write lock across a fetch, so
-within one host that wait is as short as the other writer's statements.
+A database lock held elsewhere holds the loop while a handler on it waits: up to the busy
+timeout (SQLite) or the lock wait (PostgreSQL). No handler holds a write lock across a fetch.
+One does across a password check: with the login throttle on (the default), a login on
+SQLite takes the database's write lock before checking the password, so that concurrent
+attempts queue, and a write on the loop waits for that check (about 25 ms of CPU).
 """
 
 from __future__ import annotations
