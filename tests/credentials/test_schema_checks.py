@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
 import jsonschema
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from openbackpack.credentials import DocumentLoader, Outcome, verify_credential
+from openbackpack.credentials import DocumentLoader, Outcome, _checks, verify_credential
 from tests.credentials.conftest import DATA, read_json
 
 FIXTURE = DATA / "ob30-validator" / "endorsement-valid.json"
@@ -18,15 +21,14 @@ def test_a_credential_schema_naming_the_shipped_schema_is_not_validated_twice(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Its credentialSchema is the schema the kind's check used: one validation, two checks."""
-    validations: list[Any] = []
-    real = jsonschema.Draft201909Validator.iter_errors
+    validations: list[str] = []
+    real = _checks._shipped_errors
 
-    def counted(validator: Any, instance: Any, *args: Any) -> Any:
-        if validator.schema.get("$id", "").startswith("https://purl.imsglobal.org"):
-            validations.append(validator.schema["$id"])
-        return real(validator, instance, *args)
+    def counted(name: str, document: dict[str, Any]) -> Any:
+        validations.append(name)
+        return real(name, document)
 
-    monkeypatch.setattr(jsonschema.Draft201909Validator, "iter_errors", counted)
+    monkeypatch.setattr(_checks, "_shipped_errors", counted)
     report = verify_credential(read_json(FIXTURE), loader=DocumentLoader())
     assert report.outcome is Outcome.VALID, report.to_json()
     schema, named = report.check("schema"), report.check("credential schema")
@@ -59,3 +61,112 @@ def test_threads_verifying_at_once_reach_the_same_schema_outcomes() -> None:
     assert all(outcomes == alone for outcomes in seen)
     assert alone[0]["outcome"] == "valid"
     assert alone[1]["outcome"] == "invalid"
+
+
+# ---------------------------------------------------------------- the fast verdict
+
+SCHEMAS = ("achievementcredential.json", "endorsementcredential.json", "profile.json")
+_CREDENTIALS = [
+    document
+    for path in sorted(DATA.rglob("*.json"))
+    if isinstance(document := read_json(path), dict) and "credentialSubject" in document
+]
+# Values that meet the schemas' types, patterns and enums in some places and not in others.
+_ODD_VALUES: list[Any] = [
+    None, True, 0, 1, 1.0, -3, 2.5, "", "x", "ext:a.b-c_d", "ext:", "en", "en-Latn-US", "e-n",
+    "a.b.c", "a..b", "\u0663", "2024-01-01T00:00:00Z", "not a date", [], ["x"], {}, {"id": 1},
+    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.\u0663.3.json",
+    "VerifiableCredential", ["VerifiableCredential", "OpenBadgeCredential"],
+    # jsonschema reads patterns as Python does (\\d is any digit, $ allows a final newline),
+    # jsonschema-rs as ECMA 262: stricter, so its "invalid" is walked again and agrees.
+    "ext:a\n", "en\n", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json\n",
+]  # fmt: skip
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every place in a JSON document, the root first."""
+    found = [prefix]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _paths(item, (*prefix, index))
+    return found
+
+
+def _mutated(document: Any, path: tuple[Any, ...], edit: str, odd: Any) -> Any:
+    """``document`` with the value at ``path`` replaced, removed, or given an extra key."""
+    copy = json.loads(json.dumps(document))
+    if not path:
+        return copy if edit != "replace" else odd
+    parent = copy
+    for step in path[:-1]:
+        parent = parent[step]
+    last = path[-1]
+    if edit == "remove":
+        del parent[last]
+    elif edit == "extra" and isinstance(parent[last], dict):
+        parent[last]["unexpected"] = odd
+    else:
+        parent[last] = odd
+    return copy
+
+
+def _agree(name: str, document: Any) -> None:
+    """The errors reported with the fast verdict are jsonschema's own, message for message."""
+    if not isinstance(document, dict):
+        return  # a document that is not an object is refused before any schema
+    slow = jsonschema.Draft201909Validator(_checks._shipped_schema(name))
+    expected = [e.message for e in slow.iter_errors(_checks._proof_list(document))]
+    reported = [e.message for e in _checks._shipped_errors(name, document)]
+    assert sorted(reported) == sorted(expected), (name, document)
+
+
+@pytest.mark.parametrize("name", SCHEMAS)
+def test_the_fast_verdict_agrees_with_jsonschema_on_every_stored_credential(name: str) -> None:
+    """Every test-data credential gets jsonschema's errors (or none) against each schema."""
+    assert len(_CREDENTIALS) >= 20
+    for document in _CREDENTIALS:
+        _agree(name, document)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_the_fast_verdict_agrees_with_jsonschema_on_edited_credentials(data: st.DataObject) -> None:
+    """Any one value of a credential replaced, removed or extended: jsonschema's errors."""
+    document = data.draw(st.sampled_from(_CREDENTIALS))
+    path = data.draw(st.sampled_from(_paths(document)))
+    edit = data.draw(st.sampled_from(["replace", "remove", "extra"]))
+    odd = data.draw(st.sampled_from(_ODD_VALUES))
+    edited = _mutated(document, path, edit, odd)
+    for name in SCHEMAS:
+        _agree(name, edited)
+
+
+def test_a_schema_error_is_reported_as_before_the_fast_verdict() -> None:
+    """An invalid credential still gets jsonschema's error, path and count in its report."""
+    valid = read_json(FIXTURE)
+    broken = {**valid, "credentialSubject": {"type": ["AchievementSubject"]}}
+    report = verify_credential(broken, loader=DocumentLoader())
+    check = report.check("schema")
+    assert check is not None
+    assert check.outcome.value == "failed"
+    assert "errors against endorsementcredential.json; first at credentialSubject" in check.reason
+
+
+def test_where_jsonschema_rs_is_stricter_jsonschema_decides() -> None:
+    """An OB context URL with an Arabic-Indic digit (a digit to Python's re): valid, as before."""
+    name = "achievementcredential.json"
+    slow = jsonschema.Draft201909Validator(_checks._shipped_schema(name))
+    valid = next(
+        d
+        for d in _CREDENTIALS
+        if not list(slow.iter_errors(_checks._proof_list(d)))
+        and str(d["@context"][1]).endswith("context-3.0.3.json")
+    )
+    odd = json.loads(json.dumps(valid))
+    odd["@context"][1] = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.\u0663.3.json"
+    assert not _checks._fast_validator(name).is_valid(_checks._proof_list(odd))
+    assert _checks._shipped_errors(name, odd) == []
