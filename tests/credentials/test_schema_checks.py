@@ -80,7 +80,8 @@ _ODD_VALUES: list[Any] = [
     "VerifiableCredential", ["VerifiableCredential", "OpenBadgeCredential"],
     # jsonschema reads patterns as Python does (\\d is any digit, $ allows a final newline),
     # jsonschema-rs as ECMA 262: stricter, so its "invalid" is walked again and agrees.
-    "ext:a\n", "en\n", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json\n",
+    "ext:a\n", "en\n", "en-US\n", "a.b.c\n", "ext:-", "ext:|", "ext:\u00e9",
+    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json\n",
 ]  # fmt: skip
 
 
