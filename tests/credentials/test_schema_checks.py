@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import UTC, datetime
 from typing import Any
 
 import jsonschema
@@ -171,3 +172,13 @@ def test_where_jsonschema_rs_is_stricter_jsonschema_decides() -> None:
     odd["@context"][1] = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.\u0663.3.json"
     assert not _checks._fast_validator(name).is_valid(_checks._proof_list(odd))
     assert _checks._shipped_errors(name, odd) == []
+
+
+def test_a_document_jsonschema_rs_cannot_read_is_left_to_jsonschema() -> None:
+    """A value that is not JSON (a datetime) is judged by jsonschema, not refused by a crash."""
+    valid = read_json(FIXTURE)
+    odd = {**valid, "validFrom": datetime.now(UTC)}
+    with pytest.raises(ValueError, match="Unsupported type"):
+        _checks._fast_validator("endorsementcredential.json").is_valid(odd)
+    errors = _checks._shipped_errors("endorsementcredential.json", odd)
+    assert [list(e.absolute_path) for e in errors] == [["validFrom"]]

@@ -96,16 +96,25 @@ def _shipped_errors(name: str, document: dict[str, Any]) -> list[jsonschema.Vali
     # jsonschema-rs (Rust) answers valid-or-not in microseconds, where walking the schema in
     # Python cost a large share of verifying a credential; only a document it finds invalid
     # is walked again by jsonschema, whose errors (messages and paths) the report quotes.
-    if _fast_validator(name).is_valid(data):
+    if _fast_verdict(name, data):
         return []
     return sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+
+
+def _fast_verdict(name: str, data: dict[str, Any]) -> bool:
+    """Whether jsonschema-rs finds ``data`` valid; False when it cannot read it."""
+    try:
+        return _fast_validator(name).is_valid(data)
+    except ValueError:
+        # Not plain JSON (a key that is not a string, a datetime, bytes): jsonschema decides.
+        return False
 
 
 def _fast_validator(name: str) -> jsonschema_rs.Draft201909Validator:
     """This thread's jsonschema-rs validator of a shipped schema, formats not asserted.
 
     Formats are annotations in draft 2019-09, and the jsonschema validator above is given no
-    format checker: both judge a document alike.
+    format checker: neither checks them.
     """
     held: dict[str, jsonschema_rs.Draft201909Validator] = _validators.__dict__.setdefault(
         "fast_by_name", {}
