@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from functools import cache
 from importlib import resources
-from typing import Any, Final
+from typing import Any, Final, TypeVar, cast
 
 import jsonschema
 import jsonschema_rs
@@ -80,24 +81,31 @@ def _shipped_schema(name: str) -> dict[str, Any]:
 
 
 _validators = threading.local()
+V = TypeVar("V")
+
+
+def _thread_validator(kind: str, name: str, build: Callable[[dict[str, Any]], V]) -> V:
+    """This thread's validator of ``kind`` for a shipped schema, built on first use.
+
+    One per thread and schema: building one (its reference registry) cost as much as
+    validating, and neither library promises its validators are thread-safe.
+    """
+    held: dict[tuple[str, str], Any] = _validators.__dict__.setdefault("held", {})
+    validator = held.get((kind, name))
+    if validator is None:
+        validator = held[(kind, name)] = build(_shipped_schema(name))
+    return cast(V, validator)
 
 
 def _shipped_errors(name: str, document: dict[str, Any]) -> list[jsonschema.ValidationError]:
     """The errors of ``document`` against a shipped schema, sorted by where they are."""
-    # One validator per thread and schema: building one (its reference registry) cost as
-    # much as validating, and jsonschema does not promise its validators are thread-safe.
-    held: dict[str, jsonschema.Draft201909Validator] = _validators.__dict__.setdefault(
-        "by_name", {}
-    )
-    validator = held.get(name)
-    if validator is None:
-        validator = held[name] = jsonschema.Draft201909Validator(_shipped_schema(name))
     data = _proof_list(document)
     # jsonschema-rs (Rust) answers valid-or-not in microseconds, where walking the schema in
     # Python cost a large share of verifying a credential; only a document it finds invalid
     # is walked again by jsonschema, whose errors (messages and paths) the report quotes.
     if _fast_verdict(name, data):
         return []
+    validator = _thread_validator("jsonschema", name, jsonschema.Draft201909Validator)
     return sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
 
 
@@ -113,18 +121,14 @@ def _fast_verdict(name: str, data: dict[str, Any]) -> bool:
 def _fast_validator(name: str) -> jsonschema_rs.Draft201909Validator:
     """This thread's jsonschema-rs validator of a shipped schema, formats not asserted.
 
-    Formats are annotations in draft 2019-09, and the jsonschema validator above is given no
+    Formats are annotations in draft 2019-09, and the jsonschema validator is given no
     format checker: neither checks them.
     """
-    held: dict[str, jsonschema_rs.Draft201909Validator] = _validators.__dict__.setdefault(
-        "fast_by_name", {}
+    return _thread_validator(
+        "jsonschema-rs",
+        name,
+        lambda schema: jsonschema_rs.Draft201909Validator(schema, validate_formats=False),
     )
-    validator = held.get(name)
-    if validator is None:
-        validator = held[name] = jsonschema_rs.Draft201909Validator(
-            _shipped_schema(name), validate_formats=False
-        )
-    return validator
 
 
 def _contexts(document: dict[str, Any]) -> list[Any]:

@@ -54,7 +54,7 @@ def is_on_loop(handler: Callable[..., Any]) -> bool:
 
 def served_callable(handler: Callable[..., Any]) -> Callable[..., Any]:
     """What the app registers for ``handler``: an awaitable twin if it is marked, else itself."""
-    if inspect.iscoroutinefunction(handler) or not getattr(handler, _MARK, False):
+    if inspect.iscoroutinefunction(handler) or not is_on_loop(handler):
         return handler
     return loop_dependency(handler)
 
