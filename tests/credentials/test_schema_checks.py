@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import jsonschema
+import jsonschema_rs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -62,6 +63,39 @@ def test_threads_verifying_at_once_reach_the_same_schema_outcomes() -> None:
     assert all(outcomes == alone for outcomes in seen)
     assert alone[0]["outcome"] == "valid"
     assert alone[1]["outcome"] == "invalid"
+
+
+def test_threads_starting_at_once_share_one_fast_validator_built_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Sixteen new threads asking at once get one jsonschema-rs validator, built one time."""
+    built: list[str] = []
+    real = jsonschema_rs.Draft201909Validator
+
+    def counted(schema: dict[str, Any], **options: Any) -> jsonschema_rs.Draft201909Validator:
+        built.append(str(schema.get("$id")))
+        return real(schema, **options)
+
+    monkeypatch.setattr(_checks, "_fast_validators", {})
+    monkeypatch.setattr(_checks.jsonschema_rs, "Draft201909Validator", counted)
+    valid = _checks._proof_list(read_json(FIXTURE))
+    barrier = threading.Barrier(16)
+    got: list[tuple[int, bool]] = []
+
+    def check() -> None:
+        barrier.wait()
+        validator = _checks._fast_validator("endorsementcredential.json")
+        got.append((id(validator), validator.is_valid(valid)))
+
+    threads = [threading.Thread(target=check) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(built) == 1
+    assert len(got) == 16
+    assert len({validator for validator, _ in got}) == 1
+    assert all(verdict for _, verdict in got)
 
 
 # ---------------------------------------------------------------- the fast verdict

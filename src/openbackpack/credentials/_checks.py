@@ -88,7 +88,7 @@ def _thread_validator(kind: str, name: str, build: Callable[[dict[str, Any]], V]
     """This thread's validator of ``kind`` for a shipped schema, built on first use.
 
     One per thread and schema: building one (its reference registry) cost as much as
-    validating, and neither library promises its validators are thread-safe.
+    validating, and jsonschema does not promise its validators are thread-safe.
     """
     held: dict[tuple[str, str], Any] = _validators.__dict__.setdefault("held", {})
     validator = held.get((kind, name))
@@ -119,16 +119,27 @@ def _fast_verdict(name: str, data: dict[str, Any]) -> bool:
 
 
 def _fast_validator(name: str) -> jsonschema_rs.Draft201909Validator:
-    """This thread's jsonschema-rs validator of a shipped schema, formats not asserted.
+    """The process's jsonschema-rs validator of a shipped schema, formats not asserted.
 
-    Formats are annotations in draft 2019-09, and the jsonschema validator is given no
-    format checker: neither checks them.
+    One for all threads, built once: a jsonschema-rs validator is immutable once built and
+    usable from any thread (its binding does not tie it to the thread that made it), where
+    one per thread cost each new pool thread as much as a hundred checks. Formats are
+    annotations in draft 2019-09, and the jsonschema validator is given no format checker:
+    neither checks them.
     """
-    return _thread_validator(
-        "jsonschema-rs",
-        name,
-        lambda schema: jsonschema_rs.Draft201909Validator(schema, validate_formats=False),
-    )
+    validator = _fast_validators.get(name)
+    if validator is None:
+        with _fast_building:
+            validator = _fast_validators.get(name)
+            if validator is None:
+                schema = _shipped_schema(name)
+                validator = jsonschema_rs.Draft201909Validator(schema, validate_formats=False)
+                _fast_validators[name] = validator
+    return validator
+
+
+_fast_validators: dict[str, jsonschema_rs.Draft201909Validator] = {}
+_fast_building: Final = threading.Lock()
 
 
 def _contexts(document: dict[str, Any]) -> list[Any]:
