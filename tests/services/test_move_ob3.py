@@ -416,3 +416,27 @@ def test_reissue_changes_nothing_for_a_2_0_target(
         ("v2 import by URL", None, Proof.PROVED)
     ]
     assert any(note.startswith("nothing is re-issued") for note in report.notes)
+
+
+def test_an_account_of_more_than_a_default_page_is_read_in_one_request(
+    world: World, hosts: tuple[RunningHost, RunningHost], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """101 credentials (the host's default page is 100) come back in one getCredentials page."""
+    from openbackpack.services.move._backpacks import READ_PAGE_SIZE
+
+    source = _connect(world, hosts[0])
+    with Ob3Api(source.provider, source.account, store=world.store, client=world.client) as api:
+        for credential in _credentials(world, 101):
+            api.upsert_credential(credential)
+    pages: list[int] = []
+    real = Ob3Api.iter_credential_pages
+
+    def counted(self: Ob3Api, **options: object) -> Iterator[ob3api.CredentialsPage]:
+        assert options["limit"] == READ_PAGE_SIZE
+        for page in real(self, **options):  # type: ignore[arg-type]
+            pages.append(len(page))
+            yield page
+
+    monkeypatch.setattr(Ob3Api, "iter_credential_pages", counted)
+    assert len(source.read()) == 101
+    assert pages == [101]

@@ -19,7 +19,17 @@ from openbackpack.services.move._model import HeldBadge, MoveItem, SourceBadge
 from openbackpack.services.move._verdict import held_matches
 from openbackpack.store import BackpackAccount, Provider, Store
 
-__all__ = ["AccountSide", "BadgeConnectBackpack", "BadgrBackpack", "hosted_refusal"]
+__all__ = [
+    "READ_PAGE_SIZE",
+    "AccountSide",
+    "BadgeConnectBackpack",
+    "BadgrBackpack",
+    "hosted_refusal",
+]
+
+READ_PAGE_SIZE: Final = 500
+"""The page size a move asks paged lists for: each page is a request at the host's rate
+limit. 500 is the most the reference host gives; a host giving fewer links the next page."""
 
 _LIST_QUERY: Final = (
     ("include_expired", "1"),
@@ -181,7 +191,7 @@ class BadgeConnectBackpack(AccountSide):
 
     def _documents(self) -> list[dict[str, Any]]:
         with self._api() as api:
-            return api.get_assertions()
+            return api.get_assertions(limit=READ_PAGE_SIZE)
 
     def read(self) -> list[SourceBadge]:
         """Every assertion of the account, each an Open Badges 2.0 document."""

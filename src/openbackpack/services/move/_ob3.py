@@ -16,7 +16,7 @@ from typing import Any
 from openbackpack._exceptions import BackpackError
 from openbackpack.api.ob3 import Ob3Api
 from openbackpack.credentials import read_jwt, unbake
-from openbackpack.services.move._backpacks import AccountSide
+from openbackpack.services.move._backpacks import READ_PAGE_SIZE, AccountSide
 from openbackpack.services.move._model import HeldBadge, MoveItem, SourceBadge, Verdict
 
 __all__ = ["Ob3Backpack"]
@@ -70,7 +70,7 @@ class Ob3Backpack(AccountSide):
             return self._ob3
 
     def _credentials(self) -> list[dict[str, Any] | str]:
-        return self._api().get_credentials()
+        return self._api().get_credentials(limit=READ_PAGE_SIZE)
 
     def _remote_id(self, credential_id: str) -> str:
         digest = hashlib.sha256(credential_id.encode()).hexdigest()[:40]

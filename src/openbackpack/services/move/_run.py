@@ -177,8 +177,7 @@ def move_badges(
         report.notes.append(
             f"nothing is re-issued: {target.label} takes Open Badges 2.0 badges as they are"
         )
-    badges = source.read()
-    holdings = target.holdings()
+    badges, holdings = _read_both(source, target)
     # The claims and records of the badges sent at the same moment share transactions.
     writes = ClaimBatch(store, new_worker(), workers=concurrency)
     stop = _Stop(should_stop)
@@ -222,6 +221,18 @@ def move_badges(
             return report
         _delete(report, source)
     return report
+
+
+def _read_both(source: Source, target: Target) -> tuple[list[SourceBadge], list[HeldBadge]]:
+    """The source's badges and the target's holdings, read at once: two hosts, two waits.
+
+    The pool is left only once both reads have ended, so a source that fails (its error is
+    raised) leaves no request to the target running.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        held = pool.submit(target.holdings)
+        badges = source.read()
+        return badges, held.result()
 
 
 class _Stop:
