@@ -77,7 +77,7 @@ def test_threads_starting_at_once_share_one_fast_validator_built_once(
         return real(schema, **options)
 
     monkeypatch.setattr(_checks, "_fast_validators", {})
-    monkeypatch.setattr(_checks.jsonschema_rs, "Draft201909Validator", counted)
+    monkeypatch.setattr(jsonschema_rs, "Draft201909Validator", counted)
     valid = _checks._proof_list(read_json(FIXTURE))
     barrier = threading.Barrier(16)
     got: list[tuple[int, bool]] = []
