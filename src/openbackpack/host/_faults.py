@@ -11,6 +11,7 @@ Injected errors use the shape of the protocol the path belongs to.
 
 from __future__ import annotations
 
+import json
 import math
 import random
 import secrets
@@ -66,6 +67,7 @@ class FaultInjector:
         self._fail_status: int | None = None
         self._drop_count = settings.drop_first
         self._drop_path: str | None = None
+        self._altered_shown = 0
         self._tokens = float(settings.burst)
         self._refilled = clock()
         self._black_hole_count = settings.black_hole_first
@@ -85,6 +87,23 @@ class FaultInjector:
                 return True
             rate = self.settings.black_hole_rate
             return bool(rate) and self._random.random() < rate
+
+    def alter_shown(self, count: int) -> None:
+        """Show the first ``count`` credentials of every ``getCredentials`` page altered (0: off).
+
+        Each is shown with its ``name`` changed and its proof kept, as a host that corrupts
+        what it stores would show it: what it took is unchanged, and no longer verifies as
+        shown.
+        """
+        with self._lock:
+            self._altered_shown = count
+
+    def altered_shown(self, method: str, path: str) -> int:
+        """How many credentials of this answer to show altered (0 for any other request)."""
+        if method != "GET" or not path.rstrip("/").endswith("/ims/ob/v3p0/credentials"):
+            return 0
+        with self._lock:
+            return self._altered_shown
 
     def fail_next(self, count: int, status: int | None = None) -> None:
         """Fail the next ``count`` requests, with ``status`` or the configured statuses."""
@@ -187,6 +206,8 @@ class FaultMiddleware:
             await self.app(scope, receive, _cut_off(send))
         elif self.injector.swallows(scope["method"], scope["path"]):
             await _swallow(scope, receive, send)
+        elif altered := self.injector.altered_shown(scope["method"], scope["path"]):
+            await self.app(scope, receive, _altering(send, altered))
         else:
             await self.app(scope, receive, send)
 
@@ -230,6 +251,52 @@ async def _swallow(scope: Scope, receive: Receive, send: Send) -> None:
     headers = [(b"content-type", media), (b"content-length", str(len(data)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": data, "more_body": False})
+
+
+def _altering(send: Send, count: int) -> Send:
+    """Wrap ``send`` to show the first ``count`` JSON credentials of a page altered.
+
+    A ``getCredentials`` page is small enough to hold whole; any other answer (an error,
+    a body that is not a page) passes as it is.
+    """
+    start: dict[str, Message] = {}
+    chunks: list[bytes] = []
+
+    async def alter(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            start["message"] = message
+            return
+        if message["type"] != "http.response.body":
+            await send(message)
+            return
+        chunks.append(message.get("body", b""))
+        if message.get("more_body", False):
+            return
+        body = _altered_page(b"".join(chunks), count)
+        headers = [
+            (name, value)
+            for name, value in start["message"].get("headers", [])
+            if name.lower() != b"content-length"
+        ]
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({**start["message"], "headers": headers})
+        await send({"type": "http.response.body", "body": body, "more_body": False})
+
+    return alter
+
+
+def _altered_page(body: bytes, count: int) -> bytes:
+    try:
+        page = json.loads(body)
+    except ValueError:
+        return body
+    credentials = page.get("credential") if isinstance(page, dict) else None
+    if not isinstance(credentials, list):
+        return body
+    for credential in credentials[:count]:
+        if isinstance(credential, dict):
+            credential["name"] = f"{credential.get('name', '')} (altered by the host)"
+    return dumps(page)
 
 
 def _cut_off(send: Send) -> Send:

@@ -34,7 +34,8 @@ if typing.TYPE_CHECKING:
         Verdict,
     )
     from openbackpack.services.move._ob3 import Ob3Backpack
-    from openbackpack.services.move._run import move_badges, prove
+    from openbackpack.services.move._prove import prove
+    from openbackpack.services.move._run import move_badges
 
 
 __all__ = [

@@ -27,12 +27,12 @@ from openbackpack.services.move._model import (
     Proof,
     SourceBadge,
     SourceDeletionUnsupportedError,
-    Verdict,
 )
 from openbackpack.services.move._ob3 import Ob3Backpack
-from openbackpack.services.move._plan import match_held, plan_item
+from openbackpack.services.move._plan import plan_item
+from openbackpack.services.move._prove import SentVerdicts, prove_with
 from openbackpack.services.move._reissue import ReissuingTarget
-from openbackpack.services.move._verdict import recipient_of, verify_badge
+from openbackpack.services.move._verdict import verify_badge
 from openbackpack.store import IdentifierKind, Store
 
 if TYPE_CHECKING:
@@ -128,10 +128,13 @@ def move_badges(
     sent under a claim in the store, so that a run killed at any point and run again sends
     none twice; then the target is read back and every badge that should be there is
     compared with the plan and verified again (with a fresh loader, so that nothing
-    verified before is trusted from a cache). A badge sent but missing at the target (the
-    target answered success and dropped it) is sent again, under the same claim, and proved
-    again, up to ``resend`` times (0: never); one still missing stays reported missing. With
-    ``delete_source``, badges proved at the target are deleted at the source.
+    verified before is trusted from a cache; a credential sent to a target that keeps it as
+    taken is verified with that loader as soon as it is taken, and a copy the target shows
+    exactly as sent is proved by that verdict; see ``docs/move.md``). A badge sent but
+    missing at the target (the target answered success and dropped it) is sent again, under
+    the same claim, and proved again, up to ``resend`` times (0: never); one still missing
+    stays reported missing. With ``delete_source``, badges proved at the target are deleted
+    at the source.
 
     ``reissue`` (this site's :class:`~openbackpack.issuer.IssuerUrls`: the store holds its
     awards and signing keys) lets an Open Badges 3.0 target take this site's own 2.0 badges:
@@ -181,6 +184,8 @@ def move_badges(
     # The claims and records of the badges sent at the same moment share transactions.
     writes = ClaimBatch(store, new_worker(), workers=concurrency)
     stop = _Stop(should_stop)
+    # The proof's loader is made now: what the move sends is verified with it as it goes.
+    proved = SentVerdicts(DocumentLoader(document_map, fetch=fetch), now)
 
     def one(badge: Any) -> MoveItem | None:
         if stop():
@@ -195,6 +200,8 @@ def move_badges(
             item.done = "already there"
         if on_progress is not None:
             on_progress(item)
+        if not dry_run:
+            proved.verify_sent(item)
         return item
 
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
@@ -204,15 +211,14 @@ def move_badges(
         return report
     if dry_run:
         return report
-    prove_loader = DocumentLoader(document_map, fetch=fetch)
-    prove(report, target, prove_loader, now, concurrency)
+    prove_with(report, target, proved, concurrency)
     for _ in range(resend):
         dropped = [item for item in report.items if _dropped(item)]
         if not dropped:
             break
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
-            list(pool.map(lambda item: _resend(store, target, item, writes), dropped))
-        prove(report, target, prove_loader, now, concurrency, only=dropped)
+            list(pool.map(lambda item: _resend(store, target, item, writes, proved), dropped))
+        prove_with(report, target, proved, concurrency, only=dropped)
         for item in dropped:
             item.resent_present = item.proof is not Proof.MISSING
     if delete_source:
@@ -260,7 +266,9 @@ def _dropped(item: MoveItem) -> bool:
     return item.action is Action.MOVE and item.error is None and item.proof is Proof.MISSING
 
 
-def _resend(store: Store, target: Target, item: MoveItem, writes: ClaimBatch) -> None:
+def _resend(
+    store: Store, target: Target, item: MoveItem, writes: ClaimBatch, proved: SentVerdicts
+) -> None:
     """Send a dropped badge once more, through its claim, so that a crash cannot duplicate it.
 
     The claim recorded the target's id for the dropped copy, which would make the claim
@@ -273,93 +281,7 @@ def _resend(store: Store, target: Target, item: MoveItem, writes: ClaimBatch) ->
         store, lambda tx: tx.identifiers.delete(provider_id, IdentifierKind.ASSERTION, key)
     )
     _send(store, target, item, writes)
-
-
-def prove(
-    report: MoveReport,
-    target: Target,
-    loader: DocumentLoader,
-    now: datetime | None = None,
-    concurrency: int = DEFAULT_MOVE_CONCURRENCY,
-    only: Sequence[MoveItem] | None = None,
-) -> None:
-    """Read the target back: each badge present, same issuer, achievement, recipient, verifying.
-
-    ``only`` proves those badges again (after a re-send), leaving the others' proofs as they
-    are, unless the copy an other was proved by is gone (a re-send replaced it: an Open
-    Badges 3.0 host keeps one credential per issuer, achievement and recipient); the copies
-    matched to the others are not matched to these.
-    """
-    holdings = target.holdings()
-    again = {id(item) for item in only} if only is not None else None
-    if again is not None:
-        _gone(report, holdings, again)
-    taken: set[str] = {
-        item.target_shows.remote_id
-        for item in report.items
-        if again is not None and id(item) not in again and item.target_shows is not None
-    }
-    found: list[tuple[MoveItem, HeldBadge]] = []
-    for item in report.items:
-        if item.action not in (Action.MOVE, Action.ALREADY) or item.error is not None:
-            continue
-        if again is not None and id(item) not in again:
-            continue
-        held = match_held(item, holdings, taken)
-        item.target_shows = held
-        if held is None:
-            item.proof, item.proof_reason = Proof.MISSING, _missing(item)
-            continue
-        taken.add(held.remote_id)
-        found.append((item, held))
-
-    def check(pair: tuple[MoveItem, HeldBadge]) -> None:
-        item, held = pair
-        item.proof, item.proof_reason = _compare(item, held, loader, now)
-
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        list(pool.map(check, found))
-
-
-def _gone(report: MoveReport, holdings: Sequence[HeldBadge], again: set[int]) -> None:
-    """Badges proved before whose copy the target no longer shows are missing now."""
-    present = {held.remote_id for held in holdings}
-    for item in report.items:
-        shown = item.target_shows
-        if id(item) in again or shown is None or shown.remote_id in present:
-            continue
-        item.target_shows = None
-        item.proof = Proof.MISSING
-        item.proof_reason = "the target no longer shows it (a later send replaced it)"
-
-
-def _missing(item: MoveItem) -> str:
-    if item.sends > 1:
-        return f"the target does not show it (dropped: sent {item.sends} times)"
-    return "the target does not show it"
-
-
-def _compare(
-    item: MoveItem, held: HeldBadge, loader: DocumentLoader, now: datetime | None
-) -> tuple[Proof, str]:
-    facts = item.facts
-    # A re-issued copy names the site's issuer by its DID, not by the 2.0 profile URL.
-    issuer = facts.issuer if item.reissue is None else item.reissue.issuer
-    for name, ours, theirs in (
-        ("issuer", issuer, held.issuer),
-        ("achievement", facts.achievement, held.achievement),
-    ):
-        if ours is not None and theirs is not None and ours != theirs:
-            return Proof.DIFFERS, f"the target shows {name} {theirs}, not {ours}"
-    if held.recipient is not None and not recipient_of(held.recipient, item.recipient):
-        return Proof.DIFFERS, f"the target's copy is not awarded to {item.recipient}"
-    if held.payload is None:
-        return Proof.PROVED, "present, same issuer, achievement and recipient"
-    emails = [item.recipient] if item.recipient else []
-    again = verify_badge(SourceBadge(held.remote_id, "target", held.payload), loader, emails, now)
-    if again.verdict not in (Verdict.VALID, item.verdict):
-        return Proof.NO_LONGER_VERIFIES, f"{again.verdict.value}: {again.reason}"
-    return Proof.PROVED, f"present, same issuer, achievement and recipient; {again.verdict.value}"
+    proved.verify_sent(item)
 
 
 def _delete(report: MoveReport, source: Source) -> None:
