@@ -143,11 +143,6 @@ class ReissuingTarget:
             return self.target.put(item)
         from openbackpack.issuer import CredentialIssuer  # the signing stack, when re-issuing
 
-        # The award's status list index is its one write: given first, in a short transaction
-        # of its own, the signing after it (milliseconds of canonicalising) holds no write
-        # lock, and the other badges' claims and indexes are not queued behind it.
-        with self.store.transaction() as tx:
-            tx.status_entries.index_of(item.reissue.award)
         with self.store.transaction() as tx:
             issuer = CredentialIssuer(
                 tx, self.urls, did_method=self.did_method, loader=self._loader
