@@ -440,32 +440,6 @@ def test_a_copy_the_host_shows_altered_is_verified_as_shown_not_as_sent(
     assert not report.complete
 
 
-def test_each_copy_shown_as_sent_is_verified_once_by_the_proof(
-    world: World,
-    hosts: tuple[RunningHost, RunningHost],
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """The proof verifies each sent credential once, as it is sent, and proves it by that."""
-    from openbackpack.services.move import _prove
-    from openbackpack.services.move._verdict import verify_badge as real
-
-    verified: list[str] = []
-
-    def counted(badge: SourceBadge, *args: object, **kwargs: object) -> MoveItem:
-        verified.append(badge.key)
-        return real(badge, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(_prove, "verify_badge", counted)
-    target = _connect(world, hosts[1])
-    credentials = _credentials(world, 3)
-    for index, credential in enumerate(credentials):
-        write_json(tmp_path / f"c{index}.json", credential)
-    report = move_badges(world.store, OWNER, FileSource(tmp_path), target, fetch=world.fetch)
-    assert [i.proof for i in report.items] == [Proof.PROVED] * 3
-    assert sorted(verified) == sorted(str(c["id"]) for c in credentials)
-
-
 def test_an_account_of_more_than_a_default_page_is_read_in_one_request(
     world: World, hosts: tuple[RunningHost, RunningHost], monkeypatch: pytest.MonkeyPatch
 ) -> None:

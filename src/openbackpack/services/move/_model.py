@@ -144,9 +144,7 @@ class MoveItem:
     found it missing, then whether the target showed it after its re-sends. ``reissue`` is set
     when the badge goes (or went) to the target re-issued by this site as a 3.0 credential.
     ``failure`` is the error behind ``error`` when sending failed (a worker retries a 429 or
-    a 5xx later); ``sent`` is the document this run last sent, when the target keeps the
-    documents it takes as they are (an Open Badges 3.0 host). Neither is part of the
-    report's JSON.
+    a 5xx later); it is not part of the report's JSON.
     """
 
     source: SourceBadge
@@ -169,7 +167,6 @@ class MoveItem:
     resent_present: bool | None = None
     reissue: Reissue | None = None
     failure: Exception | None = field(default=None, repr=False, compare=False)
-    sent: Mapping[str, Any] | str | None = field(default=None, repr=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         """The badge's line of the report, as JSON-ready data."""

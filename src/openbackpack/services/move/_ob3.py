@@ -140,10 +140,7 @@ class Ob3Backpack(AccountSide):
         if isinstance(payload, str) and payload.startswith("{"):
             payload = json.loads(payload)
         assert item.facts.id is not None
-        sent = payload if isinstance(payload, str) else dict(payload)
-        remote_id = self.upsert(sent, item.facts.id)
-        item.sent = sent
-        return remote_id
+        return self.upsert(payload if isinstance(payload, str) else dict(payload), item.facts.id)
 
     def upsert(self, credential: dict[str, Any] | str, credential_id: str) -> str:
         """Upsert one credential (JSON or a VC-JWT) whose id is ``credential_id``.

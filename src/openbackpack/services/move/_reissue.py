@@ -150,9 +150,7 @@ class ReissuingTarget:
             credential = issuer.reissue(
                 item.reissue.award, fmt="json", recipient_email=item.reissue.recipient_email
             )
-        remote_id = self.target.upsert(credential, item.reissue.credential_id)
-        item.sent = credential
-        return remote_id
+        return self.target.upsert(credential, item.reissue.credential_id)
 
     def find(self, item: MoveItem) -> Iterable[str]:
         """What the account holds under the re-issued credential's id, or the badge's own."""

@@ -30,7 +30,7 @@ from openbackpack.services.move._model import (
 )
 from openbackpack.services.move._ob3 import Ob3Backpack
 from openbackpack.services.move._plan import plan_item
-from openbackpack.services.move._prove import SentVerdicts, prove_with
+from openbackpack.services.move._prove import prove
 from openbackpack.services.move._reissue import ReissuingTarget
 from openbackpack.services.move._verdict import verify_badge
 from openbackpack.store import IdentifierKind, Store
@@ -128,13 +128,10 @@ def move_badges(
     sent under a claim in the store, so that a run killed at any point and run again sends
     none twice; then the target is read back and every badge that should be there is
     compared with the plan and verified again (with a fresh loader, so that nothing
-    verified before is trusted from a cache; a credential sent to a target that keeps it as
-    taken is verified with that loader as soon as it is taken, and a copy the target shows
-    exactly as sent is proved by that verdict; see ``docs/move.md``). A badge sent but
-    missing at the target (the target answered success and dropped it) is sent again, under
-    the same claim, and proved again, up to ``resend`` times (0: never); one still missing
-    stays reported missing. With ``delete_source``, badges proved at the target are deleted
-    at the source.
+    verified before is trusted from a cache). A badge sent but missing at the target (the
+    target answered success and dropped it) is sent again, under the same claim, and proved
+    again, up to ``resend`` times (0: never); one still missing stays reported missing. With
+    ``delete_source``, badges proved at the target are deleted at the source.
 
     ``reissue`` (this site's :class:`~openbackpack.issuer.IssuerUrls`: the store holds its
     awards and signing keys) lets an Open Badges 3.0 target take this site's own 2.0 badges:
@@ -184,8 +181,6 @@ def move_badges(
     # The claims and records of the badges sent at the same moment share transactions.
     writes = ClaimBatch(store, new_worker(), workers=concurrency)
     stop = _Stop(should_stop)
-    # The proof's loader is made now: what the move sends is verified with it as it goes.
-    proved = SentVerdicts(DocumentLoader(document_map, fetch=fetch), now)
 
     def one(badge: Any) -> MoveItem | None:
         if stop():
@@ -200,8 +195,6 @@ def move_badges(
             item.done = "already there"
         if on_progress is not None:
             on_progress(item)
-        if not dry_run:
-            proved.verify_sent(item)
         return item
 
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
@@ -211,14 +204,15 @@ def move_badges(
         return report
     if dry_run:
         return report
-    prove_with(report, target, proved, concurrency)
+    prove_loader = DocumentLoader(document_map, fetch=fetch)
+    prove(report, target, prove_loader, now, concurrency)
     for _ in range(resend):
         dropped = [item for item in report.items if _dropped(item)]
         if not dropped:
             break
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
-            list(pool.map(lambda item: _resend(store, target, item, writes, proved), dropped))
-        prove_with(report, target, proved, concurrency, only=dropped)
+            list(pool.map(lambda item: _resend(store, target, item, writes), dropped))
+        prove(report, target, prove_loader, now, concurrency, only=dropped)
         for item in dropped:
             item.resent_present = item.proof is not Proof.MISSING
     if delete_source:
@@ -266,9 +260,7 @@ def _dropped(item: MoveItem) -> bool:
     return item.action is Action.MOVE and item.error is None and item.proof is Proof.MISSING
 
 
-def _resend(
-    store: Store, target: Target, item: MoveItem, writes: ClaimBatch, proved: SentVerdicts
-) -> None:
+def _resend(store: Store, target: Target, item: MoveItem, writes: ClaimBatch) -> None:
     """Send a dropped badge once more, through its claim, so that a crash cannot duplicate it.
 
     The claim recorded the target's id for the dropped copy, which would make the claim
@@ -281,7 +273,6 @@ def _resend(
         store, lambda tx: tx.identifiers.delete(provider_id, IdentifierKind.ASSERTION, key)
     )
     _send(store, target, item, writes)
-    proved.verify_sent(item)
 
 
 def _delete(report: MoveReport, source: Source) -> None:
