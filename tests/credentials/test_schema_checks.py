@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,25 +41,34 @@ def test_a_credential_schema_naming_the_shipped_schema_is_not_validated_twice(
     assert len(validations) == 1
 
 
+def _at_once(count: int, work: Callable[[], None]) -> None:
+    """Run ``work`` on ``count`` threads released together by a barrier; wait for them all."""
+    barrier = threading.Barrier(count)
+
+    def released() -> None:
+        barrier.wait()
+        work()
+
+    threads = [threading.Thread(target=released) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def test_threads_verifying_at_once_reach_the_same_schema_outcomes() -> None:
     """Eight threads verifying one valid and one broken credential at once agree with one."""
     valid = read_json(FIXTURE)
     broken = {**valid, "credentialSubject": {"type": ["AchievementSubject"]}}
     alone = [verify_credential(d, loader=DocumentLoader()).to_json() for d in (valid, broken)]
-    barrier = threading.Barrier(8)
     seen: list[list[Any]] = []
 
     def verify() -> None:
-        barrier.wait()
         seen.append(
             [verify_credential(d, loader=DocumentLoader()).to_json() for d in (valid, broken)]
         )
 
-    threads = [threading.Thread(target=verify) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _at_once(8, verify)
     assert len(seen) == 8
     assert all(outcomes == alone for outcomes in seen)
     assert alone[0]["outcome"] == "valid"
@@ -79,19 +89,13 @@ def test_threads_starting_at_once_share_one_fast_validator_built_once(
     monkeypatch.setattr(_checks, "_fast_validators", {})
     monkeypatch.setattr(jsonschema_rs, "Draft201909Validator", counted)
     valid = _checks._proof_list(read_json(FIXTURE))
-    barrier = threading.Barrier(16)
     got: list[tuple[int, bool]] = []
 
     def check() -> None:
-        barrier.wait()
         validator = _checks._fast_validator("endorsementcredential.json")
         got.append((id(validator), validator.is_valid(valid)))
 
-    threads = [threading.Thread(target=check) for _ in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _at_once(16, check)
     assert len(built) == 1
     assert len(got) == 16
     assert len({validator for validator, _ in got}) == 1
