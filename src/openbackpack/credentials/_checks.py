@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
 from datetime import datetime
 from functools import cache
 from importlib import resources
-from typing import Any, Final, TypeVar, cast
+from typing import Any, Final
 
 import jsonschema
 import jsonschema_rs
@@ -81,20 +80,19 @@ def _shipped_schema(name: str) -> dict[str, Any]:
 
 
 _validators = threading.local()
-V = TypeVar("V")
 
 
-def _thread_validator(kind: str, name: str, build: Callable[[dict[str, Any]], V]) -> V:
-    """This thread's validator of ``kind`` for a shipped schema, built on first use.
+def _thread_validator(name: str) -> jsonschema.Draft201909Validator:
+    """This thread's jsonschema validator for a shipped schema, built on first use.
 
     One per thread and schema: building one (its reference registry) cost as much as
     validating, and jsonschema does not promise its validators are thread-safe.
     """
-    held: dict[tuple[str, str], Any] = _validators.__dict__.setdefault("held", {})
-    validator = held.get((kind, name))
+    held: dict[str, jsonschema.Draft201909Validator] = _validators.__dict__.setdefault("held", {})
+    validator = held.get(name)
     if validator is None:
-        validator = held[(kind, name)] = build(_shipped_schema(name))
-    return cast(V, validator)
+        validator = held[name] = jsonschema.Draft201909Validator(_shipped_schema(name))
+    return validator
 
 
 def _shipped_errors(name: str, document: dict[str, Any]) -> list[jsonschema.ValidationError]:
@@ -105,7 +103,7 @@ def _shipped_errors(name: str, document: dict[str, Any]) -> list[jsonschema.Vali
     # is walked again by jsonschema, whose errors (messages and paths) the report quotes.
     if _fast_verdict(name, data):
         return []
-    validator = _thread_validator("jsonschema", name, jsonschema.Draft201909Validator)
+    validator = _thread_validator(name)
     return sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
 
 

@@ -30,11 +30,12 @@ from openbackpack.host._wire import badgeconnect_body, dumps, protocol_of
 __all__ = ["Decision", "FaultInjector", "FaultMiddleware", "error_payload"]
 
 _EXEMPT: Final = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
+_OB3_CREDENTIALS: Final = "/ims/ob/v3p0/credentials"
 _CREATES: Final = (
     "/backpack/import",
     "/ims/ob/v2p1/assertions",
     "/bcv1/assertions",
-    "/ims/ob/v3p0/credentials",
+    _OB3_CREDENTIALS,
 )
 """The paths (by their end) whose POSTs a black hole swallows."""
 _DESCRIPTIONS: Final = {
@@ -100,7 +101,7 @@ class FaultInjector:
 
     def altered_shown(self, method: str, path: str) -> int:
         """How many credentials of this answer to show altered (0 for any other request)."""
-        if method != "GET" or not path.rstrip("/").endswith("/ims/ob/v3p0/credentials"):
+        if method != "GET" or not path.rstrip("/").endswith(_OB3_CREDENTIALS):
             return 0
         with self._lock:
             return self._altered_shown
@@ -231,7 +232,7 @@ async def _swallow(scope: Scope, receive: Receive, send: Send) -> None:
         chunks.append(message.get("body", b""))
         more = message.get("more_body", False) and message["type"] == "http.request"
     media = b"application/json"
-    if path.rstrip("/").endswith("/ims/ob/v3p0/credentials"):
+    if path.rstrip("/").endswith(_OB3_CREDENTIALS):
         # upsertCredential echoes the credential it took (JSON, or a JWS as text).
         status, data = 201, b"".join(chunks)
         media = dict(scope.get("headers", [])).get(b"content-type", media)
@@ -273,13 +274,7 @@ def _altering(send: Send, count: int) -> Send:
         if message.get("more_body", False):
             return
         body = _altered_page(b"".join(chunks), count)
-        headers = [
-            (name, value)
-            for name, value in start["message"].get("headers", [])
-            if name.lower() != b"content-length"
-        ]
-        headers.append((b"content-length", str(len(body)).encode()))
-        await send({**start["message"], "headers": headers})
+        await send(_with_length(start["message"], len(body)))
         await send({"type": "http.response.body", "body": body, "more_body": False})
 
     return alter
@@ -299,6 +294,17 @@ def _altered_page(body: bytes, count: int) -> bytes:
     return dumps(page)
 
 
+def _with_length(start: Message, length: int) -> Message:
+    """The answer's ``http.response.start`` message announcing ``length`` bytes of body."""
+    headers = [
+        (name, value)
+        for name, value in start.get("headers", [])
+        if name.lower() != b"content-length"
+    ]
+    headers.append((b"content-length", str(length).encode()))
+    return {**start, "headers": headers}
+
+
 def _cut_off(send: Send) -> Send:
     """Wrap ``send`` to announce a longer body than is sent, then stop.
 
@@ -316,13 +322,7 @@ def _cut_off(send: Send) -> Send:
             return
         if message["type"] == "http.response.body":
             body: bytes = message.get("body", b"")
-            headers = [
-                (name, value)
-                for name, value in start["message"].get("headers", [])
-                if name.lower() != b"content-length"
-            ]
-            headers.append((b"content-length", str(len(body) + 1024).encode()))
-            await send({**start["message"], "headers": headers})
+            await send(_with_length(start["message"], len(body) + 1024))
             await send(
                 {"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True}
             )

@@ -54,9 +54,9 @@ def is_on_loop(handler: Callable[..., Any]) -> bool:
 
 def served_callable(handler: Callable[..., Any]) -> Callable[..., Any]:
     """What the app registers for ``handler``: an awaitable twin if it is marked, else itself."""
-    if inspect.iscoroutinefunction(handler) or not is_on_loop(handler):
-        return handler
-    return loop_dependency(handler)
+    if getattr(handler, _MARK, False) and not inspect.iscoroutinefunction(handler):
+        return loop_dependency(handler)
+    return handler
 
 
 def loop_dependency(function: Callable[P, T]) -> Callable[P, Awaitable[T]]:
