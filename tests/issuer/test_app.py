@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import httpx2
 import pytest
 from fastapi import FastAPI
@@ -30,6 +33,37 @@ def test_assertion_is_served_as_json_ld_with_its_own_url_as_id(live_issuer: Live
     data = response.json()
     assert data["id"] == url
     assert data["verification"] == {"type": "hosted", "url": url}
+    assert b"\n" not in response.content  # compact, as json's C encoder writes it
+
+
+def _on_a_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def test_2_0_documents_are_read_on_the_event_loop_and_3_0_credentials_in_a_thread(
+    store: Store, live_issuer: LiveIssuer
+) -> None:
+    """A hosted assertion's reads run on the server's event loop; a signed credential's off it."""
+    seen: list[bool] = []
+
+    def record(*args: Any) -> None:
+        seen.append(_on_a_loop())
+
+    event.listen(store.engine, "before_cursor_execute", record)
+    try:
+        assert _get(f"{live_issuer.url}/ob/assertions/{live_issuer.ids.award_hash}").is_success
+        on_loop, seen[:] = list(seen), []
+        assert _get(f"{live_issuer.url}/ob3/credentials/{live_issuer.ids.award_hash}").is_success
+    finally:
+        event.remove(store.engine, "before_cursor_execute", record)
+    assert on_loop
+    assert all(on_loop)
+    assert seen
+    assert not any(seen)
 
 
 @pytest.mark.parametrize(

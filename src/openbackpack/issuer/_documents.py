@@ -16,7 +16,7 @@ from openbackpack.issuer._build import (
 )
 from openbackpack.issuer._urls import IssuerUrls, recipient_digest
 from openbackpack.models import ob2
-from openbackpack.store import BadgeClass, Endorsement, Issuer, Transaction
+from openbackpack.store import Award, BadgeClass, Endorsement, Issuer, Transaction
 
 __all__ = ["IssuerDocuments"]
 
@@ -77,7 +77,14 @@ class IssuerDocuments:
 
         ``recipient_email`` gives the copy for the owner's verified backpack email.
         """
-        award = self._tx.awards.get(award_hash)
+        return self._assertion_of(
+            self._tx.awards.get(award_hash), hashed=hashed, recipient_email=recipient_email
+        )
+
+    def _assertion_of(
+        self, award: Award, *, hashed: bool = True, recipient_email: str | None = None
+    ) -> ob2.Assertion:
+        """:meth:`assertion` of an award already read."""
         badge = self.badge_class(award.badge_class_id, embedded=True)
         return build_assertion(
             award, badge, self.urls, hashed=hashed, recipient_email=recipient_email
@@ -100,7 +107,7 @@ class IssuerDocuments:
                         self.urls.assertion_for(award_hash, account.email),
                         award.revocation_reason or _UNKNOWN_ASSERTION,
                     )
-                return self.assertion(award_hash, recipient_email=account.email)
+                return self._assertion_of(award, recipient_email=account.email)
         raise RecordNotFoundError("assertion copy", f"{award_hash}/{digest}")
 
     def hosted_assertion(self, award_hash: str) -> ob2.Assertion | ob2.RevokedAssertion:
@@ -111,7 +118,7 @@ class IssuerDocuments:
         """
         award = self._tx.awards.find(award_hash)
         if award is not None and not award.revoked:
-            return self.assertion(award_hash)
+            return self._assertion_of(award)
         reason = award.revocation_reason if award is not None else None
         return build_revoked_assertion(
             self.urls.assertion(award_hash), reason or _UNKNOWN_ASSERTION
