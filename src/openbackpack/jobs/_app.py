@@ -31,6 +31,9 @@ PUSH_AWARD: Final = "openbackpack.push_award"
 REFRESH_BADGES: Final = "openbackpack.refresh_badges"
 REFRESH_ALL: Final = "openbackpack.refresh_all"
 
+UNACKED_LOCK_SECONDS: Final = 10
+"""Seconds at most that a Redis worker killed while giving lost tasks back delays the others."""
+
 # Safe to run twice and to lose: acknowledged only once done, given back to the queue when
 # the process running it dies, and every create inside goes through the push (or move) claims.
 _TASK_OPTIONS: Final[dict[str, Any]] = {
@@ -50,6 +53,10 @@ def _transport_options(settings: JobSettings) -> dict[str, Any]:
         # Give a lost worker's tasks back soon after their visibility timeout, not a minute+.
         "unacked_restore_interval": 1,
         "unacked_restore_throttle": 1,
+        # A worker takes a lock while it gives lost tasks back, for a few milliseconds; one
+        # killed holding it would have stopped every other from doing so until the lock
+        # expired, five minutes by default.
+        "unacked_mutex_expire": UNACKED_LOCK_SECONDS,
         "socket_timeout": 10,
         "socket_connect_timeout": 5,
     }
