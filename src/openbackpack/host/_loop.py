@@ -25,16 +25,19 @@ attempts queue, and a write on the loop waits for that check (about 25 ms of CPU
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
-from typing import Any, Final, ParamSpec, TypeVar
+from collections.abc import Callable
+from typing import Any, Final, TypeVar
+
+from openbackpack._loop_twin import loop_twin
 
 __all__ = ["is_on_loop", "loop_dependency", "on_loop", "served_callable"]
 
-P = ParamSpec("P")
-T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
 
 _MARK: Final = "__openbackpack_on_loop__"
+
+loop_dependency = loop_twin
+"""An ``async def`` twin of a plain function or dependency, so FastAPI calls it on the loop."""
 
 
 def on_loop(handler: F) -> F:
@@ -57,21 +60,3 @@ def served_callable(handler: Callable[..., Any]) -> Callable[..., Any]:
     if getattr(handler, _MARK, False) and not inspect.iscoroutinefunction(handler):
         return loop_dependency(handler)
     return handler
-
-
-def loop_dependency(function: Callable[P, T]) -> Callable[P, Awaitable[T]]:
-    """An ``async def`` twin of a plain function, so FastAPI calls it on the event loop.
-
-    The twin carries the function's signature with its annotations resolved (the handler
-    modules use postponed annotations, which FastAPI would otherwise resolve against the
-    twin's module), its name and its docstring, so the OpenAPI document does not change.
-    """
-    signature = inspect.signature(function, eval_str=True)
-
-    async def on_the_loop(*args: P.args, **kwargs: P.kwargs) -> T:
-        return function(*args, **kwargs)
-
-    on_the_loop.__signature__ = signature  # type: ignore[attr-defined]
-    for name in ("__module__", "__name__", "__qualname__", "__doc__"):
-        setattr(on_the_loop, name, getattr(function, name))
-    return on_the_loop

@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Final
+from typing import Any, Final
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from openbackpack._exceptions import InvalidInputError, RecordNotFoundError
+from openbackpack._loop_twin import loop_twin
 from openbackpack.issuer._documents import IssuerDocuments
 from openbackpack.issuer._ob3 import CredentialIssuer, DidMethod
 from openbackpack.issuer._status_cache import SignedListCache
@@ -85,48 +86,54 @@ def create_issuer_app(
             document = fetch(docs)
         return _ld_response(document, request)
 
-    # The 2.0 documents and images are a few reads of the store and a rendered answer, so
-    # they are served on the event loop (``async def``): handing each to a worker thread and
-    # back cost more CPU than the work. The 3.0 routes below may sign or make keys, and stay
-    # in threads. The reads wait on no lock: SQLite's WAL readers never wait for a writer.
+    served = _document_serving(store)
+
     @app.get(ASSERTION_PATH, summary="Assertion (410 when revoked or unknown)")
-    async def assertion(award_hash: str, request: Request) -> Response:
+    @served
+    def assertion(award_hash: str, request: Request) -> Response:
         with documents() as docs:
             document = docs.hosted_assertion(award_hash)
         gone = isinstance(document, ob2.RevokedAssertion)
         return _ld_response(document, request, status_code=410 if gone else 200)
 
     @app.get(ASSERTION_COPY_PATH, summary="Assertion copy for the owner's backpack email")
-    async def assertion_copy(award_hash: str, digest: str, request: Request) -> Response:
+    @served
+    def assertion_copy(award_hash: str, digest: str, request: Request) -> Response:
         with documents() as docs:
             document = docs.hosted_copy(award_hash, digest)
         gone = isinstance(document, ob2.RevokedAssertion)
         return _ld_response(document, request, status_code=410 if gone else 200)
 
     @app.get(BADGE_PATH, summary="BadgeClass")
-    async def badge(badge_id: int, request: Request) -> Response:
+    @served
+    def badge(badge_id: int, request: Request) -> Response:
         return ld(lambda docs: docs.badge_class(badge_id), request)
 
     @app.get(ISSUER_PATH, summary="Issuer profile")
-    async def issuer(issuer_id: int, request: Request) -> Response:
+    @served
+    def issuer(issuer_id: int, request: Request) -> Response:
         return ld(lambda docs: docs.issuer(issuer_id), request)
 
     @app.get(REVOCATIONS_PATH, summary="RevocationList of an issuer")
-    async def revocations(issuer_id: int, request: Request) -> Response:
+    @served
+    def revocations(issuer_id: int, request: Request) -> Response:
         return ld(lambda docs: docs.revocation_list(issuer_id), request)
 
     @app.get(ENDORSEMENT_PATH, summary="Endorsement")
-    async def endorsement(endorsement_id: int, request: Request) -> Response:
+    @served
+    def endorsement(endorsement_id: int, request: Request) -> Response:
         return ld(lambda docs: docs.endorsement(endorsement_id), request)
 
     @app.get(BADGE_IMAGE_PATH, summary="Badge image (PNG or SVG)")
-    async def badge_image(badge_id: int) -> Response:
+    @served
+    def badge_image(badge_id: int) -> Response:
         with documents() as docs:
             data, media_type = docs.image("badge", badge_id)
         return Response(data, media_type=media_type, headers=_IMAGE_HEADERS)
 
     @app.get(ISSUER_IMAGE_PATH, summary="Issuer image (PNG or SVG)")
-    async def issuer_image(issuer_id: int) -> Response:
+    @served
+    def issuer_image(issuer_id: int) -> Response:
         with documents() as docs:
             data, media_type = docs.image("issuer", issuer_id)
         return Response(data, media_type=media_type, headers=_IMAGE_HEADERS)
@@ -176,6 +183,20 @@ def _add_ob3_routes(
     def site_did() -> Response:
         with issuing() as issuer:
             return json_ld(issuer.site_did_document())
+
+
+def _document_serving(store: Store) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """How the 2.0 document and image handlers are registered, by the store's database.
+
+    Each is a few reads of the store and a rendered answer. On SQLite (a local file, whose
+    WAL readers never wait for a writer) they run on the event loop: handing each request to
+    a worker thread and back cost more CPU than the work, a third of the request. On a
+    database across a network they stay in worker threads, so that one request's round trips
+    to it do not hold up every other.
+    """
+    if store.engine.dialect.name == "sqlite":
+        return loop_twin
+    return lambda handler: handler
 
 
 def _media_type(request: Request) -> str:
