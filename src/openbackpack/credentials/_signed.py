@@ -13,6 +13,7 @@ from typing import Any, Final
 from pyld import jsonld
 
 from openbackpack._jsonld_lock import JSONLD_LOCK
+from openbackpack.credentials._nquads import parse_nquads
 
 __all__ = ["CRED", "OB", "STATUS", "SignedGraph"]
 
@@ -26,8 +27,11 @@ class SignedGraph:
     """The nodes of a canonical N-Quads dataset, with the credential at its root."""
 
     def __init__(self, nquads: str, root_id: str | None = None) -> None:
+        # Read by our reader (pyld's compares each triple with all before it), outside the
+        # lock: it touches none of pyld's caches.
+        dataset = parse_nquads(nquads)
         with JSONLD_LOCK:
-            expanded = jsonld.from_rdf(nquads, {"format": "application/n-quads"})
+            expanded = jsonld.from_rdf(dataset, {})
         self._nodes: dict[str, dict[str, Any]] = {
             node["@id"]: node for node in expanded if isinstance(node, dict) and "@id" in node
         }
