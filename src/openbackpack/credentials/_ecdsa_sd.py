@@ -32,6 +32,7 @@ from openbackpack._exceptions import InvalidCredentialError
 from openbackpack.credentials._canon import Canonical, proof_canonical_forms
 from openbackpack.credentials._keys import PublicKey, verify_p256
 from openbackpack.credentials._loader import DocumentLoader
+from openbackpack.credentials._nquads import parse_nquads
 
 __all__ = [
     "SD_CRYPTOSUITE",
@@ -138,13 +139,14 @@ def _relabel(term: dict[str, Any], label_map: Mapping[str, str]) -> None:
 def relabel_nquads(nquads: str, label_map: Mapping[str, str]) -> list[str]:
     """Canonical N-Quads with their blank nodes renamed by ``label_map``, sorted, one per line.
 
-    The statements are parsed and written back by pyld (its N-Quads reader and writer), so
-    only blank node terms are renamed, never text inside a literal.
+    The statements are parsed (:func:`~openbackpack.credentials._nquads.parse_nquads`, which
+    reads a literal holding U+2028 as pyld's reader cannot) and written back by pyld, so only
+    blank node terms are renamed, never text inside a literal.
 
     Raises:
         InvalidCredentialError: a blank node the label map does not name.
     """
-    dataset = jsonld.JsonLdProcessor.parse_nquads(nquads)
+    dataset = parse_nquads(nquads)
     out: list[str] = []
     for graph_name, triples in dataset.items():
         graph = None if graph_name == "@default" else str(graph_name)
