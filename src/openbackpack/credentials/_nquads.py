@@ -41,7 +41,7 @@ _Key = tuple[str, ...]
 
 
 def parse_nquads(text: str) -> dict[str, list[Triple]]:
-    """The RDF dataset of N-Quads, as ``pyld.nquads.parse_nquads`` gives it.
+    """The RDF dataset of N-Quads, as ``pyld.nquads.parse_nquads`` gives it (lines apart).
 
     Raises:
         pyld.nquads.ParserError: a line is not a quad.
