@@ -33,6 +33,7 @@ from openbackpack.services.move import (
     connected_backpack,
     move_badges,
 )
+from openbackpack.services.move._backpacks import READ_PAGE_SIZE
 from openbackpack.services.move._reissue import ReissuingTarget
 from openbackpack.store import Store
 from tests.services._bc import consent
@@ -98,13 +99,18 @@ def _credentials(world: World, count: int) -> list[dict[str, object]]:
     return made
 
 
+def _credential_files(world: World, directory: Path, count: int) -> None:
+    """``count`` fresh signed 3.0 credentials as files ``c0.json``... in ``directory``."""
+    for index, credential in enumerate(_credentials(world, count)):
+        write_json(directory / f"c{index}.json", credential)
+
+
 def test_credential_files_go_into_a_3_0_account_and_2_0_ones_do_not(
     world: World, hosts: tuple[RunningHost, RunningHost], tmp_path: Path
 ) -> None:
     """3.0 credentials are upserted and proved; a hosted 2.0 badge cannot go into a 3.0 host."""
     target = _connect(world, hosts[1])
-    for index, credential in enumerate(_credentials(world, 2)):
-        write_json(tmp_path / f"c{index}.json", credential)
+    _credential_files(world, tmp_path, 2)
     write_json(tmp_path / "old.json", world.document(world.award()))
     report = move_badges(world.store, OWNER, FileSource(tmp_path), target, fetch=world.fetch)
     got = [(Path(i.source.key).name, i.verdict, i.action, i.how, i.proof) for i in report.items]
@@ -423,8 +429,7 @@ def test_a_copy_the_host_shows_altered_is_verified_as_shown_not_as_sent(
 ) -> None:
     """Of two credentials sent intact, the one the host shows altered no longer verifies."""
     target = _connect(world, hosts[1])
-    for index, credential in enumerate(_credentials(world, 2)):
-        write_json(tmp_path / f"c{index}.json", credential)
+    _credential_files(world, tmp_path, 2)
     hosts[1].faults.alter_shown(1)
     try:
         report = move_badges(world.store, OWNER, FileSource(tmp_path), target, fetch=world.fetch)
@@ -444,8 +449,6 @@ def test_an_account_of_more_than_a_default_page_is_read_in_one_request(
     world: World, hosts: tuple[RunningHost, RunningHost], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """101 credentials (the host's default page is 100) come back in one getCredentials page."""
-    from openbackpack.services.move._backpacks import READ_PAGE_SIZE
-
     source = _connect(world, hosts[0])
     with Ob3Api(source.provider, source.account, store=world.store, client=world.client) as api:
         for credential in _credentials(world, 101):
